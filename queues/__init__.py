@@ -1,0 +1,22 @@
+"""RabbitMQ transport (pika): topology, event consumer, confirmed answer publisher.
+
+Transport only: it never imports the store or the mappings; the engine hands it callbacks.
+"""
+
+from queues.connection import BrokerAddress
+from queues.consumer import Consumer, Delivery, Disposition
+from queues.errors import BrokerError, BrokerUnavailable, PublishRefused
+from queues.publisher import ConfirmedPublisher
+from queues.topology import Topology
+
+__all__ = [
+    "BrokerAddress",
+    "BrokerError",
+    "BrokerUnavailable",
+    "ConfirmedPublisher",
+    "Consumer",
+    "Delivery",
+    "Disposition",
+    "PublishRefused",
+    "Topology",
+]

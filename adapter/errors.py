@@ -1,0 +1,59 @@
+"""The adapter's exception hierarchy, drawn in one place.
+
+::
+
+    AdapterError
+    ├── ConfigError              bad settings file or environment; the daemon refuses to start
+    ├── KeystoreError            the PKCS#12 keystore cannot be read or opened
+    ├── StoreError               the SQL store failed (translated from SQLAlchemy)
+    │   └── StoreLockedError     another adapter instance holds the SQLite file
+    └── DeliveryError            a VSB message could not be delivered
+        ├── TransientDeliveryError   connection, timeout, HTTP 5xx, soap:Server fault: retry
+        └── PermanentDeliveryError   soap:Client fault, unreadable answer: dead letter
+
+    mappings.errors.MappingError    (the pure mapping layer; no broker, no store)
+    ├── InvalidEvent                the event breaks the contract: refused, answered "invalid"
+    ├── SchemaViolation             a built message fails the VSB XSD: dead letter
+    └── AnswerFormatError           an answer of the central application cannot be read
+
+    queues.errors.BrokerError       RabbitMQ unreachable or refused a publish
+    ├── BrokerUnavailable
+    └── PublishRefused              unroutable (mandatory) or nacked by the broker
+
+Third-party exceptions (SQLAlchemy, zeep, requests, pika) are translated where the library is
+called, with ``raise Ours(...) from exc``, so the engine only ever handles these.
+"""
+
+from __future__ import annotations
+
+
+class AdapterError(Exception):
+    """Base of every error the adapter raises on purpose."""
+
+
+class ConfigError(AdapterError):
+    """The settings are wrong; the message names the key and the rule."""
+
+
+class KeystoreError(AdapterError):
+    """The facility's keystore cannot be loaded (missing file, bad passphrase, no key)."""
+
+
+class StoreError(AdapterError):
+    """The SQL store failed."""
+
+
+class StoreLockedError(StoreError):
+    """Another adapter instance already uses this SQLite file (scale-out is PostgreSQL's job)."""
+
+
+class DeliveryError(AdapterError):
+    """Sending a message to the central application failed."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """A failure that may go away by itself: try again later."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """A failure that retrying will not cure: the message becomes a dead letter."""

@@ -1,0 +1,237 @@
+"""Settings: one frozen object, built once from a TOML file plus environment overrides.
+
+Every key has a default fit for the demo (SQLite, local RabbitMQ, the bundled simulator), so
+the daemon runs with no file at all. An environment variable ``VSB_<SECTION>__<KEY>`` overrides
+the file (``VSB_STORE__URL=postgresql+psycopg://…``). Secrets never live in the file: the
+keystore passphrase comes from ``passphrase_file`` or the environment variable named by
+``passphrase_env``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from adapter.errors import ConfigError
+
+ENV_PREFIX = "VSB_"
+
+
+@dataclass(frozen=True)
+class FacilitySettings:
+    """The one facility this instance speaks for (one certificate, one RIZIV number)."""
+
+    nihdi: str = "71000019997"
+    hco: str = "12345678"
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    """RabbitMQ connection and topology names (see docs/sysadmin.md for the topology)."""
+
+    url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    events_exchange: str = "vsb.events"
+    events_queue: str = "vsb.events"
+    answers_exchange: str = "vsb.answers"
+    answers_queue: str = "vsb.answers"
+    dead_letter_exchange: str = "vsb.events.dlx"
+    dead_letter_queue: str = "vsb.events.dead"
+    prefetch: int = 200
+    max_event_bytes: int = 1_048_576
+    delivery_limit: int = 5
+    heartbeat_seconds: int = 30
+    blocked_timeout_seconds: int = 60
+    connect_retry_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """The SQL store: SQLite (embedded default) or PostgreSQL by URL."""
+
+    url: str = "sqlite:///var/vsb-adapter.db"
+    pool_size: int = 10
+
+
+@dataclass(frozen=True)
+class CentralSettings:
+    """The central care-fund application's SOAP endpoint."""
+
+    url: str = "http://127.0.0.1:8700/soap"
+    wsdl: str = ""
+    """Empty: the WSDL shipped with the adapter (``mappings/wsdl``)."""
+    timeout_seconds: float = 30.0
+    mailbox_poll_seconds: float = 5.0
+    mailbox_batch: int = 50
+
+
+@dataclass(frozen=True)
+class SigningSettings:
+    """The facility's eHealth certificate and key, as a PKCS#12 keystore."""
+
+    keystore: str = "var/dev-pki/facility.p12"
+    passphrase_file: str = ""
+    passphrase_env: str = "VSB_KEYSTORE_PASSPHRASE"  # noqa: S105 - a variable name
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """How the delivery engine paces, retries and gives up."""
+
+    concurrency: int = 8
+    """Messages in flight at once, across dossiers (look-ups included)."""
+    quick_tries: int = 3
+    """In-process tries before a transient failure becomes a stored, delayed retry."""
+    backoff_initial_seconds: float = 5.0
+    backoff_max_seconds: float = 1800.0
+    max_attempts: int = 20
+    max_age_seconds: float = 172_800.0
+    """Give up (dead letter) after this long failing, not counting time the breaker was open."""
+    breaker_failures: int = 5
+    breaker_probe_seconds: float = 15.0
+    lease_seconds: float = 120.0
+    poll_seconds: float = 0.5
+    gap_alert_seconds: float = 900.0
+    """A dossier waiting this long on a missing sequence number shows as stuck."""
+
+
+@dataclass(frozen=True)
+class MonitoringSettings:
+    """Where /metrics and /health are served."""
+
+    host: str = "127.0.0.1"
+    port: int = 9108
+    log_level: str = "INFO"
+    log_json: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the daemon needs; built once at start and passed down."""
+
+    facility: FacilitySettings = field(default_factory=FacilitySettings)
+    broker: BrokerSettings = field(default_factory=BrokerSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    central: CentralSettings = field(default_factory=CentralSettings)
+    signing: SigningSettings = field(default_factory=SigningSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
+    instance_id: str = ""
+    """Empty: host name and process id. Names this instance in leases and logs."""
+
+
+def load_settings(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build the settings from ``path`` (optional TOML file) and ``environ`` (default: os.environ).
+
+    Raises ``ConfigError`` naming the key and the problem for an unknown section or key, a
+    value of the wrong type, or a value out of range.
+    """
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except OSError as exc:
+            raise ConfigError(f"cannot read settings file {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"settings file {path} is not valid TOML: {exc}") from exc
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        data.setdefault(section, {})[key] = raw
+    if f"{ENV_PREFIX}INSTANCE_ID" in environ:
+        data["instance_id"] = environ[f"{ENV_PREFIX}INSTANCE_ID"]
+    settings: Settings = _build(Settings, data, "")
+    _check(settings)
+    return settings
+
+
+def _build(cls: type[Any], data: Mapping[str, Any], where: str) -> Any:
+    hints = get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown setting {where}{unknown[0]} (known: {', '.join(sorted(known))})"
+        )
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        kind = hints[f.name]
+        raw = data[f.name]
+        key = f"{where}{f.name}"
+        if dataclasses.is_dataclass(kind):
+            if not isinstance(raw, Mapping):
+                raise ConfigError(f"setting {key} must be a table")
+            values[f.name] = _build(kind, raw, f"{key}.")  # type: ignore[arg-type]
+        else:
+            values[f.name] = _coerce(key, kind, raw)
+    return cls(**values)
+
+
+def _coerce(key: str, kind: type[Any], raw: Any) -> Any:
+    try:
+        if kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(text)
+        if kind is int and not isinstance(raw, bool):
+            return int(raw)
+        if kind is float and not isinstance(raw, bool):
+            return float(raw)
+        if kind is str:
+            return str(raw)
+    except ValueError:
+        pass
+    raise ConfigError(f"setting {key} must be {kind.__name__}, got {raw!r}")
+
+
+def _check(s: Settings) -> None:
+    rules: list[tuple[bool, str]] = [
+        (
+            s.facility.nihdi.isdigit() and len(s.facility.nihdi) == 11,
+            "facility.nihdi must be 11 digits",
+        ),
+        (
+            s.facility.hco.isdigit() and 8 <= len(s.facility.hco) <= 10,
+            "facility.hco must be 8-10 digits",
+        ),
+        (
+            s.broker.url.startswith(("amqp://", "amqps://")),
+            "broker.url must be an amqp:// or amqps:// URL",
+        ),
+        (s.broker.prefetch >= 1, "broker.prefetch must be at least 1"),
+        (s.broker.max_event_bytes >= 1024, "broker.max_event_bytes must be at least 1024"),
+        (
+            s.store.url.startswith(("sqlite", "postgresql")),
+            "store.url must be a sqlite or postgresql URL",
+        ),
+        (s.central.url.startswith(("http://", "https://")), "central.url must be an http(s) URL"),
+        (s.central.timeout_seconds > 0, "central.timeout_seconds must be positive"),
+        (s.delivery.concurrency >= 1, "delivery.concurrency must be at least 1"),
+        (s.delivery.quick_tries >= 1, "delivery.quick_tries must be at least 1"),
+        (s.delivery.max_attempts >= 1, "delivery.max_attempts must be at least 1"),
+        (
+            s.delivery.lease_seconds > s.delivery.quick_tries * s.central.timeout_seconds + 10,
+            "delivery.lease_seconds must exceed quick_tries x central.timeout_seconds + 10 s"
+            " (a lease may not expire while its holder is still trying)",
+        ),
+        (1 <= s.monitoring.port <= 65535, "monitoring.port must be a TCP port"),
+    ]
+    for ok, message in rules:
+        if not ok:
+            raise ConfigError(message)

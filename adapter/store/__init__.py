@@ -1,0 +1,31 @@
+"""The SQL store (SQLAlchemy 2): where events, messages, dossiers and answers live."""
+
+from adapter.store.database import InstanceLock, create_store_engine, migrate, schema_revision
+from adapter.store.records import (
+    Claim,
+    IngestResult,
+    MessageState,
+    MessageView,
+    NewEvent,
+    PreparedAnswer,
+    StoreStats,
+)
+from adapter.store.store import Store
+from adapter.store.support import Support, SupportError
+
+__all__ = [
+    "Claim",
+    "IngestResult",
+    "InstanceLock",
+    "MessageState",
+    "MessageView",
+    "NewEvent",
+    "PreparedAnswer",
+    "Store",
+    "StoreStats",
+    "Support",
+    "SupportError",
+    "create_store_engine",
+    "migrate",
+    "schema_revision",
+]

@@ -1,0 +1,121 @@
+"""Opening the SQL database: engine options per backend, migrations, the single-instance lock."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import IO, Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from adapter.errors import StoreError, StoreLockedError
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_store_engine(url: str, pool_size: int = 10) -> Engine:
+    """An engine for ``url`` with the project's durability settings.
+
+    SQLite runs in WAL mode with ``synchronous=FULL`` (an acked event survives a power cut)
+    and takes its write lock at ``BEGIN`` (``BEGIN IMMEDIATE``), so two threads never deadlock
+    upgrading a read lock. PostgreSQL uses a connection pool of ``pool_size``.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+        )
+        _sqlite_durability(engine)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _sqlite_durability(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling would defer BEGIN; we issue it ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (idempotent; run at every start)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot migrate the store: {exc.__class__.__name__}: {exc}") from exc
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at, or None before the first migration."""
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            row = connection.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+            return None if row is None else str(row[0])
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the store's schema revision: {exc}") from exc
+
+
+class InstanceLock:
+    """An exclusive lock beside a SQLite file: a second adapter on the same file is refused.
+
+    Scale-out is PostgreSQL's job; two processes writing one SQLite file would each think
+    the other's in-flight messages were orphans.
+    """
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        self._path: Path | None = None
+        self._handle: IO[str] | None = None
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            self._path = Path(f"{parsed.database}.lock")
+
+    def acquire(self) -> None:
+        """Take the lock or raise ``StoreLockedError``; a no-op for PostgreSQL."""
+        if self._path is None:
+            return
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self._path, "a+")  # noqa: SIM115 - held for the process's life
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.close()
+            raise StoreLockedError(
+                f"another adapter instance is using {self._path.with_suffix('')};"
+                " run one instance per SQLite file (use PostgreSQL to scale out)"
+            ) from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._handle = handle
+
+    def release(self) -> None:
+        """Let go of the lock."""
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None

@@ -1,0 +1,122 @@
+"""Plain values passed in and out of the store (no SQLAlchemy objects leak out of it)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class MessageState(enum.StrEnum):
+    """Where a message is in its life; see ``MessageRow`` for what each state means."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    WAITING = "waiting"
+    DONE = "done"
+    DEAD = "dead"
+    DISCARDED = "discarded"
+
+    @property
+    def is_final(self) -> bool:
+        """Final messages let their dossier move on to the next sequence number."""
+        return self in (MessageState.DONE, MessageState.DISCARDED)
+
+
+class IngestResult(enum.Enum):
+    """What ``Store.ingest`` did with an event."""
+
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    """The event id was seen before: a redelivery, nothing changed."""
+    SEQUENCE_TAKEN = "sequence-taken"
+    """Another event of the dossier already has this sequence number: nothing stored."""
+
+
+@dataclass(frozen=True)
+class PreparedAnswer:
+    """An answer ready to store and publish; ``body`` is the FHIR JSON for the EPD."""
+
+    answer_id: str
+    event_id: str
+    message_id: str | None
+    outcome: str
+    source: str
+    body: str
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event as the engine hands it to the store.
+
+    ``ordering_key`` and ``sequence`` place it in its dossier; a message row is created for a
+    valid event (``ordered`` False for look-ups). An invalid event with a known ordering key
+    and sequence still uses up its number; its ``answer`` is stored in the same transaction.
+    """
+
+    event_id: str
+    payload: str
+    event_code: str | None
+    dossier_id: str | None
+    sequence: int | None
+    ordering_key: str | None
+    ordered: bool
+    valid: bool
+    issues_json: str | None
+    message_id: str | None
+    answer: PreparedAnswer | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A message claimed for sending under a lease, with what is needed to build it."""
+
+    id: int
+    message_id: str
+    replaces_message_id: str | None
+    event_id: str
+    event_code: str
+    ordering_key: str | None
+    sequence: int | None
+    fence: int
+    attempts: int
+    payload: str
+    failing_since: datetime | None
+    vsb_reference: str | None
+    application_outcome: str | None
+    application_issues: str | None
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """A message as support staff and the mailbox poller see it."""
+
+    message_id: str
+    event_id: str
+    event_code: str
+    dossier_key: str | None
+    sequence: int | None
+    state: str
+    outcome: str | None
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    replaces_message_id: str | None
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """Figures for the metrics: counts by state and the dossiers that cannot move."""
+
+    by_state: dict[str, int]
+    blocked_dossiers: int
+    """Dossiers whose head message is a dead letter."""
+    waiting_dossiers: int
+    """Dossiers whose head message is in beraad."""
+    gapped_dossiers: int
+    """Dossiers waiting on a sequence number not yet received."""
+    stuck_dossiers: int
+    """Gapped dossiers waiting longer than the configured alert time."""
+    oldest_pending_seconds: float
+    unpublished_answers: int

@@ -1,0 +1,526 @@
+"""The store: every state change of the flow, each one SQL transaction.
+
+The store is where the guarantees live. A dossier's order is ``dossiers.next_sequence``: only
+the message with that number may be sent, and only while it is ``pending``. A message is
+claimed with a compare-and-set that bumps its fencing token, so a finish from a process whose
+lease expired changes nothing. No row lock is ever held across a SOAP call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapter.errors import StoreError
+from adapter.store.records import (
+    Claim,
+    IngestResult,
+    MessageState,
+    MessageView,
+    NewEvent,
+    PreparedAnswer,
+    StoreStats,
+)
+from adapter.store.tables import AnswerRow, DossierRow, EventRow, MessageRow
+
+T = TypeVar("T")
+FINAL_STATES = (MessageState.DONE.value, MessageState.DISCARDED.value)
+
+
+class Store:
+    """Transactions over the store's tables; thread-safe (one session per call)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for health checks and tests)."""
+        return self._engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One session in one transaction; SQLAlchemy errors become ``StoreError``.
+
+        ``IntegrityError`` passes through untranslated for the callers that retry on it.
+        """
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            raise StoreError(f"store failed: {exc.__class__.__name__}: {exc}") from exc
+
+    def _retrying(self, work: Callable[[Session], T]) -> T:
+        # Two instances may create the same dossier row at once; the loser simply tries again.
+        for attempt in range(3):
+            try:
+                with self.transaction() as session:
+                    return work(session)
+            except IntegrityError as exc:
+                if attempt == 2:
+                    raise StoreError(f"store conflict: {exc.orig}") from exc
+        raise AssertionError("unreachable")
+
+    # ---- ingest -------------------------------------------------------------------------
+
+    def ingest(self, event: NewEvent, now: datetime) -> IngestResult:
+        """Store an event (and its message or its refusal) once; a known event id is a no-op."""
+
+        def work(session: Session) -> IngestResult:
+            if session.get(EventRow, event.event_id) is not None:
+                return IngestResult.DUPLICATE
+            key = event.ordering_key
+            if key is not None and event.sequence is not None:
+                taken = session.scalar(
+                    select(MessageRow.event_id).where(
+                        MessageRow.ordering_key == key, MessageRow.sequence == event.sequence
+                    )
+                )
+                if taken is not None:
+                    return IngestResult.SEQUENCE_TAKEN
+                ensure_dossier(session, key, now)
+            session.add(
+                EventRow(
+                    event_id=event.event_id,
+                    received_at=now,
+                    event_code=event.event_code,
+                    dossier_id=event.dossier_id,
+                    sequence=event.sequence,
+                    valid=event.valid,
+                    issues=event.issues_json,
+                    payload=event.payload,
+                )
+            )
+            if event.valid or (key is not None and event.sequence is not None):
+                session.add(
+                    MessageRow(
+                        message_id=event.message_id or f"invalid-{event.event_id}",
+                        event_id=event.event_id,
+                        event_code=event.event_code or "",
+                        ordering_key=key,
+                        sequence=event.sequence,
+                        ordered=event.ordered and event.valid,
+                        state=(MessageState.PENDING if event.valid else MessageState.DONE).value,
+                        outcome=None if event.valid else "invalid",
+                        attempts=0,
+                        created_at=now,
+                        updated_at=now,
+                        next_attempt_at=now,
+                        fence=0,
+                    )
+                )
+            if event.answer is not None:
+                add_answer(session, event.answer, now)
+            session.flush()
+            if key is not None:
+                advance(session, key, now)
+            return IngestResult.STORED
+
+        return self._retrying(work)
+
+    # ---- dispatch -----------------------------------------------------------------------
+
+    def due(self, now: datetime, limit: int) -> list[int]:
+        """Ids of messages that may be sent now: dossier heads and look-ups, oldest due first."""
+        head = and_(
+            MessageRow.ordered.is_(True),
+            DossierRow.key == MessageRow.ordering_key,
+            DossierRow.next_sequence == MessageRow.sequence,
+        )
+        with self.transaction() as session:
+            rows = session.execute(
+                select(MessageRow.id)
+                .outerjoin(DossierRow, DossierRow.key == MessageRow.ordering_key)
+                .where(
+                    MessageRow.state == MessageState.PENDING.value,
+                    MessageRow.next_attempt_at <= now,
+                    or_(MessageRow.ordered.is_(False), head),
+                )
+                .order_by(MessageRow.next_attempt_at, MessageRow.id)
+                .limit(limit)
+            ).all()
+        return [row[0] for row in rows]
+
+    def claim(self, message_pk: int, owner: str, now: datetime, lease: timedelta) -> Claim | None:
+        """Mark a pending message ``sending`` under a lease (committed before any SOAP call).
+
+        Returns None when another thread or process claimed it first.
+        """
+        with self.transaction() as session:
+            claimed = session.execute(
+                update(MessageRow)
+                .where(MessageRow.id == message_pk, MessageRow.state == MessageState.PENDING.value)
+                .values(
+                    state=MessageState.SENDING.value,
+                    lease_owner=owner,
+                    lease_expires_at=now + lease,
+                    fence=MessageRow.fence + 1,
+                    attempts=MessageRow.attempts + 1,
+                    updated_at=now,
+                )
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            message = session.get_one(MessageRow, message_pk)
+            event = session.get_one(EventRow, message.event_id)
+            dossier = (
+                session.get(DossierRow, message.ordering_key) if message.ordering_key else None
+            )
+            return Claim(
+                id=message.id,
+                message_id=message.message_id,
+                replaces_message_id=message.replaces_message_id,
+                event_id=message.event_id,
+                event_code=message.event_code,
+                ordering_key=message.ordering_key,
+                sequence=message.sequence,
+                fence=message.fence,
+                attempts=message.attempts,
+                payload=event.payload,
+                failing_since=message.failing_since,
+                vsb_reference=dossier.vsb_reference if dossier else None,
+                application_outcome=dossier.application_outcome if dossier else None,
+                application_issues=dossier.application_issues if dossier else None,
+            )
+
+    def release_expired_leases(self, now: datetime) -> int:
+        """Put in-doubt messages (``sending`` past their lease) back to ``pending``.
+
+        They keep their message id, so the central application deduplicates the resend.
+        """
+        with self.transaction() as session:
+            result = session.execute(
+                update(MessageRow)
+                .where(
+                    MessageRow.state == MessageState.SENDING.value,
+                    MessageRow.lease_expires_at < now,
+                )
+                .values(state=MessageState.PENDING.value, lease_owner=None, next_attempt_at=now)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def release_own_leases(self, owner: str, now: datetime) -> int:
+        """At start: messages this instance (same id) left ``sending`` are in doubt; resend them."""
+        with self.transaction() as session:
+            result = session.execute(
+                update(MessageRow)
+                .where(
+                    MessageRow.state == MessageState.SENDING.value, MessageRow.lease_owner == owner
+                )
+                .values(state=MessageState.PENDING.value, lease_owner=None, next_attempt_at=now)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    # ---- outcomes of a send -------------------------------------------------------------
+
+    def record_answer(
+        self,
+        claim: Claim,
+        answer: PreparedAnswer,
+        now: datetime,
+        *,
+        final: bool,
+        application: bool,
+        vsb_reference: str | None,
+        issues_json: str | None,
+    ) -> bool:
+        """Store the answer to a claimed message; a final one lets the dossier move on.
+
+        An in-beraad answer parks the message in ``waiting`` (no send slot held) until the
+        decision arrives through the mailbox. Returns False if the claim was fenced off.
+        """
+        with self.transaction() as session:
+            state = MessageState.DONE if final else MessageState.WAITING
+            if not self._finish(session, claim, now, state=state.value, outcome=answer.outcome):
+                return False
+            add_answer(session, answer, now)
+            if application and claim.ordering_key is not None:
+                set_application(
+                    session, claim.ordering_key, answer.outcome, vsb_reference, issues_json, now
+                )
+            if final and claim.ordering_key is not None:
+                advance(session, claim.ordering_key, now)
+            return True
+
+    def schedule_retry(self, claim: Claim, error: str, at: datetime, now: datetime) -> bool:
+        """Put a message back to ``pending`` until ``at`` after a transient failure."""
+        with self.transaction() as session:
+            return self._finish(
+                session,
+                claim,
+                now,
+                state=MessageState.PENDING.value,
+                next_attempt_at=at,
+                last_error=error,
+                failing_since=claim.failing_since or now,
+            )
+
+    def dead_letter(self, claim: Claim, error: str, now: datetime) -> bool:
+        """Make a message a dead letter: it blocks its dossier until replayed or discarded."""
+        with self.transaction() as session:
+            return self._finish(
+                session, claim, now, state=MessageState.DEAD.value, last_error=error
+            )
+
+    def _finish(self, session: Session, claim: Claim, now: datetime, **values: object) -> bool:
+        result = session.execute(
+            update(MessageRow)
+            .where(
+                MessageRow.id == claim.id,
+                MessageRow.fence == claim.fence,
+                MessageRow.state == MessageState.SENDING.value,
+            )
+            .values(lease_owner=None, lease_expires_at=None, updated_at=now, **values)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    # ---- later answers (mailbox) --------------------------------------------------------
+
+    def message(self, message_id: str) -> MessageView | None:
+        """A message by its (current or replaced) message id."""
+        with self.transaction() as session:
+            row = session.scalar(
+                select(MessageRow).where(
+                    or_(
+                        MessageRow.message_id == message_id,
+                        MessageRow.replaces_message_id == message_id,
+                    )
+                )
+            )
+            return None if row is None else message_view(row)
+
+    def record_later_answer(
+        self,
+        message_id: str,
+        answer: PreparedAnswer,
+        now: datetime,
+        *,
+        final: bool,
+        application: bool,
+        vsb_reference: str | None,
+        issues_json: str | None,
+    ) -> bool:
+        """Store an answer fetched from the mailbox; returns False if it was stored before.
+
+        A final answer to a ``waiting`` message ends it and lets its dossier move on.
+        """
+        with self.transaction() as session:
+            if session.get(AnswerRow, answer.answer_id) is not None:
+                return False
+            add_answer(session, answer, now)
+            row = session.scalar(select(MessageRow).where(MessageRow.message_id == message_id))
+            if row is None or row.state != MessageState.WAITING.value or not final:
+                return True
+            row.state = MessageState.DONE.value
+            row.outcome = answer.outcome
+            row.updated_at = now
+            if row.ordering_key is not None:
+                if application:
+                    set_application(
+                        session, row.ordering_key, answer.outcome, vsb_reference, issues_json, now
+                    )
+                session.flush()
+                advance(session, row.ordering_key, now)
+            return True
+
+    # ---- answers outbox -----------------------------------------------------------------
+
+    def unpublished_answers(self, limit: int) -> list[PreparedAnswer]:
+        """Answers not yet confirmed by RabbitMQ, oldest first."""
+        with self.transaction() as session:
+            rows = session.scalars(
+                select(AnswerRow)
+                .where(AnswerRow.published_at.is_(None))
+                .order_by(AnswerRow.created_at)
+                .limit(limit)
+            ).all()
+            return [
+                PreparedAnswer(
+                    answer_id=r.answer_id,
+                    event_id=r.event_id,
+                    message_id=r.message_id,
+                    outcome=r.outcome,
+                    source=r.source,
+                    body=r.body,
+                )
+                for r in rows
+            ]
+
+    def mark_published(self, answer_ids: Sequence[str], now: datetime) -> None:
+        """Record that RabbitMQ confirmed these answers."""
+        if not answer_ids:
+            return
+        with self.transaction() as session:
+            session.execute(
+                update(AnswerRow)
+                .where(AnswerRow.answer_id.in_(answer_ids))
+                .values(published_at=now)
+            )
+
+    def published(self, answer_ids: Sequence[str]) -> set[str]:
+        """Which of these answers RabbitMQ has confirmed."""
+        with self.transaction() as session:
+            return set(
+                session.scalars(
+                    select(AnswerRow.answer_id).where(
+                        AnswerRow.answer_id.in_(answer_ids), AnswerRow.published_at.is_not(None)
+                    )
+                )
+            )
+
+    def mark_confirmed(self, answer_ids: Sequence[str], now: datetime) -> None:
+        """Record that the central application was told these mailbox answers are safe here."""
+        with self.transaction() as session:
+            session.execute(
+                update(AnswerRow)
+                .where(AnswerRow.answer_id.in_(answer_ids))
+                .values(confirmed_at=now)
+            )
+
+    # ---- figures ------------------------------------------------------------------------
+
+    def stats(self, now: datetime, gap_alert: timedelta) -> StoreStats:
+        """Counts for the metrics (a handful of aggregate queries)."""
+        with self.transaction() as session:
+            by_state = {
+                state: int(count)
+                for state, count in session.execute(
+                    select(MessageRow.state, func.count()).group_by(MessageRow.state)
+                )
+            }
+            head_states = dict(
+                session.execute(
+                    select(MessageRow.state, func.count())
+                    .join(
+                        DossierRow,
+                        and_(
+                            DossierRow.key == MessageRow.ordering_key,
+                            DossierRow.next_sequence == MessageRow.sequence,
+                        ),
+                    )
+                    .where(MessageRow.ordered.is_(True))
+                    .group_by(MessageRow.state)
+                ).all()
+            )
+            oldest = session.scalar(
+                select(func.min(MessageRow.created_at)).where(
+                    MessageRow.state.in_([MessageState.PENDING.value, MessageState.SENDING.value])
+                )
+            )
+            gaps = self._gaps(session)
+            unpublished = session.scalar(
+                select(func.count()).select_from(AnswerRow).where(AnswerRow.published_at.is_(None))
+            )
+        return StoreStats(
+            by_state=by_state,
+            blocked_dossiers=int(head_states.get(MessageState.DEAD.value, 0)),
+            waiting_dossiers=int(head_states.get(MessageState.WAITING.value, 0)),
+            gapped_dossiers=len(gaps),
+            stuck_dossiers=sum(1 for since in gaps.values() if now - since >= gap_alert),
+            oldest_pending_seconds=(now - oldest).total_seconds() if oldest else 0.0,
+            unpublished_answers=int(unpublished or 0),
+        )
+
+    def _gaps(self, session: Session) -> dict[str, datetime]:
+        """Dossiers whose next sequence number is missing while later ones wait, and since when."""
+        head_exists = (
+            select(MessageRow.id)
+            .where(
+                MessageRow.ordering_key == DossierRow.key,
+                MessageRow.sequence == DossierRow.next_sequence,
+            )
+            .exists()
+        )
+        rows = session.execute(
+            select(DossierRow.key, func.min(MessageRow.created_at))
+            .join(MessageRow, MessageRow.ordering_key == DossierRow.key)
+            .where(MessageRow.sequence > DossierRow.next_sequence, ~head_exists)
+            .group_by(DossierRow.key)
+        ).all()
+        return {key: since for key, since in rows}
+
+
+def message_view(row: MessageRow) -> MessageView:
+    return MessageView(
+        message_id=row.message_id,
+        event_id=row.event_id,
+        event_code=row.event_code,
+        dossier_key=row.ordering_key,
+        sequence=row.sequence,
+        state=row.state,
+        outcome=row.outcome,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        replaces_message_id=row.replaces_message_id,
+    )
+
+
+def ensure_dossier(session: Session, key: str, now: datetime) -> DossierRow:
+    row = session.get(DossierRow, key)
+    if row is None:
+        row = DossierRow(key=key, next_sequence=1, updated_at=now)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def add_answer(session: Session, answer: PreparedAnswer, now: datetime) -> None:
+    if session.get(AnswerRow, answer.answer_id) is not None:
+        return  # the same answer again (a resend deduplicated by the central application)
+    session.add(
+        AnswerRow(
+            answer_id=answer.answer_id,
+            event_id=answer.event_id,
+            message_id=answer.message_id,
+            outcome=answer.outcome,
+            source=answer.source,
+            body=answer.body,
+            created_at=now,
+        )
+    )
+
+
+def set_application(
+    session: Session,
+    key: str,
+    outcome: str,
+    vsb_reference: str | None,
+    issues_json: str | None,
+    now: datetime,
+) -> None:
+    dossier = session.get_one(DossierRow, key)
+    dossier.application_outcome = outcome
+    if vsb_reference:
+        dossier.vsb_reference = vsb_reference
+    dossier.application_issues = issues_json
+    dossier.updated_at = now
+
+
+def advance(session: Session, key: str, now: datetime) -> None:
+    """Move the dossier past every finished (or unordered) message at its head."""
+    dossier = session.scalar(select(DossierRow).where(DossierRow.key == key).with_for_update())
+    if dossier is None:
+        return
+    start = dossier.next_sequence
+    while True:
+        row = session.execute(
+            select(MessageRow.ordered, MessageRow.state).where(
+                MessageRow.ordering_key == key, MessageRow.sequence == dossier.next_sequence
+            )
+        ).first()
+        if row is None or (row.ordered and row.state not in FINAL_STATES):
+            break
+        dossier.next_sequence += 1
+    if dossier.next_sequence != start:
+        dossier.updated_at = now

@@ -1,0 +1,156 @@
+"""Operations support staff run on the store: replay or discard dead letters, skip a gap.
+
+Each one is a single transaction that also writes an audit line (who, what, when, why).
+Audit details name messages and dossiers, never personal data.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from adapter.store.records import MessageState, MessageView, PreparedAnswer
+from adapter.store.store import Store, add_answer, advance, message_view
+from adapter.store.tables import AuditRow, DossierRow, EventRow, MessageRow
+
+
+class SupportError(Exception):
+    """The operation does not apply (unknown message, wrong state); the text says why."""
+
+
+class Support:
+    """Support operations over a ``Store``."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def dead_letters(self, limit: int = 100) -> list[MessageView]:
+        """Dead letters, oldest first."""
+        with self._store.transaction() as session:
+            rows = session.scalars(
+                select(MessageRow)
+                .where(MessageRow.state == MessageState.DEAD.value)
+                .order_by(MessageRow.updated_at)
+                .limit(limit)
+            ).all()
+            return [message_view(row) for row in rows]
+
+    def dossier(self, dossier_key: str) -> list[MessageView]:
+        """Every message of a dossier, in sequence order."""
+        with self._store.transaction() as session:
+            rows = session.scalars(
+                select(MessageRow)
+                .where(MessageRow.ordering_key == dossier_key)
+                .order_by(MessageRow.sequence)
+            ).all()
+            return [message_view(row) for row in rows]
+
+    def replay(
+        self,
+        message_id: str,
+        actor: str,
+        now: datetime,
+        *,
+        corrected_payload: str | None = None,
+        new_message_id: str | None = None,
+    ) -> MessageView:
+        """Put a dead letter back at the head of its dossier.
+
+        Unchanged, it keeps its message id (the central application deduplicates a resend).
+        Corrected (``corrected_payload``, already validated by the caller), it gets
+        ``new_message_id`` and remembers the id it replaces.
+        """
+        if (corrected_payload is None) != (new_message_id is None):
+            raise SupportError("a corrected replay needs both the payload and a new message id")
+        with self._store.transaction() as session:
+            row = self._dead(session, message_id)
+            detail: dict[str, object] = {"attempts": row.attempts, "error": row.last_error}
+            if corrected_payload is not None and new_message_id is not None:
+                session.get_one(EventRow, row.event_id).payload = corrected_payload
+                row.replaces_message_id = row.message_id
+                row.message_id = new_message_id
+                detail["new_message_id"] = new_message_id
+            row.state = MessageState.PENDING.value
+            row.attempts = 0
+            row.failing_since = None
+            row.last_error = None
+            row.next_attempt_at = now
+            row.updated_at = now
+            _audit(session, now, actor, "replay", message_id, detail)
+            return message_view(row)
+
+    def discard(
+        self, message_id: str, actor: str, reason: str, now: datetime, answer: PreparedAnswer
+    ) -> MessageView:
+        """Give up a dead letter: the EPD gets ``answer`` and the dossier moves on."""
+        with self._store.transaction() as session:
+            row = self._dead(session, message_id)
+            row.state = MessageState.DISCARDED.value
+            row.outcome = answer.outcome
+            row.updated_at = now
+            add_answer(session, answer, now)
+            _audit(session, now, actor, "discard", message_id, {"reason": reason})
+            session.flush()
+            if row.ordering_key is not None:
+                advance(session, row.ordering_key, now)
+            return message_view(row)
+
+    def skip_gap(self, dossier_key: str, actor: str, now: datetime) -> int:
+        """Let a dossier stop waiting for a missing sequence number; returns the new head."""
+        with self._store.transaction() as session:
+            dossier = session.get(DossierRow, dossier_key)
+            if dossier is None:
+                raise SupportError(f"no dossier {dossier_key}")
+            head = session.scalar(
+                select(MessageRow.id).where(
+                    MessageRow.ordering_key == dossier_key,
+                    MessageRow.sequence == dossier.next_sequence,
+                )
+            )
+            following = session.scalar(
+                select(func.min(MessageRow.sequence)).where(
+                    MessageRow.ordering_key == dossier_key,
+                    MessageRow.sequence > dossier.next_sequence,
+                )
+            )
+            if head is not None or following is None:
+                raise SupportError(f"dossier {dossier_key} is not waiting on a gap")
+            skipped = list(range(dossier.next_sequence, following))
+            dossier.next_sequence = following
+            dossier.updated_at = now
+            _audit(session, now, actor, "skip-gap", dossier_key, {"skipped": skipped})
+            session.flush()
+            advance(session, dossier_key, now)
+            return int(dossier.next_sequence)
+
+    def audit_log(self, limit: int = 100) -> list[tuple[datetime, str, str, str, str | None]]:
+        """The latest audit lines: (at, actor, action, target, detail JSON), newest first."""
+        with self._store.transaction() as session:
+            rows = session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
+            return [(r.at, r.actor, r.action, r.target, r.detail) for r in rows]
+
+    @staticmethod
+    def _dead(session: Session, message_id: str) -> MessageRow:
+        row = session.scalar(select(MessageRow).where(MessageRow.message_id == message_id))
+        if row is None:
+            raise SupportError(f"no message {message_id}")
+        if row.state != MessageState.DEAD.value:
+            raise SupportError(f"message {message_id} is {row.state}, not a dead letter")
+        return row
+
+
+def _audit(
+    session: Session, now: datetime, actor: str, action: str, target: str, detail: object
+) -> None:
+    session.add(
+        AuditRow(
+            at=now,
+            actor=actor,
+            action=action,
+            target=target,
+            detail=json.dumps(detail, default=str),
+        )
+    )

@@ -1,0 +1,156 @@
+"""The SQL schema of the store (SQLAlchemy 2 declarative); changed only through migrations.
+
+Four tables carry the flow (events → messages → answers, dossiers hold the order) and one the
+audit of support actions. Times are stored in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the store's tables."""
+
+
+class EventRow(Base):
+    """One event received from the EPD, valid or not, exactly once per event id."""
+
+    __tablename__ = "events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    event_code: Mapped[str | None] = mapped_column(String(64))
+    dossier_id: Mapped[str | None] = mapped_column(String(64))
+    sequence: Mapped[int | None] = mapped_column(Integer)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    issues: Mapped[str | None] = mapped_column(Text)
+    """JSON list of the issues that made the event invalid (no personal data)."""
+    payload: Mapped[str] = mapped_column(Text)
+    """The event as received (or as corrected by support before a replay)."""
+
+
+class MessageRow(Base):
+    """One VSB message to deliver, and its place in its dossier's order.
+
+    States: ``pending`` (waits its turn or its retry time), ``sending`` (claimed under a lease;
+    in flight), ``waiting`` (answered "in beraad": the dossier waits for the decision without
+    holding a send slot), ``done`` (final answer), ``dead`` (failed permanently: blocks its
+    dossier until replayed or discarded), ``discarded`` (given up by support).
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("ordering_key", "sequence", name="uq_messages_key_sequence"),
+        Index("ix_messages_state_due", "state", "next_attempt_at"),
+        Index("ix_messages_event", "event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    """The id the central application deduplicates on; kept on an unchanged resend."""
+    replaces_message_id: Mapped[str | None] = mapped_column(String(64))
+    event_id: Mapped[str] = mapped_column(String(64))
+    event_code: Mapped[str] = mapped_column(String(64))
+    ordering_key: Mapped[str | None] = mapped_column(String(140))
+    sequence: Mapped[int | None] = mapped_column(Integer)
+    ordered: Mapped[bool] = mapped_column(Boolean)
+    """False for look-ups: they use up their sequence number but never wait or block."""
+    state: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """First transient failure of the current run of failures (for the age cap)."""
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    fence: Mapped[int] = mapped_column(Integer, default=0)
+    """Fencing token: bumped on every claim; a finish with an older token is ignored."""
+
+
+class DossierRow(Base):
+    """An ordering key's progress: the next sequence number and the application's reference."""
+
+    __tablename__ = "dossiers"
+
+    key: Mapped[str] = mapped_column(String(140), primary_key=True)
+    next_sequence: Mapped[int] = mapped_column(Integer, default=1)
+    vsb_reference: Mapped[str | None] = mapped_column(String(40))
+    application_outcome: Mapped[str | None] = mapped_column(String(16))
+    application_issues: Mapped[str | None] = mapped_column(Text)
+    """JSON issues of a refused application, repeated in the refusal of its modifications."""
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AnswerRow(Base):
+    """An answer for the EPD, stored before it is published (an outbox)."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        Index("ix_answers_unpublished", "published_at", "created_at"),
+        Index("ix_answers_event", "event_id"),
+    )
+
+    answer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    """``sync`` (Submit's answer), ``mailbox`` (a later answer), ``adapter`` (made here)."""
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """For mailbox answers: when the central application was told we have it."""
+
+
+class AuditRow(Base):
+    """Who did what to which message, for support actions (replay, discard, skip)."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(140))
+    detail: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,136 @@
+"""Consuming the EPD's events: manual acks, one callback per delivery, reconnect on loss.
+
+The consumer is transport only: it hands each delivery's body to the callback the engine
+gives it and acts on the returned ``Disposition``. The callback must have stored the event
+before it returns ``ACK`` (that is the whole durability contract of ingest).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pika.exceptions
+
+from queues.connection import BrokerAddress
+from queues.errors import BrokerUnavailable
+from queues.topology import Topology
+
+log = logging.getLogger(__name__)
+
+
+class Disposition(enum.Enum):
+    """What to do with a delivery once the callback is done with it."""
+
+    ACK = "ack"
+    """Stored (or a known duplicate): remove it from the queue."""
+    DEAD_LETTER = "dead-letter"
+    """Cannot ever be stored (oversized): to the dead-letter exchange, not requeued."""
+    RETRY = "retry"
+    """Not stored for a passing reason (store down): back to the queue for another try."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message from the events queue."""
+
+    body: bytes
+    redelivered: bool
+    message_id: str | None
+
+
+Handler = Callable[[Delivery], Disposition]
+
+
+class Consumer:
+    """Consumes the events queue on its own thread and connection until ``stop()``."""
+
+    def __init__(
+        self,
+        address: BrokerAddress,
+        topology: Topology,
+        handler: Handler,
+        *,
+        prefetch: int = 200,
+        max_body_bytes: int = 1_048_576,
+        retry_seconds: float = 2.0,
+        on_connection_change: Callable[[bool], None] | None = None,
+    ) -> None:
+        self._address = address
+        self._topology = topology
+        self._handler = handler
+        self._prefetch = prefetch
+        self._max_body = max_body_bytes
+        self._retry_seconds = retry_seconds
+        self._on_connection_change = on_connection_change or (lambda _up: None)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start consuming in a background thread."""
+        self._thread = threading.Thread(target=self.run, name="consumer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the delivery in hand (unacked ones go back to the queue)."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run(self) -> None:
+        """Consume until stopped, reconnecting with backoff when the broker goes away."""
+        delay = self._retry_seconds
+        while not self._stopping.is_set():
+            try:
+                self._consume()
+                delay = self._retry_seconds
+            except (BrokerUnavailable, pika.exceptions.AMQPError, OSError) as exc:
+                self._on_connection_change(False)
+                log.warning("event consumer lost RabbitMQ (%s); retrying in %.0f s", exc, delay)
+                self._stopping.wait(delay)
+                delay = min(delay * 2, 60.0)
+
+    def _consume(self) -> None:
+        connection = self._address.connect("vsb-adapter consumer")
+        try:
+            channel = connection.channel()
+            self._topology.declare(channel)
+            channel.basic_qos(prefetch_count=self._prefetch)
+            channel.basic_consume(self._topology.events_queue, self._on_message)
+            self._on_connection_change(True)
+            log.info("consuming %s", self._topology.events_queue)
+            while not self._stopping.is_set():
+                connection.process_data_events(time_limit=0.5)
+        finally:
+            if connection.is_open:
+                with contextlib.suppress(pika.exceptions.AMQPError):
+                    connection.close()
+
+    def _on_message(self, channel: Any, method: Any, properties: Any, body: bytes) -> None:
+        if len(body) > self._max_body:
+            log.error(
+                "event of %d bytes exceeds broker.max_event_bytes; sent to the dead-letter queue",
+                len(body),
+            )
+            channel.basic_reject(method.delivery_tag, requeue=False)
+            return
+        delivery = Delivery(
+            body=body,
+            redelivered=bool(method.redelivered),
+            message_id=getattr(properties, "message_id", None),
+        )
+        disposition = self._handler(delivery)
+        if disposition is Disposition.ACK:
+            channel.basic_ack(method.delivery_tag)
+        elif disposition is Disposition.DEAD_LETTER:
+            channel.basic_reject(method.delivery_tag, requeue=False)
+        else:
+            # Pause so a store outage does not spin; the delivery limit bounds poison.
+            time.sleep(min(self._retry_seconds, 1.0))
+            channel.basic_nack(method.delivery_tag, requeue=True)

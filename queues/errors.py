@@ -1,0 +1,15 @@
+"""Errors of the RabbitMQ transport (part of the hierarchy drawn in ``adapter.errors``)."""
+
+from __future__ import annotations
+
+
+class BrokerError(Exception):
+    """Base of the transport's errors."""
+
+
+class BrokerUnavailable(BrokerError):
+    """RabbitMQ cannot be reached, or the connection dropped; the caller retries later."""
+
+
+class PublishRefused(BrokerError):
+    """RabbitMQ would not take a publish: no queue bound (mandatory) or a negative confirm."""
