@@ -39,6 +39,7 @@ class PreparedAnswer:
 
     answer_id: str
     event_id: str
+    event_code: str
     message_id: str | None
     outcome: str
     source: str

@@ -208,14 +208,19 @@ class Store:
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
 
-    def release_own_leases(self, owner: str, now: datetime) -> int:
-        """At start: messages this instance (same id) left ``sending`` are in doubt; resend them."""
+    def release_leases(self, owner: str | None, now: datetime) -> int:
+        """At start: messages left ``sending`` by ``owner`` (None: by anyone) are in doubt.
+
+        With SQLite only one instance can hold the file, so every ``sending`` row is an orphan
+        of a previous run. They go back to ``pending`` with their message id unchanged.
+        """
+        conditions = [MessageRow.state == MessageState.SENDING.value]
+        if owner is not None:
+            conditions.append(MessageRow.lease_owner == owner)
         with self.transaction() as session:
             result = session.execute(
                 update(MessageRow)
-                .where(
-                    MessageRow.state == MessageState.SENDING.value, MessageRow.lease_owner == owner
-                )
+                .where(*conditions)
                 .values(state=MessageState.PENDING.value, lease_owner=None, next_attempt_at=now)
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
@@ -347,6 +352,7 @@ class Store:
                 PreparedAnswer(
                     answer_id=r.answer_id,
                     event_id=r.event_id,
+                    event_code=r.event_code,
                     message_id=r.message_id,
                     outcome=r.outcome,
                     source=r.source,
@@ -482,6 +488,7 @@ def add_answer(session: Session, answer: PreparedAnswer, now: datetime) -> None:
         AnswerRow(
             answer_id=answer.answer_id,
             event_id=answer.event_id,
+            event_code=answer.event_code,
             message_id=answer.message_id,
             outcome=answer.outcome,
             source=answer.source,

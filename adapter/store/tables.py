@@ -132,6 +132,7 @@ class AnswerRow(Base):
 
     answer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64))
+    event_code: Mapped[str] = mapped_column(String(64))
     message_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(16))

@@ -70,6 +70,7 @@ def upgrade() -> None:
         "answers",
         sa.Column("answer_id", sa.String(64), primary_key=True),
         sa.Column("event_id", sa.String(64), nullable=False),
+        sa.Column("event_code", sa.String(64), nullable=False),
         sa.Column("message_id", sa.String(64)),
         sa.Column("outcome", sa.String(16), nullable=False),
         sa.Column("source", sa.String(16), nullable=False),

@@ -1,0 +1,136 @@
+"""Where messages are picked: dossier heads and look-ups, up to the configured concurrency.
+
+The dispatcher thread claims due messages (a committed ``sending`` row under a lease) and hands
+them to a pool of sender threads. A dossier never has two messages in flight, because only its
+head is ever due and a claim is a compare-and-set. A message "in beraad" waits in the store,
+not in a sender thread, so it holds no unit of concurrency.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from adapter.clock import Clock
+from adapter.engine.breaker import CircuitBreaker
+from adapter.engine.sender import Sender
+from adapter.errors import StoreError
+from adapter.settings import DeliverySettings
+from adapter.store import Claim, Store
+from monitoring import Metrics
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    """Claims due messages and runs them on ``concurrency`` sender threads."""
+
+    def __init__(
+        self,
+        store: Store,
+        sender: Sender,
+        breaker: CircuitBreaker,
+        clock: Clock,
+        metrics: Metrics,
+        settings: DeliverySettings,
+        owner: str,
+    ) -> None:
+        self._store = store
+        self._sender = sender
+        self._breaker = breaker
+        self._clock = clock
+        self._metrics = metrics
+        self._settings = settings
+        self._owner = owner
+        self._lease = timedelta(seconds=settings.lease_seconds)
+        self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="sender")
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._thread = threading.Thread(target=self.run, name="dispatcher", daemon=True)
+
+    def start(self) -> None:
+        """Start dispatching in a background thread."""
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Look for due work now (a new event arrived, a send finished)."""
+        self._wake.set()
+
+    @property
+    def in_flight(self) -> int:
+        """Messages being sent right now."""
+        with self._lock:
+            return self._in_flight
+
+    def stop(self, drain_seconds: float) -> bool:
+        """Claim nothing more and wait up to ``drain_seconds`` for sends in flight.
+
+        Returns False if some were still in flight; their leases make them in-doubt messages
+        that the next start (or another instance) resends with the same message id.
+        """
+        self._stopping.set()
+        self._wake.set()
+        self._thread.join(5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + drain_seconds
+        while self.in_flight and time.monotonic() < deadline:
+            self._stopping.wait(0.05)
+        return self.in_flight == 0
+
+    def run(self) -> None:
+        """Dispatch until stopped."""
+        next_lease_sweep = self._clock.now()
+        while not self._stopping.is_set():
+            try:
+                now = self._clock.now()
+                if now >= next_lease_sweep:
+                    released = self._store.release_expired_leases(now)
+                    if released:
+                        log.warning("%d in-doubt message(s) found with an expired lease", released)
+                    next_lease_sweep = now + self._lease / 4
+                self._dispatch_once()
+            except StoreError:
+                log.exception("dispatcher cannot reach the store; retrying")
+                self._stopping.wait(self._settings.poll_seconds * 4)
+            self._wake.wait(self._settings.poll_seconds)
+            self._wake.clear()
+
+    def _dispatch_once(self) -> int:
+        """Claim and start as many due messages as free slots (and the breaker) allow."""
+        free = self._settings.concurrency - self.in_flight
+        allowed = self._breaker.permits(free)
+        if allowed <= 0:
+            return 0
+        started = 0
+        now = self._clock.now()
+        for message_pk in self._store.due(now, allowed * 2):
+            if started >= allowed or self._stopping.is_set():
+                break
+            claim = self._store.claim(message_pk, self._owner, now, self._lease)
+            if claim is None:
+                continue
+            with self._lock:
+                self._in_flight += 1
+            self._metrics.in_flight.inc()
+            self._pool.submit(self._run, claim)
+            started += 1
+        self._breaker.unused(allowed - started)
+        return started
+
+    def _run(self, claim: Claim) -> None:
+        try:
+            self._sender.send(claim)
+        except Exception:
+            # A bug or a store outage must not kill the sender thread; the lease will expire
+            # and the message comes back as in doubt.
+            log.exception("sending message %s failed unexpectedly", claim.message_id)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+            self._metrics.in_flight.dec()
+            self._wake.set()

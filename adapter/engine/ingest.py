@@ -1,0 +1,146 @@
+"""Where an event enters: decode, validate, store once, and only then let the consumer ack.
+
+An invalid event is stored as refused and answered at once (outcome ``invalid``, naming each
+field and rule); if its dossier and sequence number could be read it still uses up that
+number, so the dossier is not held on a gap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+
+from adapter.clock import Clock
+from adapter.engine.answers import adapter_answer_id, issues_json, prepare
+from adapter.errors import StoreError
+from adapter.store import IngestResult, NewEvent, Store
+from mappings import read_envelope, validate_event
+from mappings.errors import InvalidEvent
+from mappings.model import Envelope, Facility, Issue, Ordering, Outcome
+from monitoring import Metrics
+from queues import Delivery, Disposition
+
+log = logging.getLogger(__name__)
+
+_SEQUENCE_EXPRESSION = "MessageHeader.extension('urn:vsb-adapter:fhir:sequence').valuePositiveInt"
+
+
+def dossier_key(dossier_id: str) -> str:
+    """The ordering key of an EPD dossier."""
+    return f"dossier:{dossier_id}"
+
+
+class Ingest:
+    """The consumer's callback: one delivery in, one ``Disposition`` out."""
+
+    def __init__(
+        self,
+        store: Store,
+        facility: Facility,
+        clock: Clock,
+        metrics: Metrics,
+        on_stored: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._facility = facility
+        self._clock = clock
+        self._metrics = metrics
+        self._on_stored = on_stored
+
+    def __call__(self, delivery: Delivery) -> Disposition:
+        """Store the event (or its refusal); ACK once it is safely in the store."""
+        try:
+            envelope = read_envelope(delivery.body)
+        except InvalidEvent as exc:
+            # Without an event id nothing can be correlated; keep the body under a digest id.
+            envelope = Envelope(
+                event_id="unreadable-" + hashlib.sha256(delivery.body).hexdigest()[:40],
+                event_code=None,
+                dossier_id=None,
+                sequence=None,
+                document={},
+            )
+            return self._store_event(delivery, envelope, list(exc.issues), None)
+        try:
+            event_type = validate_event(envelope, self._facility)
+        except InvalidEvent as exc:
+            return self._store_event(delivery, envelope, list(exc.issues), None)
+        return self._store_event(delivery, envelope, [], event_type.ordering)
+
+    def _store_event(
+        self,
+        delivery: Delivery,
+        envelope: Envelope,
+        issues: list[Issue],
+        ordering: Ordering | None,
+    ) -> Disposition:
+        code = envelope.event_code or "unknown"
+        key = dossier_key(envelope.dossier_id) if envelope.dossier_id else None
+        try:
+            result = self._store.ingest(
+                self._new_event(delivery, envelope, issues, ordering, key), self._clock.now()
+            )
+            if result is IngestResult.SEQUENCE_TAKEN:
+                issues = [
+                    Issue(
+                        code="sequence-taken",
+                        text="another event of this dossier already has this sequence number",
+                        expression=_SEQUENCE_EXPRESSION,
+                    )
+                ]
+                result = self._store.ingest(
+                    self._new_event(delivery, envelope, issues, None, None), self._clock.now()
+                )
+        except StoreError:
+            log.exception("cannot store event %s; it goes back to the queue", envelope.event_id)
+            self._metrics.events.labels(code, "retry").inc()
+            return Disposition.RETRY
+        if result is IngestResult.DUPLICATE:
+            self._metrics.events.labels(code, "duplicate").inc()
+            return Disposition.ACK
+        if issues:
+            log.info(
+                "event %s refused as invalid: %s",
+                envelope.event_id,
+                ", ".join(f"{i.code} at {i.expression}" for i in issues),
+            )
+        self._metrics.events.labels(code, "invalid" if issues else "stored").inc()
+        self._on_stored()
+        return Disposition.ACK
+
+    def _new_event(
+        self,
+        delivery: Delivery,
+        envelope: Envelope,
+        issues: list[Issue],
+        ordering: Ordering | None,
+        key: str | None,
+    ) -> NewEvent:
+        valid = not issues
+        answer = None
+        if not valid:
+            answer = prepare(
+                answer_id=adapter_answer_id(envelope.event_id, "invalid"),
+                event_id=envelope.event_id,
+                event_code=envelope.event_code,
+                message_id=None,
+                outcome=Outcome.INVALID,
+                source="adapter",
+                created_at=self._clock.now(),
+                issues=issues,
+            )
+        return NewEvent(
+            event_id=envelope.event_id,
+            payload=delivery.body.decode("utf-8", errors="replace"),
+            event_code=envelope.event_code,
+            dossier_id=envelope.dossier_id,
+            sequence=envelope.sequence,
+            ordering_key=key if envelope.sequence is not None else None,
+            ordered=ordering is not Ordering.NONE,
+            valid=valid,
+            issues_json=issues_json(issues),
+            message_id=str(uuid.uuid4()) if valid else None,
+            answer=answer,
+        )

@@ -1,0 +1,126 @@
+"""Where later answers come in: poll the central application's mailbox, store, publish, confirm.
+
+A fetched answer is confirmed to the central application only after it is stored and RabbitMQ
+confirmed its publish, so a crash anywhere in between fetches it again instead of losing it
+(the store ignores an answer id it already has).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from adapter.central import CentralTransport
+from adapter.clock import Clock
+from adapter.engine.answers import from_central, issues_json
+from adapter.errors import DeliveryError, StoreError
+from adapter.store import Store
+from mappings import EVENT_TYPES, parse_answer
+from mappings.errors import AnswerFormatError
+from monitoring import Metrics
+
+log = logging.getLogger(__name__)
+
+
+class MailboxPoller:
+    """Fetches later answers every ``poll_seconds`` on its own thread."""
+
+    def __init__(
+        self,
+        store: Store,
+        central: CentralTransport,
+        nihdi: str,
+        clock: Clock,
+        metrics: Metrics,
+        *,
+        on_stored: Callable[[], None],
+        poll_seconds: float = 5.0,
+        batch: int = 50,
+        publish_wait_seconds: float = 10.0,
+    ) -> None:
+        self._store = store
+        self._central = central
+        self._nihdi = nihdi
+        self._clock = clock
+        self._metrics = metrics
+        self._on_stored = on_stored
+        self._poll = poll_seconds
+        self._batch = batch
+        self._publish_wait = publish_wait_seconds
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self.run, name="mailbox", daemon=True)
+
+    def start(self) -> None:
+        """Start polling in a background thread."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop polling."""
+        self._stopping.set()
+        self._thread.join(timeout)
+
+    def run(self) -> None:
+        """Poll until stopped; a full batch is followed at once by the next one."""
+        while not self._stopping.is_set():
+            try:
+                fetched = self.poll_once()
+            except (DeliveryError, StoreError) as exc:
+                log.warning("mailbox poll failed: %s", exc)
+                fetched = 0
+            if fetched < self._batch:
+                self._stopping.wait(self._poll)
+
+    def poll_once(self) -> int:
+        """Fetch, store, wait for publication, confirm; returns how many answers were fetched."""
+        elements = self._central.fetch_answers(self._nihdi, self._batch)
+        keep: list[str] = []
+        for element in elements:
+            try:
+                answer = parse_answer(element)
+            except AnswerFormatError as exc:
+                log.error("unreadable answer in the mailbox, left unconfirmed: %s", exc)
+                continue
+            message = self._store.message(answer.in_reply_to)
+            if message is None:
+                log.error(
+                    "mailbox answer %s is for unknown message %s; left unconfirmed",
+                    answer.answer_id,
+                    answer.in_reply_to,
+                )
+                continue
+            prepared = from_central(
+                answer, event_id=message.event_id, event_code=message.event_code, source="mailbox"
+            )
+            event_type = EVENT_TYPES.get(message.event_code)
+            new = self._store.record_later_answer(
+                message.message_id,
+                prepared,
+                self._clock.now(),
+                final=answer.outcome.is_final,
+                application=bool(event_type and event_type.is_application),
+                vsb_reference=answer.vsb_reference,
+                issues_json=issues_json(list(answer.issues)),
+            )
+            if new:
+                self._metrics.mailbox_answers.inc()
+            keep.append(answer.answer_id)
+        if keep:
+            self._on_stored()
+            self._confirm_when_published(keep)
+        return len(elements)
+
+    def _confirm_when_published(self, answer_ids: list[str]) -> None:
+        deadline = time.monotonic() + self._publish_wait
+        published: set[str] = set()
+        while time.monotonic() < deadline and not self._stopping.is_set():
+            published = self._store.published(answer_ids)
+            if len(published) == len(answer_ids):
+                break
+            self._stopping.wait(0.05)
+        if not published:
+            return  # not published yet: the next poll fetches them again
+        ids = sorted(published)
+        self._central.confirm_answers(self._nihdi, ids)
+        self._store.mark_confirmed(ids, self._clock.now())

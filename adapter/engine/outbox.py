@@ -1,0 +1,108 @@
+"""Where answers leave: stored answers are published to RabbitMQ, confirmed, then marked.
+
+The store is the outbox: an answer is committed before it is published, and marked published
+only after RabbitMQ's confirm. A crash in between publishes it again on restart; answers are
+at-least-once and the EPD deduplicates on the answer id (the message's ``message_id``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from adapter.clock import Clock
+from adapter.errors import StoreError
+from adapter.store import PreparedAnswer, Store
+from monitoring import Metrics
+from queues import BrokerError, ConfirmedPublisher
+
+log = logging.getLogger(__name__)
+
+
+class AnswerOutbox:
+    """Publishes unpublished answers on its own thread and connection."""
+
+    def __init__(
+        self,
+        store: Store,
+        publisher: ConfirmedPublisher,
+        exchange: str,
+        clock: Clock,
+        metrics: Metrics,
+        *,
+        batch: int = 100,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._exchange = exchange
+        self._clock = clock
+        self._metrics = metrics
+        self._batch = batch
+        self._poll = poll_seconds
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self.run, name="outbox", daemon=True)
+
+    def start(self) -> None:
+        """Start publishing in a background thread."""
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Publish now (an answer was just stored)."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Publish what is stored (within ``timeout``), then close the connection."""
+        self._stopping.set()
+        self._wake.set()
+        self._thread.join(timeout)
+        self._publisher.close()
+
+    def run(self) -> None:
+        """Publish until stopped; on a broker outage, wait and try again."""
+        delay = self._poll
+        while True:
+            try:
+                published = self.publish_pending()
+                self._metrics.broker_up.labels("publisher").set(1)
+                delay = self._poll
+            except BrokerError as exc:
+                self._metrics.broker_up.labels("publisher").set(0)
+                log.warning("cannot publish answers (%s); retrying in %.0f s", exc, delay)
+                published = 0
+                if self._stopping.wait(delay):
+                    return
+                delay = min(delay * 2, 30.0)
+                continue
+            except StoreError:
+                log.exception("outbox cannot read the store; retrying")
+                published = 0
+            if self._stopping.is_set() and published == 0:
+                return
+            if published == 0:
+                self._wake.wait(self._poll)
+                self._wake.clear()
+
+    def publish_pending(self) -> int:
+        """Publish one batch of stored answers; returns how many were confirmed."""
+        answers = self._store.unpublished_answers(self._batch)
+        done: list[str] = []
+        try:
+            for answer in answers:
+                self._publish(answer)
+                done.append(answer.answer_id)
+        finally:
+            self._store.mark_published(done, self._clock.now())
+            for answer in answers[: len(done)]:
+                self._metrics.answers_published.labels(answer.outcome).inc()
+        return len(done)
+
+    def _publish(self, answer: PreparedAnswer) -> None:
+        self._publisher.publish(
+            self._exchange,
+            f"answer.{answer.event_code}.{answer.outcome}",
+            answer.body.encode(),
+            message_id=answer.answer_id,
+            correlation_id=answer.event_id,
+        )

@@ -1,0 +1,229 @@
+"""Where a message is sent: build the VSB XML, sign it, submit it, store what came back.
+
+One call of ``Sender.send`` handles one claimed message from start to finish, on a sender
+thread. Transient failures get a few quick tries here (tenacity), then a stored, delayed retry
+with exponential backoff and jitter; permanent ones make a dead letter. A refusal by the
+central application is an answer like any other.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from lxml import etree
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from adapter.central import CentralTransport
+from adapter.clock import Clock
+from adapter.engine.answers import (
+    adapter_answer_id,
+    from_central,
+    issues_from_json,
+    issues_json,
+    prepare,
+)
+from adapter.engine.breaker import CircuitBreaker
+from adapter.errors import PermanentDeliveryError, TransientDeliveryError
+from adapter.settings import DeliverySettings
+from adapter.signing import Signer
+from adapter.store import Claim, PreparedAnswer, Store
+from mappings import EVENT_TYPES, build_message, parse_answer, read_envelope
+from mappings.errors import AnswerFormatError, MappingError, SchemaViolation
+from mappings.model import Facility, Issue, MessageContext, Outcome
+from monitoring import Metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a transiently failing message is tried again, and when it is given up."""
+
+    initial_seconds: float
+    max_seconds: float
+    max_attempts: int
+    max_age_seconds: float
+
+    @classmethod
+    def from_settings(cls, s: DeliverySettings) -> RetryPolicy:
+        """The policy the settings describe."""
+        return cls(
+            s.backoff_initial_seconds, s.backoff_max_seconds, s.max_attempts, s.max_age_seconds
+        )
+
+    def delay(self, attempts: int) -> float:
+        """Exponential backoff with equal jitter: half fixed, half random."""
+        ceiling = min(self.max_seconds, self.initial_seconds * 2 ** max(attempts - 1, 0))
+        return float(ceiling / 2 + random.uniform(0, ceiling / 2))
+
+
+class Sender:
+    """Sends claimed messages; shared by the dispatcher's sender threads."""
+
+    def __init__(
+        self,
+        store: Store,
+        central: CentralTransport,
+        signer: Signer,
+        facility: Facility,
+        clock: Clock,
+        metrics: Metrics,
+        breaker: CircuitBreaker,
+        settings: DeliverySettings,
+    ) -> None:
+        self._store = store
+        self._central = central
+        self._signer = signer
+        self._facility = facility
+        self._clock = clock
+        self._metrics = metrics
+        self._breaker = breaker
+        self._policy = RetryPolicy.from_settings(settings)
+        self._quick_tries = settings.quick_tries
+
+    def send(self, claim: Claim) -> None:
+        """Deliver one claimed message and record the result (never raises on delivery errors)."""
+        event_type = EVENT_TYPES[claim.event_code]
+        if event_type.needs_reference and claim.vsb_reference is None:
+            self._refuse_modification(claim)
+            return
+        started = time.monotonic()
+        try:
+            signed = self._signed_message(claim)
+            answer_xml = self._submit(signed)
+            answer = parse_answer(answer_xml)
+            if answer.in_reply_to not in (claim.message_id, claim.replaces_message_id):
+                raise PermanentDeliveryError("the answer is for another message")
+        except TransientDeliveryError as exc:
+            self._metrics.sends.labels(claim.event_code, "transient_error").inc()
+            self._retry_later(claim, str(exc))
+            return
+        except SchemaViolation as exc:
+            self._dead(claim, f"schema: {exc}", "schema")
+            return
+        except (PermanentDeliveryError, MappingError, AnswerFormatError) as exc:
+            self._metrics.sends.labels(claim.event_code, "permanent_error").inc()
+            self._dead(claim, str(exc), "permanent")
+            return
+        finally:
+            self._metrics.send_seconds.labels(claim.event_code).observe(time.monotonic() - started)
+        self._metrics.sends.labels(claim.event_code, answer.outcome.value).inc()
+        prepared = from_central(
+            answer, event_id=claim.event_id, event_code=claim.event_code, source="sync"
+        )
+        self._record(claim, prepared, answer.outcome, answer.vsb_reference, answer.issues)
+
+    def _signed_message(self, claim: Claim) -> etree._Element:
+        envelope = read_envelope(claim.payload.encode())
+        context = MessageContext(
+            message_id=claim.message_id,
+            created_at=self._clock.now(),
+            facility=self._facility,
+            vsb_reference=claim.vsb_reference,
+            replaces_message_id=claim.replaces_message_id,
+        )
+        return self._signer.sign(build_message(envelope, context))
+
+    def _submit(self, signed: etree._Element) -> etree._Element:
+        retrying = Retrying(
+            stop=stop_after_attempt(self._quick_tries),
+            wait=wait_exponential_jitter(initial=0.2, max=2.0),
+            retry=retry_if_exception_type(TransientDeliveryError),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                try:
+                    answer = self._central.submit(signed)
+                except TransientDeliveryError:
+                    self._breaker.failure()
+                    raise
+                except PermanentDeliveryError:
+                    self._breaker.success()  # it answered: the application is up
+                    raise
+                self._breaker.success()
+                return answer
+        raise AssertionError("unreachable")
+
+    def _record(
+        self,
+        claim: Claim,
+        answer: PreparedAnswer,
+        outcome: Outcome,
+        vsb_reference: str | None,
+        issues: tuple[Issue, ...] | list[Issue],
+    ) -> None:
+        recorded = self._store.record_answer(
+            claim,
+            answer,
+            self._clock.now(),
+            final=outcome.is_final,
+            application=EVENT_TYPES[claim.event_code].is_application,
+            vsb_reference=vsb_reference,
+            issues_json=issues_json(list(issues)),
+        )
+        if not recorded:
+            log.warning("message %s: lease lost before its answer was stored", claim.message_id)
+
+    def _refuse_modification(self, claim: Claim) -> None:
+        """A modification whose application was refused (or never accepted) is refused here."""
+        issues = issues_from_json(claim.application_issues)
+        if claim.application_outcome == Outcome.REFUSED.value:
+            reason = Issue(
+                code="application-refused",
+                text="the application of this dossier was refused; see its errors",
+                expression="MessageHeader.extension('urn:vsb-adapter:fhir:dossier')",
+            )
+        else:
+            reason = Issue(
+                code="no-accepted-application",
+                text="this dossier has no accepted application to modify",
+                expression="MessageHeader.extension('urn:vsb-adapter:fhir:dossier')",
+            )
+        all_issues = [reason, *issues]
+        answer = prepare(
+            answer_id=adapter_answer_id(claim.event_id, "modification-refused"),
+            event_id=claim.event_id,
+            event_code=claim.event_code,
+            message_id=claim.message_id,
+            outcome=Outcome.REFUSED,
+            source="adapter",
+            created_at=self._clock.now(),
+            issues=all_issues,
+        )
+        self._metrics.sends.labels(claim.event_code, "refused").inc()
+        self._record(claim, answer, Outcome.REFUSED, None, all_issues)
+
+    def _retry_later(self, claim: Claim, error: str) -> None:
+        now = self._clock.now()
+        failing_since = claim.failing_since or now
+        if claim.attempts >= self._policy.max_attempts:
+            self._dead(claim, f"gave up after {claim.attempts} attempts: {error}", "attempts")
+        elif (now - failing_since).total_seconds() >= self._policy.max_age_seconds:
+            self._dead(claim, f"gave up after failing for too long: {error}", "age")
+        else:
+            at = now + timedelta(seconds=self._policy.delay(claim.attempts))
+            self._store.schedule_retry(claim, error, at, now)
+            self._metrics.retries.inc()
+            log.info(
+                "message %s: %s; attempt %d, next try at %s",
+                claim.message_id,
+                error,
+                claim.attempts,
+                at.isoformat(timespec="seconds"),
+            )
+
+    def _dead(self, claim: Claim, error: str, reason: str) -> None:
+        self._store.dead_letter(claim, error, self._clock.now())
+        self._metrics.dead_lettered.labels(reason).inc()
+        log.error(
+            "message %s (event %s, %s) is a dead letter: %s",
+            claim.message_id,
+            claim.event_id,
+            claim.event_code,
+            error,
+        )

@@ -1,0 +1,107 @@
+"""The adapter's Prometheus metrics, on a registry of its own (one per daemon, one per test).
+
+Labels carry event codes, outcomes and reasons only: never an INSZ, a name, a dossier id.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+
+
+class Metrics:
+    """Every metric the adapter exposes; see docs/sysadmin.md for their meaning and alerts."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.events = Counter(
+            "vsb_events_received",
+            "Events taken from RabbitMQ, by event code and result"
+            " (stored, duplicate, invalid, dead_lettered, retry).",
+            ["event_code", "result"],
+            registry=r,
+        )
+        self.sends = Counter(
+            "vsb_sends",
+            "SOAP submissions to the central application, by event code and outcome"
+            " (accepted, in-beraad, refused, transient_error, permanent_error).",
+            ["event_code", "outcome"],
+            registry=r,
+        )
+        self.send_seconds = Histogram(
+            "vsb_send_duration_seconds",
+            "Time of one Submit call (build, sign, SOAP), by event code.",
+            ["event_code"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.answer_seconds = Histogram(
+            "vsb_event_to_answer_seconds",
+            "Time from storing an event to storing its first answer.",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.retries = Counter(
+            "vsb_retries_scheduled",
+            "Delayed retries stored after a transient failure.",
+            registry=r,
+        )
+        self.dead_lettered = Counter(
+            "vsb_dead_lettered",
+            "Messages that became dead letters, by reason (permanent, schema, attempts, age).",
+            ["reason"],
+            registry=r,
+        )
+        self.answers_published = Counter(
+            "vsb_answers_published",
+            "Answers confirmed by RabbitMQ, by outcome.",
+            ["outcome"],
+            registry=r,
+        )
+        self.mailbox_answers = Counter(
+            "vsb_mailbox_answers",
+            "Later answers fetched from the central application's mailbox (new ones only).",
+            registry=r,
+        )
+        self.in_flight = Gauge("vsb_in_flight", "Messages being sent right now.", registry=r)
+        self.messages = Gauge("vsb_messages", "Stored messages by state.", ["state"], registry=r)
+        self.blocked_dossiers = Gauge(
+            "vsb_blocked_dossiers", "Dossiers held by a dead letter at their head.", registry=r
+        )
+        self.waiting_dossiers = Gauge(
+            "vsb_waiting_dossiers", "Dossiers waiting for a decision after in beraad.", registry=r
+        )
+        self.gapped_dossiers = Gauge(
+            "vsb_gapped_dossiers", "Dossiers waiting for a missing sequence number.", registry=r
+        )
+        self.stuck_dossiers = Gauge(
+            "vsb_stuck_dossiers",
+            "Dossiers waiting for a missing sequence number longer than the alert time.",
+            registry=r,
+        )
+        self.oldest_pending = Gauge(
+            "vsb_oldest_pending_seconds", "Age of the oldest message not yet sent.", registry=r
+        )
+        self.unpublished_answers = Gauge(
+            "vsb_unpublished_answers",
+            "Answers stored but not yet confirmed by RabbitMQ.",
+            registry=r,
+        )
+        self.broker_up = Gauge(
+            "vsb_broker_connected",
+            "1 when the named RabbitMQ connection is up.",
+            ["connection"],
+            registry=r,
+        )
+        self.central_up = Gauge(
+            "vsb_central_reachable",
+            "1 when the last call to the central application got an HTTP answer.",
+            registry=r,
+        )
+        self.breaker_open = Gauge(
+            "vsb_circuit_open",
+            "1 while the circuit breaker stops sends to the central application.",
+            registry=r,
+        )

@@ -1,0 +1,132 @@
+"""The simulated population: who is affiliated with which care fund (zorgkas).
+
+Loaded from a JSON file (``population.json`` beside this module by default) and changeable
+through the admin API. A person the file does not know is *affiliated*, with a care fund
+derived from the number itself: ``CARE_FUNDS[int(insz) % 6]``, valid from 1 October 2001
+(the start of the Flemish care insurance), so any date of interest lies inside it.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+
+from simulator.errors import AdminInputError
+
+CARE_FUNDS: Final = ("180", "280", "380", "480", "580", "680")
+"""The six care funds: CM, Neutrale, Solidaris, Liberale, Onafhankelijke (Helan), Vlaamse."""
+
+UNKNOWN_VALID_FROM: Final = date(2001, 10, 1)
+DEFAULT_POPULATION: Final = Path(__file__).resolve().parent / "population.json"
+
+
+class Affiliation(enum.Enum):
+    """A person's VSB affiliation state."""
+
+    AFFILIATED = "affiliated"
+    CAN_JOIN = "can-join"
+    """Not affiliated, but may still join (Walloon, Brussels, foreign users)."""
+    CANNOT_JOIN = "cannot-join"
+    """Not affiliated and may not join (non-recognised asylum seekers, struck off)."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person's insurance situation as the central application knows it."""
+
+    affiliation: Affiliation
+    care_fund: str | None = None
+    valid_from: date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON shape used by the population file and the admin API."""
+        return {
+            "affiliation": self.affiliation.value,
+            "care_fund": self.care_fund,
+            "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Person:
+        """Read a person from the JSON shape; raise ``AdminInputError`` on a bad value."""
+        if not isinstance(data, Mapping):
+            raise AdminInputError("a person must be a JSON object")
+        try:
+            affiliation = Affiliation(data.get("affiliation"))
+        except ValueError as exc:
+            allowed = ", ".join(a.value for a in Affiliation)
+            raise AdminInputError(f"affiliation must be one of: {allowed}") from exc
+        if affiliation is not Affiliation.AFFILIATED:
+            return cls(affiliation)
+        care_fund = data.get("care_fund")
+        if care_fund not in CARE_FUNDS:
+            raise AdminInputError(f"care_fund must be one of: {', '.join(CARE_FUNDS)}")
+        valid_from = data.get("valid_from")
+        try:
+            since = date.fromisoformat(valid_from) if valid_from else UNKNOWN_VALID_FROM
+        except (TypeError, ValueError) as exc:
+            raise AdminInputError("valid_from must be a date YYYY-MM-DD") from exc
+        return cls(affiliation, str(care_fund), since)
+
+
+def insz_is_valid(insz: str) -> bool:
+    """Whether an INSZ or BIS number has correct check digits.
+
+    check = 97 - (first 9 digits mod 97); for births from 2000 on over "2" + the 9 digits.
+    BIS numbers (month + 20 or + 40) use the same check.
+    """
+    if len(insz) != 11 or not insz.isdigit():
+        return False
+    body, check = insz[:9], int(insz[9:])
+    return check in (97 - int(body) % 97, 97 - int("2" + body) % 97)
+
+
+def derived_person(insz: str) -> Person:
+    """The person assumed for an INSZ the population does not list."""
+    return Person(Affiliation.AFFILIATED, CARE_FUNDS[int(insz) % len(CARE_FUNDS)], UNKNOWN_VALID_FROM)
+
+
+def mask_insz(insz: str) -> str:
+    """An INSZ fit for a log line: only the last two digits stay visible."""
+    return "*" * max(len(insz) - 2, 0) + insz[-2:]
+
+
+class Population:
+    """The persons the simulator knows, safe to read and change from several threads."""
+
+    def __init__(self, persons: Mapping[str, Person] | None = None):
+        self._persons: dict[str, Person] = dict(persons or {})
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: Path) -> Population:
+        """Read a population file: ``{"persons": {insz: {affiliation, care_fund, valid_from}}}``."""
+        document = json.loads(path.read_text(encoding="utf-8"))
+        persons = document.get("persons", {}) if isinstance(document, dict) else {}
+        if not isinstance(persons, dict):
+            raise AdminInputError(f"{path}: 'persons' must be an object")
+        return cls({insz: Person.from_json(data) for insz, data in persons.items()})
+
+    def find(self, insz: str) -> Person:
+        """The person with this INSZ, or the derived default for an unknown number."""
+        with self._lock:
+            person = self._persons.get(insz)
+        return person if person is not None else derived_person(insz)
+
+    def set(self, insz: str, person: Person) -> None:
+        """Add or replace one person."""
+        if len(insz) != 11 or not insz.isdigit():
+            raise AdminInputError("an INSZ is 11 digits")
+        with self._lock:
+            self._persons[insz] = person
+
+    def listed(self) -> dict[str, Person]:
+        """A copy of the persons listed explicitly (not the derived ones)."""
+        with self._lock:
+            return dict(self._persons)

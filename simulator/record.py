@@ -1,0 +1,70 @@
+"""The record of Submit calls, for tests: what came in, when, and how it was answered.
+
+``received_at`` and ``finished_at`` are ``time.monotonic()`` values (comparable within one
+process, so in-process tests can check that two messages of a dossier never overlapped);
+the ``*_wall`` fields are ISO wall-clock times. ``finished_at`` is taken *before* the
+response is written: a client may send its next message as soon as it has read the answer,
+and that message must never look as if it overlapped the previous one.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass
+class Call:
+    """One Submit call."""
+
+    received_at: float
+    received_wall: str
+    message_id: str | None = None
+    kind: str | None = None
+    dossier_id: str | None = None
+    sequence: int | None = None
+    outcome: str | None = None
+    answer_id: str | None = None
+    duplicate: bool = False
+    http_status: int | None = None
+    """``None`` when the connection was dropped without a response."""
+    fault: str | None = None
+    """``"soap:Client: <reason>"`` or ``"soap:Server: <reason>"`` for a SOAP fault."""
+    injected: str | None = None
+    """The fault kind injected into this call, if any."""
+    finished_at: float | None = None
+    finished_wall: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The admin API's JSON shape."""
+        return asdict(self)
+
+
+class Recorder:
+    """A thread-safe list of calls."""
+
+    def __init__(self) -> None:
+        self._calls: list[Call] = []
+        self._lock = threading.Lock()
+
+    def add(self, call: Call) -> None:
+        """Append a call (the handler keeps filling it in; reads copy it under the lock)."""
+        with self._lock:
+            self._calls.append(call)
+
+    def calls(self) -> list[Call]:
+        """Copies of the calls so far, in the order they arrived."""
+        with self._lock:
+            return [Call(**asdict(call)) for call in self._calls]
+
+    def update(self, call: Call, **fields: Any) -> None:
+        """Change fields of a recorded call under the lock."""
+        with self._lock:
+            for name, value in fields.items():
+                setattr(call, name, value)
+
+    def reset(self) -> None:
+        """Forget every call."""
+        with self._lock:
+            self._calls.clear()

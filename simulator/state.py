@@ -1,0 +1,209 @@
+"""What the central application remembers: answers by message id, applications and their
+reference numbers, cases "in beraad", and each facility's mailbox of later answers.
+
+Every method takes the store's lock; a caller that needs several steps to be atomic (check
+for a duplicate, judge, record the effect) holds ``store.lock`` around them (it is
+re-entrant). Nothing slow ever runs under it. State lives in memory only.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from simulator.answers import Answer
+from simulator.errors import UnknownCase
+
+
+@dataclass
+class Application:
+    """A REVA application as received, with where it stands now."""
+
+    message_id: str
+    insz: str
+    nihdi: str
+    dossier_id: str | None
+    request_type: str
+    start_date: date
+    end_date: date
+    migration: bool
+    status: str
+    """accepted | in-beraad | refused"""
+    vsb_reference: str | None = None
+    stop_date: date | None = None
+    stop_reason: str | None = None
+    stop_message_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The admin API's JSON shape (it shows the INSZ: the admin API is a test tool)."""
+        return {
+            "message_id": self.message_id,
+            "insz": self.insz,
+            "nihdi": self.nihdi,
+            "dossier_id": self.dossier_id,
+            "request_type": self.request_type,
+            "start_date": self.start_date.isoformat(),
+            "end_date": self.end_date.isoformat(),
+            "migration": self.migration,
+            "status": self.status,
+            "vsb_reference": self.vsb_reference,
+            "stop_date": self.stop_date.isoformat() if self.stop_date else None,
+            "stop_reason": self.stop_reason,
+            "stop_message_id": self.stop_message_id,
+        }
+
+
+@dataclass(frozen=True)
+class PendingCase:
+    """A request answered "in beraad", waiting for an admin decision."""
+
+    message_id: str
+    kind: str
+    nihdi: str
+    insz: str
+    dossier_id: str | None
+    received_on: date
+    reasons: tuple[str, ...]
+    vsb_reference: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The admin API's JSON shape."""
+        return {
+            "message_id": self.message_id,
+            "kind": self.kind,
+            "nihdi": self.nihdi,
+            "insz": self.insz,
+            "dossier_id": self.dossier_id,
+            "received_on": self.received_on.isoformat(),
+            "reasons": list(self.reasons),
+            "vsb_reference": self.vsb_reference,
+        }
+
+
+@dataclass
+class _Data:
+    answers: dict[str, Answer] = field(default_factory=dict)
+    applications: dict[str, Application] = field(default_factory=dict)
+    by_reference: dict[str, str] = field(default_factory=dict)
+    pending: dict[str, PendingCase] = field(default_factory=dict)
+    mailboxes: dict[str, dict[str, Answer]] = field(default_factory=dict)
+
+
+class Store:
+    """The central application's memory; see the module docstring for the locking rule."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._data = _Data()
+        # Never reset, so a reference number is never handed out twice in one process.
+        self._references = 0
+
+    def reset(self) -> None:
+        """Forget every answer, application, case and mailbox (the reference counter stays)."""
+        with self.lock:
+            self._data = _Data()
+
+    # --- idempotency -------------------------------------------------------------------
+
+    def answer_for(self, message_id: str) -> Answer | None:
+        """The first answer given to this message id, if it was answered before."""
+        with self.lock:
+            return self._data.answers.get(message_id)
+
+    def remember_answer(self, message_id: str, answer: Answer) -> None:
+        """Keep the answer to a message id, to give it again for a repeated id."""
+        with self.lock:
+            self._data.answers.setdefault(message_id, answer)
+
+    # --- references and applications ----------------------------------------------------
+
+    def next_reference(self, year: int) -> str:
+        """A new, unique VSB reference number, e.g. ``VSB-2026-000001``."""
+        with self.lock:
+            self._references += 1
+            return f"VSB-{year}-{self._references:06d}"
+
+    @property
+    def references_issued(self) -> int:
+        """How many reference numbers were handed out since start."""
+        with self.lock:
+            return self._references
+
+    def add_application(self, application: Application) -> None:
+        """Record a received application (and its reference, if it has one)."""
+        with self.lock:
+            self._data.applications[application.message_id] = application
+            if application.vsb_reference is not None:
+                self._data.by_reference[application.vsb_reference] = application.message_id
+
+    def accept_application(self, message_id: str, reference: str) -> None:
+        """Mark an application accepted under a reference number."""
+        with self.lock:
+            application = self._data.applications[message_id]
+            application.status = "accepted"
+            application.vsb_reference = reference
+            self._data.by_reference[reference] = message_id
+
+    def refuse_application(self, message_id: str) -> None:
+        """Mark an application refused."""
+        with self.lock:
+            self._data.applications[message_id].status = "refused"
+
+    def application_by_reference(self, reference: str) -> Application | None:
+        """The application with this reference number (the live record, under the lock)."""
+        with self.lock:
+            message_id = self._data.by_reference.get(reference)
+            return None if message_id is None else self._data.applications[message_id]
+
+    def applications(self) -> list[Application]:
+        """Every application, in the order received."""
+        with self.lock:
+            return list(self._data.applications.values())
+
+    # --- cases in beraad ---------------------------------------------------------------
+
+    def add_pending(self, case: PendingCase) -> None:
+        """Put a case on the list of cases waiting for a decision."""
+        with self.lock:
+            self._data.pending[case.message_id] = case
+
+    def take_pending(self, message_id: str | None, vsb_reference: str | None) -> PendingCase:
+        """Remove and return the pending case named by message id or reference number."""
+        with self.lock:
+            for key, case in self._data.pending.items():
+                if (message_id is not None and key == message_id) or (
+                    vsb_reference is not None and case.vsb_reference == vsb_reference
+                ):
+                    del self._data.pending[key]
+                    return case
+        raise UnknownCase("no pending case with that message id or reference")
+
+    def pending(self) -> list[PendingCase]:
+        """The cases waiting for a decision, oldest first."""
+        with self.lock:
+            return list(self._data.pending.values())
+
+    # --- mailboxes ---------------------------------------------------------------------
+
+    def deliver(self, nihdi: str, answer: Answer) -> None:
+        """Put a later answer in a facility's mailbox."""
+        with self.lock:
+            self._data.mailboxes.setdefault(nihdi, {})[answer.answer_id] = answer
+
+    def fetch(self, nihdi: str, limit: int) -> list[Answer]:
+        """Up to ``limit`` unconfirmed answers of a facility, oldest first; they stay there."""
+        with self.lock:
+            return list(self._data.mailboxes.get(nihdi, {}).values())[:limit]
+
+    def confirm(self, nihdi: str, answer_ids: list[str]) -> int:
+        """Remove confirmed answers from a facility's mailbox; return how many were removed."""
+        with self.lock:
+            box = self._data.mailboxes.get(nihdi, {})
+            return sum(1 for answer_id in set(answer_ids) if box.pop(answer_id, None) is not None)
+
+    def mailboxes(self) -> dict[str, list[Answer]]:
+        """Every facility's unconfirmed answers."""
+        with self.lock:
+            return {nihdi: list(box.values()) for nihdi, box in self._data.mailboxes.items()}
