@@ -111,3 +111,14 @@ def _call(operation: Any) -> Any:
         raise TransientDeliveryError("unreadable response from the central application") from exc
     except zeep.exceptions.Error as exc:
         raise PermanentDeliveryError(f"SOAP error: {exc}") from exc
+
+
+def probe_central(settings: CentralSettings) -> str | None:
+    """None if the central application's endpoint answers HTTP at all, else the reason."""
+    try:
+        response = requests.get(settings.url, params={"wsdl": ""}, timeout=5)
+    except requests.RequestException as exc:
+        return f"central application not reachable at {settings.url}: {exc.__class__.__name__}"
+    if response.status_code >= 500:
+        return f"central application at {settings.url} answers HTTP {response.status_code}"
+    return None

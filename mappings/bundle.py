@@ -93,6 +93,15 @@ class EventBundle:
                 return resource if isinstance(resource.value, dict) else None
         return None
 
+    def full_url(self, resource: Node) -> str | None:
+        """The ``fullUrl`` of the entry that holds ``resource``."""
+        if len(resource.path) != 3:
+            return None
+        entries = self.root.child("entry").value
+        entry = entries[resource.path[1]] if isinstance(entries, list) else None
+        url = entry.get("fullUrl") if isinstance(entry, dict) else None
+        return url if isinstance(url, str) else None
+
     @staticmethod
     def identifier(resource: Node, system: str) -> Node | None:
         """The value node of the resource's identifier with ``system`` (the first one)."""

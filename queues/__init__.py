@@ -8,8 +8,10 @@ from queues.consumer import Consumer, Delivery, Disposition
 from queues.errors import BrokerError, BrokerUnavailable, PublishRefused
 from queues.publisher import ConfirmedPublisher
 from queues.topology import Topology
+from queues.watcher import AnswerWatcher, WatchedAnswer
 
 __all__ = [
+    "AnswerWatcher",
     "BrokerAddress",
     "BrokerError",
     "BrokerUnavailable",
@@ -19,4 +21,5 @@ __all__ = [
     "Disposition",
     "PublishRefused",
     "Topology",
+    "WatchedAnswer",
 ]

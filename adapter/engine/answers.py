@@ -99,3 +99,17 @@ def from_central(
         issues=answer.issues,
         insurance=answer.insurance,
     )
+
+
+def summarize(fhir_answer: Mapping[str, object]) -> str:
+    """One line for people: outcome, VSB reference and issue codes of a FHIR answer."""
+    text = json.dumps(fhir_answer)
+    outcome = re.search(r'"url": "urn:vsb-adapter:fhir:outcome", "valueCode": "([a-z-]+)"', text)
+    reference = re.search(r'"preAuthRef": "([^"]+)"', text)
+    codes = sorted(set(re.findall(r'"code": "((?:VSB-|[a-z]+-)[A-Za-z0-9-]+)"', text)))
+    parts = [outcome.group(1) if outcome else "?"]
+    if reference:
+        parts.append(f"ref={reference.group(1)}")
+    if codes:
+        parts.append("issues=" + ",".join(codes))
+    return "  ".join(parts)

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from adapter.errors import StoreError
 from adapter.store.records import (
@@ -438,12 +438,11 @@ class Store:
 
     def _gaps(self, session: Session) -> dict[str, datetime]:
         """Dossiers whose next sequence number is missing while later ones wait, and since when."""
+        head = aliased(MessageRow)
         head_exists = (
-            select(MessageRow.id)
-            .where(
-                MessageRow.ordering_key == DossierRow.key,
-                MessageRow.sequence == DossierRow.next_sequence,
-            )
+            select(head.id)
+            .where(head.ordering_key == DossierRow.key, head.sequence == DossierRow.next_sequence)
+            .correlate(DossierRow)
             .exists()
         )
         rows = session.execute(

@@ -1,0 +1,276 @@
+"""The ``vsb-adapter`` command: run the daemon, check an installation, send events, support.
+
+Exit codes: 0 success, 1 the operation failed, 2 bad usage or settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from adapter.central import probe_central
+from adapter.clock import SystemClock
+from adapter.daemon import Daemon, broker_address, check_broker
+from adapter.engine.answers import adapter_answer_id, prepare
+from adapter.errors import AdapterError
+from adapter.logs import configure_logging
+from adapter.settings import Settings, load_settings
+from adapter.signing import Signer, read_passphrase
+from adapter.store import (
+    Store,
+    Support,
+    SupportError,
+    create_store_engine,
+    migrate,
+    schema_revision,
+)
+from mappings.model import Issue, Outcome
+from queues import AnswerWatcher, BrokerError, ConfirmedPublisher
+
+RABBITMQ_HELP = (
+    "RabbitMQ is not reachable at {where}.\n"
+    "The adapter needs a RabbitMQ 3.10+ broker. On Debian/Ubuntu:\n"
+    "  sudo apt-get install rabbitmq-server && sudo systemctl start rabbitmq-server\n"
+    "or, if it is installed but stopped:  sudo rabbitmq-server -detached\n"
+    "or point broker.url (VSB_BROKER__URL) at another broker."
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script and of ``python -m adapter``."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.config or os.environ.get("VSB_CONFIG") or None)
+    except AdapterError as exc:
+        print(f"vsb-adapter: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.monitoring.log_level, settings.monitoring.log_json)
+    try:
+        result: int = args.func(settings, args)
+        return result
+    except (AdapterError, BrokerError, SupportError) as exc:
+        print(f"vsb-adapter: {exc}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vsb-adapter", description=__doc__)
+    parser.add_argument("-c", "--config", help="settings file (TOML); default $VSB_CONFIG")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, func: object, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    command("run", _run, "run the daemon until SIGTERM or Ctrl-C")
+    demo = command("demo", _demo, "run the bundled simulator and the daemon on the defaults")
+    demo.add_argument("--today", default="2026-11-20", help="the simulator's today")
+    command("check", _check, "check settings, keystore, store, RabbitMQ and the central app")
+    command("migrate", _migrate, "bring the store's schema up to date")
+    send = command("send", _send, "publish event files to the events exchange")
+    send.add_argument("files", nargs="+", type=Path)
+    send.add_argument("--wait", type=float, default=0, help="seconds to wait for the answers")
+    command("dead-letters", _dead_letters, "list dead letters")
+    dossier = command("dossier", _dossier, "show a dossier's messages in order")
+    dossier.add_argument("dossier_id")
+    replay = command("replay", _replay, "put a dead letter back at the head of its dossier")
+    replay.add_argument("message_id")
+    replay.add_argument("--corrected", type=Path, help="a corrected event file (gets a new id)")
+    discard = command("discard", _discard, "give up a dead letter; the EPD is told")
+    discard.add_argument("message_id")
+    discard.add_argument("--reason", required=True)
+    skip = command("skip-gap", _skip_gap, "let a dossier stop waiting for a missing number")
+    skip.add_argument("dossier_id")
+    for p in (replay, discard, skip):
+        p.add_argument("--actor", default=getpass.getuser(), help="who does this (audit)")
+    return parser
+
+
+# ---- daemon -------------------------------------------------------------------------------
+
+
+def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    Daemon(settings).run_forever()
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from adapter.demo import run_demo  # the simulator is only needed here
+
+    reason = check_broker(settings)
+    if reason is not None:
+        print(RABBITMQ_HELP.format(where=broker_address(settings).safe_url), file=sys.stderr)
+        return 1
+    return run_demo(settings, args.today)
+
+
+def _check(settings: Settings, _args: argparse.Namespace) -> int:
+    """Each line: OK/FAIL and what was checked; exit 1 if anything failed."""
+    results: list[tuple[bool, str]] = [(True, "settings are valid")]
+    try:
+        signer = Signer.from_keystore(
+            settings.signing.keystore, read_passphrase(settings.signing, os.environ)
+        )
+        subject = signer.certificate.subject.rfc4514_string()
+        results.append((True, f"keystore opens: {subject}"))
+    except AdapterError as exc:
+        results.append((False, str(exc)))
+    try:
+        revision = schema_revision(create_store_engine(settings.store.url, 1))
+        results.append((revision is not None, f"store reachable, schema revision {revision}"))
+    except AdapterError as exc:
+        results.append((False, str(exc)))
+    reason = check_broker(settings)
+    results.append((reason is None, reason or "RabbitMQ reachable, topology declared"))
+    reason = probe_central(settings.central)
+    results.append(
+        (reason is None, reason or f"central application answers at {settings.central.url}")
+    )
+    for ok, text in results:
+        print(f"{'OK  ' if ok else 'FAIL'} {text}")
+    return 0 if all(ok for ok, _ in results) else 1
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    engine = create_store_engine(settings.store.url, 1)
+    migrate(engine)
+    print(f"store at schema revision {schema_revision(engine)}")
+    return 0
+
+
+def _send(settings: Settings, args: argparse.Namespace) -> int:
+    """Publish each file as one event; with --wait, print the answers as they come."""
+    address = broker_address(settings)
+    events: list[tuple[str, bytes]] = []
+    for path in args.files:
+        body = path.read_bytes()
+        try:
+            event_id = str(json.loads(body).get("id") or path.name)
+        except (ValueError, AttributeError):
+            event_id = path.name
+        events.append((event_id, body))
+    with AnswerWatcher(address, settings.broker.answers_exchange) as watcher:
+        publisher = ConfirmedPublisher(address, "vsb-adapter send")
+        try:
+            for event_id, body in events:
+                publisher.publish(
+                    settings.broker.events_exchange,
+                    "event",
+                    body,
+                    message_id=event_id,
+                    content_type="application/fhir+json",
+                )
+                print(f"sent    {event_id}")
+        finally:
+            publisher.close()
+        if args.wait <= 0:
+            return 0
+        answers = watcher.collect([e for e, _ in events], args.wait)
+    for answer in answers:
+        print(f"answer  {answer.event_id}  {_summary(answer.body)}")
+    missing = {e for e, _ in events} - {a.event_id for a in answers}
+    for event_id in sorted(missing):
+        print(f"no answer yet for {event_id}")
+    return 0 if not missing else 1
+
+
+def _summary(body: bytes) -> str:
+    """outcome, reference and issue codes of a FHIR answer, for one line of output."""
+    from adapter.engine.answers import summarize
+
+    return summarize(json.loads(body))
+
+
+# ---- support ------------------------------------------------------------------------------
+
+
+def _support(settings: Settings) -> Support:
+    return Support(Store(create_store_engine(settings.store.url, 2)))
+
+
+def _dead_letters(settings: Settings, _args: argparse.Namespace) -> int:
+    rows = _support(settings).dead_letters()
+    for m in rows:
+        print(
+            f"{m.message_id}  {m.event_code:<20} {m.dossier_key or '-'} #{m.sequence}"
+            f"  attempts={m.attempts}  {m.updated_at:%Y-%m-%d %H:%M}  {m.last_error}"
+        )
+    print(f"{len(rows)} dead letter(s)")
+    return 0
+
+
+def _dossier(settings: Settings, args: argparse.Namespace) -> int:
+    rows = _support(settings).dossier(f"dossier:{args.dossier_id}")
+    for m in rows:
+        print(
+            f"#{m.sequence:<4} {m.state:<9} {m.outcome or '-':<10} {m.event_code:<20}"
+            f" {m.message_id}  attempts={m.attempts}  {m.last_error or ''}"
+        )
+    return 0 if rows else 1
+
+
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    now = SystemClock().now()
+    corrected = None
+    new_id = None
+    if args.corrected is not None:
+        from mappings import read_envelope, validate_event
+        from mappings.model import Facility
+
+        corrected = args.corrected.read_text()
+        validate_event(
+            read_envelope(corrected.encode()),
+            Facility(settings.facility.nihdi, settings.facility.hco),
+        )
+        new_id = str(uuid.uuid4())
+    view = _support(settings).replay(
+        args.message_id, args.actor, now, corrected_payload=corrected, new_message_id=new_id
+    )
+    print(f"replayed {args.message_id} as {view.message_id}, head of {view.dossier_key}")
+    return 0
+
+
+def _discard(settings: Settings, args: argparse.Namespace) -> int:
+    store = Store(create_store_engine(settings.store.url, 2))
+    now = SystemClock().now()
+    target = store.message(args.message_id)
+    if target is None:
+        raise SupportError(f"no message {args.message_id}")
+    answer = prepare(
+        answer_id=adapter_answer_id(target.event_id, "discarded"),
+        event_id=target.event_id,
+        event_code=target.event_code,
+        message_id=target.message_id,
+        outcome=Outcome.INVALID,
+        source="adapter",
+        created_at=now,
+        issues=[
+            Issue(
+                code="discarded",
+                text="support staff gave up delivering this event; it was not processed",
+            )
+        ],
+    )
+    Support(store).discard(args.message_id, args.actor, args.reason, now, answer)
+    print(f"discarded {args.message_id}; the EPD gets an answer, the dossier moves on")
+    return 0
+
+
+def _skip_gap(settings: Settings, args: argparse.Namespace) -> int:
+    head = _support(settings).skip_gap(
+        f"dossier:{args.dossier_id}", args.actor, SystemClock().now()
+    )
+    print(f"dossier {args.dossier_id} now continues at sequence {head}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

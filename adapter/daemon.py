@@ -1,0 +1,262 @@
+"""The daemon: builds every part from the settings, runs them, stops them cleanly.
+
+Threads: one consumer (ingest), one dispatcher with ``delivery.concurrency`` sender threads,
+one answer outbox, one mailbox poller, one gauge refresher, one HTTP server for /metrics and
+/health. pika connections are never shared between threads: the consumer and the outbox each
+own theirs. zeep clients are per sender thread. See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Mapping
+from datetime import timedelta
+from types import FrameType
+
+from adapter.central import CentralTransport, ZeepCentral
+from adapter.clock import Clock, SystemClock
+from adapter.engine.breaker import BreakerState, CircuitBreaker
+from adapter.engine.dispatcher import Dispatcher
+from adapter.engine.ingest import Ingest
+from adapter.engine.mailbox import MailboxPoller
+from adapter.engine.outbox import AnswerOutbox
+from adapter.engine.sender import Sender
+from adapter.errors import StoreError
+from adapter.settings import Settings
+from adapter.signing import Signer, read_passphrase
+from adapter.store import InstanceLock, Store, create_store_engine, migrate
+from mappings.model import Facility
+from monitoring import HealthServer, Metrics
+from queues import BrokerAddress, BrokerError, ConfirmedPublisher, Consumer, Topology
+
+log = logging.getLogger(__name__)
+
+
+def topology_of(settings: Settings) -> Topology:
+    """The RabbitMQ names the settings choose."""
+    b = settings.broker
+    return Topology(
+        events_exchange=b.events_exchange,
+        events_queue=b.events_queue,
+        answers_exchange=b.answers_exchange,
+        answers_queue=b.answers_queue,
+        dead_letter_exchange=b.dead_letter_exchange,
+        dead_letter_queue=b.dead_letter_queue,
+        delivery_limit=b.delivery_limit,
+    )
+
+
+def broker_address(settings: Settings) -> BrokerAddress:
+    """How to reach RabbitMQ."""
+    b = settings.broker
+    return BrokerAddress(b.url, b.heartbeat_seconds, b.blocked_timeout_seconds)
+
+
+class Daemon:
+    """One adapter instance. ``start()`` returns once every thread runs; ``stop()`` drains."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        central: CentralTransport | None = None,
+        signer: Signer | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.owner = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.metrics = Metrics()
+        environ = os.environ if environ is None else environ
+        self.signer = signer or Signer.from_keystore(
+            settings.signing.keystore, read_passphrase(settings.signing, environ)
+        )
+        self.central = central or ZeepCentral(settings.central)
+        self._lock = InstanceLock(settings.store.url)
+        self._engine = create_store_engine(settings.store.url, settings.store.pool_size)
+        self.store = Store(self._engine)
+        self.facility = Facility(settings.facility.nihdi, settings.facility.hco)
+        self.topology = topology_of(settings)
+        self._address = broker_address(settings)
+        self.breaker = CircuitBreaker(
+            settings.delivery.breaker_failures,
+            settings.delivery.breaker_probe_seconds,
+            on_change=self._breaker_changed,
+        )
+        self.outbox = AnswerOutbox(
+            self.store,
+            ConfirmedPublisher(self._address),
+            self.topology.answers_exchange,
+            self.clock,
+            self.metrics,
+        )
+        sender = Sender(
+            self.store,
+            self.central,
+            self.signer,
+            self.facility,
+            self.clock,
+            self.metrics,
+            self.breaker,
+            settings.delivery,
+        )
+        self.dispatcher = Dispatcher(
+            self.store,
+            sender,
+            self.breaker,
+            self.clock,
+            self.metrics,
+            settings.delivery,
+            self.owner,
+        )
+        self.consumer = Consumer(
+            self._address,
+            self.topology,
+            Ingest(self.store, self.facility, self.clock, self.metrics, self._event_stored),
+            prefetch=settings.broker.prefetch,
+            max_body_bytes=settings.broker.max_event_bytes,
+            retry_seconds=settings.broker.connect_retry_seconds,
+            on_connection_change=lambda up: self.metrics.broker_up.labels("consumer").set(up),
+        )
+        self.mailbox = MailboxPoller(
+            self.store,
+            self.central,
+            settings.facility.nihdi,
+            self.clock,
+            self.metrics,
+            on_stored=self._answer_stored,
+            poll_seconds=settings.central.mailbox_poll_seconds,
+            batch=settings.central.mailbox_batch,
+        )
+        self.health_server = HealthServer(
+            settings.monitoring.host, settings.monitoring.port, self.metrics.registry, self.health
+        )
+        self._stopping = threading.Event()
+        self._gauges = threading.Thread(target=self._refresh_gauges, name="gauges", daemon=True)
+
+    # ---- life cycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Lock the store, migrate it, recover in-doubt sends, then start every thread."""
+        self._lock.acquire()
+        migrate(self._engine)
+        now = self.clock.now()
+        sqlite = self._engine.dialect.name == "sqlite"
+        recovered = self.store.release_leases(None if sqlite else self.owner, now)
+        if recovered:
+            log.warning("resending %d in-doubt message(s) with their original ids", recovered)
+        self.health_server.start()
+        self.outbox.start()
+        self.dispatcher.start()
+        self.mailbox.start()
+        self.consumer.start()
+        self._gauges.start()
+        log.info(
+            "vsb-adapter %s started: store %s, central %s, concurrency %d",
+            self.owner,
+            self._engine.url.render_as_string(hide_password=True),
+            self.settings.central.url,
+            self.settings.delivery.concurrency,
+        )
+
+    def stop(self, drain_seconds: float = 30.0) -> None:
+        """Stop taking events, let sends in flight finish, publish stored answers, close."""
+        self._stopping.set()
+        self.consumer.stop()
+        drained = self.dispatcher.stop(drain_seconds)
+        if not drained:
+            log.warning("stopped with sends in flight; they are resent on the next start")
+        self.mailbox.stop()
+        self.outbox.stop()
+        self.health_server.stop()
+        self._engine.dispose()
+        self._lock.release()
+        log.info("vsb-adapter stopped")
+
+    def run_forever(self) -> None:
+        """Start, then run until SIGTERM or SIGINT; stop within the drain time."""
+        stop = threading.Event()
+
+        def _on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("signal %s received; stopping", signal.Signals(signum).name)
+            stop.set()
+
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+        self.start()
+        stop.wait()
+        self.stop()
+
+    # ---- wiring -------------------------------------------------------------------------
+
+    def _event_stored(self) -> None:
+        self.dispatcher.wake()
+        self.outbox.wake()
+
+    def _answer_stored(self) -> None:
+        self.outbox.wake()
+        self.dispatcher.wake()
+
+    def _breaker_changed(self, state: BreakerState) -> None:
+        self.metrics.breaker_open.set(0 if state is BreakerState.CLOSED else 1)
+        self.metrics.central_up.set(1 if state is BreakerState.CLOSED else 0)
+        log.warning("circuit breaker to the central application is now %s", state.value)
+
+    def _refresh_gauges(self) -> None:
+        gap_alert = timedelta(seconds=self.settings.delivery.gap_alert_seconds)
+        reported_states: set[str] = set()
+        while not self._stopping.wait(2.0):
+            try:
+                stats = self.store.stats(self.clock.now(), gap_alert)
+            except StoreError:
+                log.warning("cannot read store figures for the metrics", exc_info=True)
+                continue
+            for state in reported_states | set(stats.by_state):
+                self.metrics.messages.labels(state).set(stats.by_state.get(state, 0))
+            reported_states |= set(stats.by_state)
+            self.metrics.blocked_dossiers.set(stats.blocked_dossiers)
+            self.metrics.waiting_dossiers.set(stats.waiting_dossiers)
+            self.metrics.gapped_dossiers.set(stats.gapped_dossiers)
+            if stats.stuck_dossiers:
+                log.warning(
+                    "%d dossier(s) stuck on a missing sequence number", stats.stuck_dossiers
+                )
+            self.metrics.stuck_dossiers.set(stats.stuck_dossiers)
+            self.metrics.oldest_pending.set(stats.oldest_pending_seconds)
+            self.metrics.unpublished_answers.set(stats.unpublished_answers)
+
+    def health(self) -> dict[str, object]:
+        """The /health report: the store must answer; broker and breaker are reported."""
+        checks: dict[str, object] = {}
+        status = "ok"
+        try:
+            with self._engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+            checks["store"] = "ok"
+        except Exception as exc:  # any failure means "down", whatever raised it
+            checks["store"] = f"error: {exc.__class__.__name__}"
+            status = "down"
+        breaker = self.breaker.state
+        checks["central"] = breaker.value
+        if breaker is not BreakerState.CLOSED and status == "ok":
+            status = "degraded"
+        checks["in_flight"] = self.dispatcher.in_flight
+        return {"status": status, "instance": self.owner, "checks": checks}
+
+
+def check_broker(settings: Settings) -> str | None:
+    """None if RabbitMQ answers and the topology can be declared, else the reason."""
+    try:
+        connection = broker_address(settings).connect("vsb-adapter check")
+    except BrokerError as exc:
+        return str(exc)
+    try:
+        topology_of(settings).declare(connection.channel())
+    finally:
+        connection.close()
+    return None

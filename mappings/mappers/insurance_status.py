@@ -1,0 +1,29 @@
+"""insurance-status (CoverageEligibilityRequest) -> vsb:InsuranceStatusRequest."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from mappings import rules, vsb_schema
+from mappings.bundle import EventBundle, Node
+from mappings.mapper import Mapper, Unmappable
+from mappings.mappers.common import insz
+from mappings.model import Issue, MessageContext
+
+
+def check(bundle: EventBundle, request: Node) -> list[Issue]:
+    """The reference date must be a calendar date."""
+    return rules.date_issues(bundle, [request.child("servicedDate")])
+
+
+def build(bundle: EventBundle, request: Node, context: MessageContext, root: etree._Element) -> None:
+    """Append the INSZ and the reference date."""
+    del context  # a look-up needs nothing beyond the Header
+    reference_date = rules.date_text(request.child("servicedDate"))
+    if reference_date is None:
+        raise Unmappable("servicedDate")
+    vsb_schema.add(root, "Insz", insz(bundle))
+    vsb_schema.add(root, "ReferenceDate", reference_date)
+
+
+MAPPER = Mapper(focus_type="CoverageEligibilityRequest", check=check, build=build)

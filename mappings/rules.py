@@ -1,0 +1,87 @@
+"""Rule helpers shared by the validation of the envelope and by the mappers' checks."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import date
+from typing import Final
+
+from mappings import fhirpath
+from mappings.bundle import EventBundle, Node
+from mappings.identifiers import is_eleven_digits, is_valid_nihdi
+from mappings.model import Issue
+
+_DATE_PREFIX: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def date_text(node: Node) -> str | None:
+    """The ``YYYY-MM-DD`` part of a date or dateTime, as written (no time zone shift)."""
+    text = node.text
+    if text is None or not _DATE_PREFIX.match(text):
+        return None
+    return text[:10]
+
+
+def parse_date(node: Node) -> date | None:
+    """The calendar date of a date or dateTime node, ``None`` if absent or impossible."""
+    text = date_text(node)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def date_issues(bundle: EventBundle, nodes: list[Node]) -> list[Issue]:
+    """A ``date-invalid`` issue for each well-formed date that is not a calendar date."""
+    issues = []
+    for node in nodes:
+        if date_text(node) is not None and parse_date(node) is None:
+            expression = bundle.expression(node)
+            issues.append(Issue("date-invalid", f"{expression} is not a calendar date.", expression))
+    return issues
+
+
+def nihdi_issue(bundle: EventBundle, node: Node) -> Issue | None:
+    """A ``nihdi-check-digit`` issue if an 11-digit NIHDI number fails both check schemes."""
+    if not is_eleven_digits(node.value) or is_valid_nihdi(node.value):
+        return None
+    expression = bundle.expression(node)
+    return Issue(
+        "nihdi-check-digit",
+        f"{expression} fails the NIHDI check digits (modulo 97 or 89).",
+        expression,
+    )
+
+
+def base64_issue(bundle: EventBundle, attachment: Node) -> Issue | None:
+    """A ``base64`` issue if an attachment's data is not valid base64."""
+    data = attachment.child("data")
+    if data.text is None:
+        return None
+    try:
+        base64.b64decode("".join(data.text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        expression = bundle.expression(data)
+        return Issue("base64", f"{expression} is not valid base64.", expression)
+    return None
+
+
+def supporting_info(
+    bundle: EventBundle, claim: Node, category: str, issues: list[Issue], *, required: bool
+) -> Node | None:
+    """The one supportingInfo item of ``category``; a missing or repeated one adds an issue."""
+    found = bundle.supporting_info(claim, category)
+    if len(found) == 1:
+        return found[0]
+    expression = bundle.expression(claim.child("supportingInfo")) + fhirpath.where(
+        "category.coding.code", category
+    )
+    if len(found) > 1:
+        issues.append(Issue("duplicate", f"{expression} must occur at most once.", expression))
+    elif required and isinstance(claim.child("supportingInfo").value, list):
+        issues.append(Issue("required", f"{expression} is required.", expression))
+    return None

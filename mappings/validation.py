@@ -1,0 +1,166 @@
+"""Full validation of an event: schema, envelope, identifiers, facility and domain rules."""
+
+from __future__ import annotations
+
+from mappings import fhirpath
+from mappings.bundle import EventBundle, Node
+from mappings.envelope import MAX_DOSSIER_ID, MAX_SEQUENCE, header_extension
+from mappings.errors import InvalidEvent
+from mappings.event_schema import schema_issues
+from mappings.event_type import EventType
+from mappings.identifiers import is_eleven_digits, is_valid_insz
+from mappings.model import Envelope, Facility, Issue
+from mappings.registry import EVENT_TYPES, MAPPERS
+from mappings.rules import nihdi_issue
+from mappings.vocabulary import (
+    DOSSIER_EXTENSION,
+    HCO_SYSTEM,
+    NIHDI_SYSTEM,
+    SEQUENCE_EXTENSION,
+    SSIN_SYSTEM,
+)
+
+
+def validate_event(envelope: Envelope, facility: Facility) -> EventType:
+    """Check an event against the whole contract and return its event type.
+
+    Collects every issue before raising ``InvalidEvent(issues)``, so the EPD can fix the
+    event in one go. ``facility`` is the facility this adapter instance signs for: the
+    event's Organization must be that facility.
+    """
+    bundle = EventBundle(envelope.document)
+    event_type = EVENT_TYPES.get(envelope.event_code or "")
+    issues = schema_issues(envelope.document, event_type.code if event_type else None)
+    issues.extend(_event_code_issues(bundle, envelope))
+    issues.extend(_dossier_issues(bundle))
+    issues.extend(_patient_issues(bundle))
+    issues.extend(_facility_issues(bundle, facility))
+    if event_type is not None:
+        issues.extend(_focus_issues(bundle, event_type))
+    unique: dict[tuple[str, str | None], Issue] = {}
+    for issue in issues:
+        unique.setdefault((issue.code, issue.expression), issue)
+    if event_type is None and not unique:
+        # Only reachable if the schema let an unreadable code through; never accept it.
+        expression = "MessageHeader.eventCoding.code"
+        unique[("required", expression)] = Issue("required", f"{expression} is required.", expression)
+    if unique or event_type is None:
+        raise InvalidEvent(list(unique.values()))
+    return event_type
+
+
+def _event_code_issues(bundle: EventBundle, envelope: Envelope) -> list[Issue]:
+    header = bundle.header
+    code = envelope.event_code
+    if header is None or code is None or code in EVENT_TYPES:
+        return []
+    expression = bundle.expression(header.child("eventCoding").child("code"))
+    known = ", ".join(sorted(EVENT_TYPES))
+    return [Issue("unknown-event", f"{expression} is not a known event code ({known}).", expression)]
+
+
+def _dossier_issues(bundle: EventBundle) -> list[Issue]:
+    header = bundle.header
+    if header is None:
+        return []
+    issues = []
+    for url, key, code, rule in (
+        (
+            DOSSIER_EXTENSION,
+            "valueString",
+            "dossier-id",
+            f"must be one non-blank text of at most {MAX_DOSSIER_ID} characters without "
+            "surrounding spaces",
+        ),
+        (SEQUENCE_EXTENSION, "valuePositiveInt", "sequence", f"must be one integer from 1 to {MAX_SEQUENCE}"),
+    ):
+        found = header_extension(bundle, url)
+        expression = bundle.expression(header.child("extension")).removesuffix(".extension")
+        expression += f"{fhirpath.extension(url)}.{key}"
+        if not found:
+            issues.append(Issue("required", f"{expression} is required.", expression))
+        elif not _well_formed(found, key, code):
+            issues.append(Issue(code, f"{expression} {rule}.", expression))
+    return issues
+
+
+def _well_formed(found: list[Node], key: str, code: str) -> bool:
+    if len(found) != 1:
+        return False
+    value = found[0].child(key).value
+    if code == "sequence":
+        return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SEQUENCE
+    return isinstance(value, str) and value.strip() == value and 0 < len(value) <= MAX_DOSSIER_ID
+
+
+def _count_issues(bundle: EventBundle, resource_type: str) -> list[Issue]:
+    count = len(bundle.resources(resource_type))
+    if count == 1:
+        return []
+    expression = fhirpath.of_type(resource_type)
+    if count == 0:
+        return [Issue("required", f"{expression}: one {resource_type} is required.", expression)]
+    return [Issue("duplicate", f"{expression}: only one {resource_type} is allowed.", expression)]
+
+
+def _patient_issues(bundle: EventBundle) -> list[Issue]:
+    issues = _count_issues(bundle, "Patient")
+    patient = bundle.single("Patient")
+    if patient is None or not isinstance(patient.child("identifier").value, list):
+        return issues
+    value = bundle.identifier(patient, SSIN_SYSTEM)
+    expression = bundle.expression(patient.child("identifier")) + fhirpath.where("system", SSIN_SYSTEM)
+    if value is None:
+        issues.append(Issue("required", f"{expression}.value (INSZ or BIS) is required.", expression))
+    elif is_eleven_digits(value.value) and not is_valid_insz(value.value):
+        expression = bundle.expression(value)
+        text = f"{expression} is not a valid INSZ or BIS number (birth date or check digits)."
+        issues.append(Issue("insz-check-digit", text, expression))
+    return issues
+
+
+def _facility_issues(bundle: EventBundle, facility: Facility) -> list[Issue]:
+    issues = _count_issues(bundle, "Organization")
+    organization = bundle.single("Organization")
+    if organization is None or not isinstance(organization.child("identifier").value, list):
+        return issues
+    for system, expected, label in ((NIHDI_SYSTEM, facility.nihdi, "NIHDI"), (HCO_SYSTEM, facility.hco, "HCO")):
+        value = bundle.identifier(organization, system)
+        if value is None:
+            expression = bundle.expression(organization.child("identifier")) + fhirpath.where("system", system)
+            issues.append(Issue("required", f"{expression}.value ({label} number) is required.", expression))
+            continue
+        invalid = nihdi_issue(bundle, value) if system == NIHDI_SYSTEM else None
+        if invalid is not None:
+            issues.append(invalid)
+        elif isinstance(value.value, str) and value.value != expected:
+            expression = bundle.expression(value)
+            text = f"{expression} must be the {label} number of the facility this adapter serves."
+            issues.append(Issue("facility-mismatch", text, expression))
+    return issues
+
+
+def _focus_issues(bundle: EventBundle, event_type: EventType) -> list[Issue]:
+    header = bundle.header
+    first = next(header.child("focus").items(), None) if header is not None else None
+    if first is None or first.child("reference").text is None:
+        return []  # the schema names the missing focus
+    mapper = MAPPERS[event_type.code]
+    focus = bundle.focus()
+    expression = bundle.expression(first.child("reference"))
+    if focus is None:
+        text = f"{expression} must be the fullUrl of an entry of the Bundle."
+        return [Issue("focus", text, expression)]
+    if focus.child("resourceType").value != mapper.focus_type:
+        text = f"{expression} must reference a {mapper.focus_type} for event {event_type.code}."
+        return [Issue("focus", text, expression)]
+    return [*_patient_reference_issues(bundle, focus), *mapper.check(bundle, focus)]
+
+
+def _patient_reference_issues(bundle: EventBundle, focus: Node) -> list[Issue]:
+    patient = bundle.single("Patient")
+    reference = focus.child("patient").child("reference")
+    if patient is None or reference.text is None or reference.text == bundle.full_url(patient):
+        return []
+    expression = bundle.expression(reference)
+    return [Issue("reference", f"{expression} must be the fullUrl of the Patient entry.", expression)]

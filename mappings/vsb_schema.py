@@ -1,0 +1,79 @@
+"""The VSB message schema (vsb-1.0.xsd), loaded once, and helpers to build its elements."""
+
+from __future__ import annotations
+
+import re
+import threading
+from importlib import resources
+from typing import Final
+
+from lxml import etree
+
+from mappings.errors import SchemaViolation
+
+VSB_NS: Final = "urn:vsb-adapter:vsb:1"
+XSD_RESOURCE: Final = ("schemas", "vsb", "vsb-1.0.xsd")
+
+_XSD_FILE = resources.files("mappings").joinpath(*XSD_RESOURCE)
+_SCHEMA = etree.XMLSchema(etree.fromstring(_XSD_FILE.read_bytes()))
+# An XMLSchema keeps its error log on the object; the engine maps in several threads,
+# so validation and reading the log happen under one lock.
+_LOCK = threading.Lock()
+
+_VALUE_PHRASES = (
+    re.compile(r"The value '[^']*'"),
+    re.compile(r"'[^']*'(?= is not a valid value)"),
+)
+
+
+def qname(local: str) -> str:
+    """The Clark notation of a VSB element name."""
+    return f"{{{VSB_NS}}}{local}"
+
+
+def root(local: str) -> etree._Element:
+    """A new VSB message root element with the VSB namespace as default namespace."""
+    return etree.Element(qname(local), nsmap={None: VSB_NS})
+
+
+def add(parent: etree._Element, local: str, text: str | None = None) -> etree._Element:
+    """Append a VSB child element, with ``text`` if given."""
+    child = etree.SubElement(parent, qname(local))
+    if text is not None:
+        child.text = text
+    return child
+
+
+def validate_xml(element: etree._Element) -> None:
+    """Validate a VSB message against vsb-1.0.xsd; raise ``SchemaViolation`` if invalid.
+
+    The message names the element and the broken rule, never the value: values are
+    masked because the schema's messages quote them (an INSZ, a diagnosis).
+    """
+    with _LOCK:
+        if _SCHEMA.validate(element):
+            return
+        errors = [(entry.line, entry.path, entry.message) for entry in _SCHEMA.error_log]
+    values = _values(element)
+    described = [_describe(line, path, message, values) for line, path, message in errors]
+    raise SchemaViolation("; ".join(described) or "the message does not match vsb-1.0.xsd")
+
+
+def _values(element: etree._Element) -> list[str]:
+    found: set[str] = set()
+    for node in element.iter():
+        for value in (node.text, *node.attrib.values()):
+            if isinstance(value, str) and value.strip():
+                found.update((value, value.strip()))
+    # Longest first, so a value containing another one is masked whole.
+    return sorted(found, key=len, reverse=True)
+
+
+def _describe(line: int, path: str | None, message: str, values: list[str]) -> str:
+    for phrase in _VALUE_PHRASES:
+        message = phrase.sub("The value", message)
+    # A safety net for phrasings the patterns above do not know: any quoted value goes.
+    for value in values:
+        message = message.replace(f"'{value}'", "'…'")
+    where = path or "?"
+    return f"{where} (line {line}): {message}" if line > 0 else f"{where}: {message}"

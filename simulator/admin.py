@@ -1,0 +1,217 @@
+"""The admin JSON API under ``/admin/``: inspect and steer a running simulator.
+
+It is a test tool: it shows personal data (INSZ) and has no authentication, so the
+simulator listens on 127.0.0.1 by default. The simulator's own log masks INSZ numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from simulator.errors import AdminInputError, UnknownCase
+from simulator.faults import FaultPlan, Latency
+from simulator.population import Person, mask_insz
+from simulator.runtime import Runtime
+
+log = logging.getLogger("simulator.admin")
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AdminResponse:
+    """An admin API answer: HTTP status and JSON body."""
+
+    status: int
+    body: Json
+
+    def encoded(self) -> bytes:
+        """The body as UTF-8 JSON."""
+        return json.dumps(self.body, indent=2, sort_keys=True).encode("utf-8")
+
+
+def _date_or_none(value: Any, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise AdminInputError(f"{name} must be a date YYYY-MM-DD or null") from exc
+
+
+def _optional_str(body: Json, name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise AdminInputError(f"{name} must be a string")
+    return value
+
+
+class AdminApi:
+    """Routes admin requests to the runtime's parts."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self._routes: dict[tuple[str, str], Callable[[Json], Json]] = {
+            ("GET", "health"): self.health,
+            ("GET", "record"): self.record,
+            ("POST", "reset-record"): self.reset_record,
+            ("POST", "reset"): self.reset,
+            ("GET", "today"): self.today,
+            ("POST", "today"): self.set_today,
+            ("GET", "faults"): self.faults,
+            ("POST", "faults"): self.set_faults,
+            ("POST", "latency"): self.set_latency,
+            ("GET", "persons"): self.persons,
+            ("POST", "persons"): self.set_persons,
+            ("POST", "facilities"): self.set_facilities,
+            ("GET", "pending"): self.pending,
+            ("POST", "decide"): self.decide,
+            ("GET", "state"): self.state,
+            ("GET", "mailbox"): self.mailbox,
+        }
+
+    def handle(self, method: str, name: str, raw_body: bytes) -> AdminResponse:
+        """Answer ``method /admin/<name>`` with a JSON body."""
+        route = self._routes.get((method, name))
+        if route is None:
+            known = sorted({n for (_, n) in self._routes})
+            return AdminResponse(404, {"error": f"no such admin action; known: {known}"})
+        try:
+            body = json.loads(raw_body) if raw_body.strip() else {}
+            if not isinstance(body, dict):
+                raise AdminInputError("the body must be a JSON object")
+            return AdminResponse(200, route(body))
+        except json.JSONDecodeError as exc:
+            return AdminResponse(400, {"error": f"not JSON: {exc}"})
+        except AdminInputError as exc:
+            return AdminResponse(400, {"error": str(exc)})
+        except UnknownCase as exc:
+            return AdminResponse(404, {"error": str(exc)})
+
+    # --- the actions (each takes the JSON body and returns the JSON answer) -------------
+
+    def health(self, _: Json) -> Json:
+        """Liveness and a few numbers."""
+        app = self.runtime.app
+        return {
+            "status": "ok",
+            "today": app.clock.today().isoformat(),
+            "today_pinned": app.clock.pinned,
+            "trusted_certs": len(app.trust),
+            "references_issued": app.store.references_issued,
+        }
+
+    def record(self, _: Json) -> Json:
+        """Every Submit call since the last reset."""
+        return {"calls": [call.to_json() for call in self.runtime.recorder.calls()]}
+
+    def reset_record(self, _: Json) -> Json:
+        """Forget the recorded calls."""
+        self.runtime.recorder.reset()
+        return {"ok": True}
+
+    def reset(self, _: Json) -> Json:
+        """Forget the record and all state (answers, applications, cases, mailboxes)."""
+        self.runtime.recorder.reset()
+        self.runtime.app.store.reset()
+        return {"ok": True}
+
+    def today(self, _: Json) -> Json:
+        """The simulated "today"."""
+        clock = self.runtime.clock
+        return {"date": clock.today().isoformat(), "pinned": clock.pinned}
+
+    def set_today(self, body: Json) -> Json:
+        """Pin "today" with ``{"date": "YYYY-MM-DD"}``; ``{"date": null}`` follows the clock."""
+        self.runtime.clock.set_today(_date_or_none(body.get("date"), "date"))
+        return self.today(body)
+
+    def faults(self, _: Json) -> Json:
+        """The fault plan and latency in force."""
+        latency = self.runtime.faults.latency()
+        return {
+            "plan": self.runtime.faults.plan(),
+            "latency": {"latency_ms": latency.latency_ms, "jitter_ms": latency.jitter_ms},
+        }
+
+    def set_faults(self, body: Json) -> Json:
+        """Replace the fault plan; ``{"kind": null}`` switches faults off."""
+        self.runtime.faults.set_plan(FaultPlan.from_json(body))
+        return self.faults(body)
+
+    def set_latency(self, body: Json) -> Json:
+        """Set ``latency_ms`` and ``jitter_ms``."""
+        try:
+            latency = Latency(
+                float(body.get("latency_ms", 0)), float(body.get("jitter_ms", 0))
+            )
+        except (TypeError, ValueError) as exc:
+            raise AdminInputError("latency_ms and jitter_ms must be numbers") from exc
+        self.runtime.faults.set_latency(latency)
+        return self.faults(body)
+
+    def persons(self, _: Json) -> Json:
+        """The persons listed explicitly (unknown INSZ numbers are derived, not listed)."""
+        listed = self.runtime.app.population.listed()
+        return {"persons": {insz: person.to_json() for insz, person in listed.items()}}
+
+    def set_persons(self, body: Json) -> Json:
+        """Add or replace persons: ``{insz: {affiliation, care_fund?, valid_from?}}``."""
+        people = {insz: Person.from_json(data) for insz, data in body.items()}
+        for insz, person in people.items():
+            self.runtime.app.population.set(insz, person)
+            log.info("person %s set to %s", mask_insz(insz), person.affiliation.value)
+        return {"ok": True, "set": len(people)}
+
+    def set_facilities(self, body: Json) -> Json:
+        """Limit recognised facilities: ``{"nihdi": [...]}``; ``{"nihdi": null}`` recognises all."""
+        nihdi = body.get("nihdi")
+        if nihdi is not None and (
+            not isinstance(nihdi, list) or not all(isinstance(n, str) for n in nihdi)
+        ):
+            raise AdminInputError("nihdi must be a list of strings or null")
+        self.runtime.app.set_recognised_facilities(nihdi)
+        recognised = self.runtime.app.recognised_facilities()
+        return {"recognised_facilities": None if recognised is None else sorted(recognised)}
+
+    def pending(self, _: Json) -> Json:
+        """The cases "in beraad" waiting for a decision, oldest first."""
+        return {"pending": [case.to_json() for case in self.runtime.app.store.pending()]}
+
+    def decide(self, body: Json) -> Json:
+        """Decide a pending case; the decision goes to the facility's mailbox."""
+        decision = body.get("decision")
+        if not isinstance(decision, str):
+            raise AdminInputError("decision must be 'accept' or 'refuse'")
+        answer = self.runtime.app.decide(
+            message_id=_optional_str(body, "message_id"),
+            vsb_reference=_optional_str(body, "vsb_reference"),
+            decision=decision,
+            code=_optional_str(body, "code"),
+            text=_optional_str(body, "text"),
+        )
+        return {"answer": answer.to_json()}
+
+    def state(self, _: Json) -> Json:
+        """Every application with its status and reference number."""
+        app = self.runtime.app
+        recognised = app.recognised_facilities()
+        return {
+            "applications": [a.to_json() for a in app.store.applications()],
+            "references_issued": app.store.references_issued,
+            "recognised_facilities": None if recognised is None else sorted(recognised),
+        }
+
+    def mailbox(self, _: Json) -> Json:
+        """Every facility's unconfirmed later answers."""
+        boxes = self.runtime.app.store.mailboxes()
+        return {
+            "mailboxes": {
+                nihdi: [answer.to_json() for answer in answers] for nihdi, answers in boxes.items()
+            }
+        }

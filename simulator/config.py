@@ -1,0 +1,36 @@
+"""The simulator's start-up configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from simulator.contract import DEFAULT_WSDL, DEFAULT_XSD
+from simulator.faults import FaultPlan
+from simulator.population import DEFAULT_POPULATION
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """Everything the simulator needs at start; most of it can be changed later by admin calls."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    """0 picks a free port."""
+    trusted_certs: Sequence[bytes | str | Path] = ()
+    """PEM certificates (bytes) or PEM files whose signatures are accepted."""
+    today: date | None = None
+    """Pin "today" (Europe/Brussels); ``None`` follows the clock."""
+    clock: Callable[[], datetime] | None = None
+    """Injectable "now" (an aware datetime); the system clock by default."""
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    faults: FaultPlan | None = None
+    population: Path = DEFAULT_POPULATION
+    recognised_facilities: Sequence[str] | None = None
+    """NIHDI numbers of recognised facilities; ``None`` recognises every facility."""
+    xsd_path: Path = DEFAULT_XSD
+    wsdl_path: Path = DEFAULT_WSDL
+    max_body_bytes: int = 10 * 1024 * 1024

@@ -1,0 +1,52 @@
+"""The contract files the simulator serves and enforces: the VSB XSD and the WSDL.
+
+They are read from disk (``mappings/schemas`` and ``mappings/wsdl`` of this repository by
+default); the simulator shares no code with the adapter, only these contract files.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from pathlib import Path
+from typing import Final
+
+from lxml import etree
+
+from simulator.errors import RequestError
+
+REPO: Final = Path(__file__).resolve().parent.parent
+DEFAULT_XSD: Final = REPO / "mappings" / "schemas" / "vsb" / "vsb-1.0.xsd"
+DEFAULT_WSDL: Final = REPO / "mappings" / "wsdl" / "central-1.0.wsdl"
+WSDL_SOAP: Final = "http://schemas.xmlsoap.org/wsdl/soap/"
+
+
+def safe_parser() -> etree.XMLParser:
+    """An XML parser that never fetches anything and never expands entities."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+class Contract:
+    """Validates VSB payloads against the XSD and renders the WSDL for a given address."""
+
+    def __init__(self, xsd_path: Path = DEFAULT_XSD, wsdl_path: Path = DEFAULT_WSDL):
+        self._schema = etree.XMLSchema(etree.parse(str(xsd_path), safe_parser()))
+        self._wsdl = etree.parse(str(wsdl_path), safe_parser())
+        # An XMLSchema keeps its error log on the instance: one validation at a time.
+        self._lock = threading.Lock()
+
+    def validate(self, payload: etree._Element) -> None:
+        """Raise ``RequestError`` naming the first schema error if the payload is invalid."""
+        document = copy.deepcopy(payload)
+        with self._lock:
+            if self._schema.validate(document):
+                return
+            error = self._schema.error_log[0]
+        raise RequestError(f"schema: line {error.line}: {error.message}")
+
+    def wsdl(self, endpoint: str) -> bytes:
+        """The WSDL with its soap:address pointing at ``endpoint``."""
+        document = copy.deepcopy(self._wsdl)
+        for address in document.iter(f"{{{WSDL_SOAP}}}address"):
+            address.set("location", endpoint)
+        return etree.tostring(document, xml_declaration=True, encoding="UTF-8")

@@ -1,0 +1,260 @@
+"""The simulator's HTTP server: SOAP on ``/soap`` (WSDL on ``GET /soap?wsdl``), admin JSON
+on ``/admin/<action>``.
+
+Each connection gets a daemon thread (``ThreadingHTTPServer``); simulated latency and stalls
+are slept in that thread without holding any lock, so concurrent calls overlap as they
+would against the real central application.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Final, Literal
+from urllib.parse import parse_qs, urlsplit
+
+from simulator import soap
+from simulator.admin import AdminApi
+from simulator.errors import RequestError
+from simulator.faults import FaultKind, Injection
+from simulator.messages import peek_header
+from simulator.record import Call
+from simulator.runtime import Runtime
+
+log = logging.getLogger("simulator.server")
+
+SOAP_PATH: Final = "/soap"
+ADMIN_PREFIX: Final = "/admin/"
+
+
+def wall_clock() -> str:
+    """The real wall-clock time (not the simulated day), for the call record."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class SimulatorHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server that knows the simulator's parts and its open connections."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], runtime: Runtime):
+        self.runtime = runtime
+        self.admin = AdminApi(runtime)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, SimulatorHandler)
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` of the bound socket."""
+        host, port = self.server_address[:2]
+        shown = host if isinstance(host, str) else host.decode()
+        return f"http://{shown}:{port}"
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Track the connection, so stop can close idle keep-alive connections too."""
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        """Forget the connection as it closes."""
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Shut down every open connection (their handler threads then end)."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class SimulatorHandler(BaseHTTPRequestHandler):
+    """Serves one connection's requests."""
+
+    server: SimulatorHTTPServer
+    protocol_version = "HTTP/1.1"  # keep-alive, as zeep's requests session expects
+    server_version = "vsb-simulator/1.0"
+    timeout = 120  # an idle keep-alive connection is closed after this many seconds
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+        """Route the access log to logging (URLs carry no personal data)."""
+        log.debug("%s " + format, self.address_string(), *args)
+
+    # --- plumbing ----------------------------------------------------------------------
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_json(self, status: int, body: bytes) -> None:
+        self._send(status, body, "application/json")
+
+    def _drop(self) -> None:
+        """Close the connection without a response."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _read_body(self) -> bytes | None:
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit():
+            self.close_connection = True
+            self._send(411, b"Content-Length required\n", "text/plain")
+            return None
+        if int(length) > self.server.runtime.config.max_body_bytes:
+            self.close_connection = True
+            self._send(413, b"request too large\n", "text/plain")
+            return None
+        return self.rfile.read(int(length))
+
+    def _wait(self, seconds: float) -> None:
+        # An Event wait, not time.sleep: stopping the simulator cuts every stall short.
+        if seconds > 0:
+            self.server.runtime.stopping.wait(seconds)
+
+    # --- routing -----------------------------------------------------------------------
+
+    def do_GET(self) -> None:  # noqa: N802 (stdlib naming)
+        """WSDL, admin reads, or a short hello."""
+        parts = urlsplit(self.path)
+        if parts.path == SOAP_PATH and "wsdl" in {
+            key.lower() for key in parse_qs(parts.query, keep_blank_values=True)
+        }:
+            host = self.headers.get("Host")
+            base = f"http://{host}" if host else self.server.base_url
+            self._send(200, self.server.runtime.app.contract.wsdl(base + SOAP_PATH), soap.CONTENT_TYPE)
+        elif parts.path.startswith(ADMIN_PREFIX):
+            self._admin("GET", parts.path)
+        elif parts.path == "/":
+            self._send(200, b"VSB central application simulator: POST /soap, GET /soap?wsdl, /admin/\n", "text/plain")
+        else:
+            self._send(404, b"not found\n", "text/plain")
+
+    def do_POST(self) -> None:  # noqa: N802 (stdlib naming)
+        """SOAP calls and admin actions."""
+        path = urlsplit(self.path).path
+        if path == SOAP_PATH:
+            self._soap()
+        elif path.startswith(ADMIN_PREFIX):
+            self._admin("POST", path)
+        else:
+            self._send(404, b"not found\n", "text/plain")
+
+    def _admin(self, method: str, path: str) -> None:
+        body = b"" if method == "GET" else self._read_body()
+        if body is None:
+            return
+        response = self.server.admin.handle(method, path[len(ADMIN_PREFIX):].strip("/"), body)
+        self._send_json(response.status, response.encoded())
+
+    # --- SOAP --------------------------------------------------------------------------
+
+    def _soap(self) -> None:
+        received_at, received_wall = time.monotonic(), wall_clock()
+        raw = self._read_body()
+        if raw is None:
+            return
+        runtime = self.server.runtime
+        try:
+            call = soap.parse_envelope(raw)
+        except RequestError as exc:
+            self._send(500, soap.fault("Client", str(exc)), soap.CONTENT_TYPE)
+            return
+        record = None
+        if call.operation == "Submit":
+            peek = peek_header(soap.peek_payload(raw))
+            record = Call(
+                received_at=received_at,
+                received_wall=received_wall,
+                message_id=peek.message_id,
+                kind=peek.kind,
+                dossier_id=peek.dossier_id,
+                sequence=peek.sequence,
+            )
+            runtime.recorder.add(record)
+        injection = runtime.faults.draw(call.operation)
+        self._wait(runtime.faults.delay_seconds())
+        if injection is not None and not injection.kind.applies:
+            self._inject(injection, record)
+            return
+        status, body, fields = self._process(call)
+        if injection is not None:
+            self._finish(record, injected=injection.kind.value, **fields)
+            if injection.kind is FaultKind.APPLY_THEN_DROP:
+                self._finish(record, http_status=None)
+                self._drop()
+                return
+            self._wait(injection.stall_seconds)
+        self._finish(record, http_status=status, **fields)
+        self._send(status, body, soap.CONTENT_TYPE)
+
+    def _process(self, call: soap.SoapCall) -> tuple[int, bytes, dict[str, Any]]:
+        """Run the operation; return HTTP status, body and the facts for the call record."""
+        app = self.server.runtime.app
+        try:
+            if call.operation == "Submit":
+                result = app.submit(soap.submit_payload(call))
+                fields = {
+                    "outcome": result.answer.outcome.value,
+                    "answer_id": result.answer.answer_id,
+                    "duplicate": result.duplicate,
+                }
+                return 200, soap.submit_response(result.answer.to_element()), fields
+            if call.operation == "FetchAnswers":
+                nihdi, limit = soap.fetch_arguments(call)
+                answers = [answer.to_element() for answer in app.fetch(nihdi, limit)]
+                return 200, soap.fetch_response(answers), {}
+            nihdi, answer_ids = soap.confirm_arguments(call)
+            return 200, soap.confirm_response(app.confirm(nihdi, answer_ids)), {}
+        except RequestError as exc:
+            log.info("%s refused: %s", call.operation, exc)
+            return 500, soap.fault("Client", str(exc)), {"fault": f"soap:Client: {exc}"}
+        except Exception:
+            # A bug in the simulator: say "try again later" rather than "your request is wrong".
+            log.exception("%s failed", call.operation)
+            text = "internal error in the simulator"
+            return 500, soap.fault("Server", text), {"fault": f"soap:Server: {text}"}
+
+    def _inject(self, injection: Injection, record: Call | None) -> None:
+        """A fault that strikes before the request is applied."""
+        kind = injection.kind
+        log.info("injecting %s", kind.value)
+        if kind is FaultKind.DROP:
+            self._finish(record, injected=kind.value, http_status=None)
+            self._drop()
+            return
+        if kind is FaultKind.HTTP500:
+            self._finish(record, injected=kind.value, http_status=500)
+            self._send(500, b"Internal Server Error\n", "text/plain")
+            return
+        if kind is FaultKind.TIMEOUT:
+            self._wait(injection.stall_seconds)
+        text: Literal["simulated timeout", "simulated server fault"] = (
+            "simulated timeout" if kind is FaultKind.TIMEOUT else "simulated server fault"
+        )
+        self._finish(record, injected=kind.value, http_status=500, fault=f"soap:Server: {text}")
+        self._send(500, soap.fault("Server", text), soap.CONTENT_TYPE)
+
+    def _finish(self, record: Call | None, **fields: Any) -> None:
+        """Fill in the call record; called just before the response is written."""
+        if record is None:
+            return
+        if "http_status" in fields:
+            fields.update(finished_at=time.monotonic(), finished_wall=wall_clock())
+        self.server.runtime.recorder.update(record, **fields)

@@ -1,0 +1,83 @@
+"""Shared fixtures: real SQLite and PostgreSQL stores, a real RabbitMQ with per-test names, a PKI.
+
+Every test gets its own SQLite file or its own PostgreSQL schema, and its own exchange and queue
+names on the local RabbitMQ; nothing is shared between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pika
+import pytest
+import sqlalchemy as sa
+
+from adapter.devpki import DevPki, create_dev_pki
+
+POSTGRES_URL = os.environ.get(
+    "VSB_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+RABBITMQ_URL = os.environ.get("VSB_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672/%2F")
+FACILITY_NIHDI = "71000019997"
+FACILITY_HCO = "12345678"
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
+    """A throw-away CA, facility certificate and PKCS#12 keystore for the whole session."""
+    return create_dev_pki(tmp_path_factory.mktemp("pki"), FACILITY_NIHDI)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite file for this test."""
+    return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema for this test, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is needed at {POSTGRES_URL}: {exc}")
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """Each store test runs on SQLite and on PostgreSQL."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture
+def broker_names() -> Iterator[dict[str, str]]:
+    """Unique exchange and queue names for this test; deleted afterwards."""
+    tag = uuid.uuid4().hex[:10]
+    names = {
+        "events_exchange": f"t.{tag}.events",
+        "events_queue": f"t.{tag}.events",
+        "answers_exchange": f"t.{tag}.answers",
+        "answers_queue": f"t.{tag}.answers",
+        "dead_letter_exchange": f"t.{tag}.dlx",
+        "dead_letter_queue": f"t.{tag}.dead",
+    }
+    yield names
+    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+    channel = connection.channel()
+    for key, name in names.items():
+        if key.endswith("queue"):
+            channel.queue_delete(name)
+        else:
+            channel.exchange_delete(name)
+    connection.close()

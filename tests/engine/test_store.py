@@ -1,0 +1,283 @@
+"""The store keeps each dossier's order, its single flight and its blocks (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adapter.store import (
+    IngestResult,
+    MessageState,
+    NewEvent,
+    PreparedAnswer,
+    Store,
+    Support,
+    SupportError,
+    create_store_engine,
+    migrate,
+)
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+LEASE = timedelta(seconds=60)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    engine = create_store_engine(store_url, 4)
+    migrate(engine)
+    yield Store(engine)
+    engine.dispose()
+
+
+def event(
+    event_id: str,
+    dossier: str = "D1",
+    sequence: int | None = 1,
+    *,
+    ordered: bool = True,
+    valid: bool = True,
+) -> NewEvent:
+    answer = None
+    if not valid:
+        answer = answer_for(event_id, f"a-{event_id}", "invalid")
+    return NewEvent(
+        event_id=event_id,
+        payload="{}",
+        event_code="reva-application" if ordered else "insurance-status",
+        dossier_id=dossier,
+        sequence=sequence,
+        ordering_key=f"dossier:{dossier}" if sequence is not None else None,
+        ordered=ordered,
+        valid=valid,
+        issues_json=None,
+        message_id=f"m-{event_id}" if valid else None,
+        answer=answer,
+    )
+
+
+def answer_for(event_id: str, answer_id: str, outcome: str) -> PreparedAnswer:
+    return PreparedAnswer(
+        answer_id=answer_id,
+        event_id=event_id,
+        event_code="reva-application",
+        message_id=f"m-{event_id}",
+        outcome=outcome,
+        source="sync",
+        body="{}",
+    )
+
+
+def due_events(store: Store, now: datetime = T0) -> set[str]:
+    ids = store.due(now, 100)
+    with store.transaction() as session:
+        from adapter.store.tables import MessageRow
+
+        return {session.get_one(MessageRow, i).event_id for i in ids}
+
+
+def send_and_answer(store: Store, event_id: str, outcome: str = "accepted") -> None:
+    [pk] = [i for i in store.due(T0, 100) if _event_of(store, i) == event_id]
+    claim = store.claim(pk, "test", T0, LEASE)
+    assert claim is not None
+    assert store.record_answer(
+        claim,
+        answer_for(event_id, f"a-{event_id}", outcome),
+        T0,
+        final=outcome != "in-beraad",
+        application=True,
+        vsb_reference="VSB-1" if outcome == "accepted" else None,
+        issues_json=None,
+    )
+
+
+def _event_of(store: Store, pk: int) -> str:
+    from adapter.store.tables import MessageRow
+
+    with store.transaction() as session:
+        return session.get_one(MessageRow, pk).event_id
+
+
+class TestIngest:
+    def test_a_redelivered_event_is_stored_once(self, store: Store) -> None:
+        """Ingesting the same event id twice is a no-op the second time."""
+        assert store.ingest(event("e1"), T0) is IngestResult.STORED
+        assert store.ingest(event("e1"), T0) is IngestResult.DUPLICATE
+        assert due_events(store) == {"e1"}
+
+    def test_a_sequence_number_cannot_be_used_twice(self, store: Store) -> None:
+        """A second event claiming a dossier's sequence number is not stored."""
+        store.ingest(event("e1", sequence=1), T0)
+        assert store.ingest(event("e2", sequence=1), T0) is IngestResult.SEQUENCE_TAKEN
+
+    def test_an_invalid_event_uses_up_its_number(self, store: Store) -> None:
+        """An invalid event at the head lets the next sequence number through."""
+        store.ingest(event("bad", sequence=1, valid=False), T0)
+        store.ingest(event("e2", sequence=2), T0)
+        assert due_events(store) == {"e2"}
+        assert [a.answer_id for a in store.unpublished_answers(10)] == ["a-bad"]
+
+
+class TestOrder:
+    def test_only_the_head_of_a_dossier_is_due(self, store: Store) -> None:
+        """Later messages of a dossier wait until the head has its final answer."""
+        for n in (1, 2, 3):
+            store.ingest(event(f"e{n}", sequence=n), T0)
+        assert due_events(store) == {"e1"}
+        send_and_answer(store, "e1")
+        assert due_events(store) == {"e2"}
+
+    def test_arrival_order_is_not_trusted(self, store: Store) -> None:
+        """A message that arrives before its predecessor waits for it."""
+        store.ingest(event("e2", sequence=2), T0)
+        assert due_events(store) == set()
+        store.ingest(event("e1", sequence=1), T0)
+        assert due_events(store) == {"e1"}
+
+    def test_dossiers_are_independent(self, store: Store) -> None:
+        """Heads of different dossiers are due together."""
+        store.ingest(event("a1", "A", 1), T0)
+        store.ingest(event("b1", "B", 1), T0)
+        assert due_events(store) == {"a1", "b1"}
+
+    def test_lookups_neither_wait_nor_block(self, store: Store) -> None:
+        """A look-up is due at once and its number never holds the dossier."""
+        store.ingest(event("app", sequence=1), T0)
+        store.ingest(event("look", sequence=2, ordered=False), T0)
+        store.ingest(event("stop", sequence=3), T0)
+        assert due_events(store) == {"app", "look"}
+        send_and_answer(store, "app")
+        assert "stop" in due_events(store)
+
+    def test_in_beraad_parks_the_dossier_until_the_decision(self, store: Store) -> None:
+        """An in-beraad answer holds the dossier; the later final answer releases it."""
+        store.ingest(event("e1", sequence=1), T0)
+        store.ingest(event("e2", sequence=2), T0)
+        send_and_answer(store, "e1", "in-beraad")
+        assert due_events(store) == set()
+        assert store.record_later_answer(
+            "m-e1",
+            answer_for("e1", "decision", "accepted"),
+            T0,
+            final=True,
+            application=True,
+            vsb_reference="VSB-9",
+            issues_json=None,
+        )
+        assert due_events(store) == {"e2"}
+        claim = store.claim(store.due(T0, 1)[0], "t", T0, LEASE)
+        assert claim is not None and claim.vsb_reference == "VSB-9"
+
+    def test_a_mailbox_answer_is_stored_once(self, store: Store) -> None:
+        """Fetching the same later answer again changes nothing."""
+        store.ingest(event("e1"), T0)
+        send_and_answer(store, "e1", "in-beraad")
+        args = {"final": True, "application": True, "vsb_reference": "R", "issues_json": None}
+        assert store.record_later_answer("m-e1", answer_for("e1", "d", "accepted"), T0, **args)
+        assert not store.record_later_answer("m-e1", answer_for("e1", "d", "accepted"), T0, **args)
+
+
+class TestSingleFlight:
+    def test_a_message_is_claimed_once(self, store: Store) -> None:
+        """The second claim of the same message fails."""
+        store.ingest(event("e1"), T0)
+        [pk] = store.due(T0, 10)
+        assert store.claim(pk, "one", T0, LEASE) is not None
+        assert store.claim(pk, "two", T0, LEASE) is None
+        assert store.due(T0, 10) == []
+
+    def test_a_stale_claim_cannot_finish(self, store: Store) -> None:
+        """After a lease expires and another process claims, the first finish is ignored."""
+        store.ingest(event("e1"), T0)
+        [pk] = store.due(T0, 10)
+        first = store.claim(pk, "one", T0, LEASE)
+        assert first is not None
+        later = T0 + LEASE * 2
+        assert store.release_expired_leases(later) == 1
+        second = store.claim(pk, "two", later, LEASE)
+        assert second is not None and second.fence > first.fence
+        assert second.message_id == first.message_id
+        assert not store.record_answer(
+            first,
+            answer_for("e1", "x", "accepted"),
+            later,
+            final=True,
+            application=False,
+            vsb_reference=None,
+            issues_json=None,
+        )
+        assert store.dead_letter(second, "boom", later)
+
+    def test_in_doubt_sends_are_released_at_start(self, store: Store) -> None:
+        """Messages left sending by a dead process go back to pending with their id."""
+        store.ingest(event("e1"), T0)
+        claim = store.claim(store.due(T0, 10)[0], "gone", T0, LEASE)
+        assert claim is not None
+        assert store.release_leases(None, T0) == 1
+        again = store.claim(store.due(T0, 10)[0], "new", T0, LEASE)
+        assert again is not None and again.message_id == claim.message_id
+        assert again.attempts == 2
+
+
+class TestDeadLetters:
+    def _dead_head(self, store: Store) -> None:
+        store.ingest(event("e1", sequence=1), T0)
+        store.ingest(event("e2", sequence=2), T0)
+        claim = store.claim(store.due(T0, 10)[0], "t", T0, LEASE)
+        assert claim is not None
+        store.dead_letter(claim, "soap:Client fault", T0)
+
+    def test_a_dead_letter_blocks_its_dossier(self, store: Store) -> None:
+        """Nothing after a dead letter is due, and the dossier counts as blocked."""
+        self._dead_head(store)
+        assert due_events(store) == set()
+        assert store.stats(T0, timedelta(minutes=15)).blocked_dossiers == 1
+
+    def test_replay_puts_it_back_at_the_head_with_its_id(self, store: Store) -> None:
+        """An unchanged replay keeps the message id and is due before the rest."""
+        self._dead_head(store)
+        view = Support(store).replay("m-e1", "alice", T0)
+        assert view.message_id == "m-e1" and view.state == MessageState.PENDING
+        assert due_events(store) == {"e1"}
+
+    def test_a_corrected_replay_gets_a_new_id_naming_the_original(self, store: Store) -> None:
+        """A corrected replay carries a new id and refers to the one it replaces."""
+        self._dead_head(store)
+        view = Support(store).replay(
+            "m-e1", "alice", T0, corrected_payload='{"fixed": 1}', new_message_id="m-new"
+        )
+        assert (view.message_id, view.replaces_message_id) == ("m-new", "m-e1")
+        claim = store.claim(store.due(T0, 10)[0], "t", T0, LEASE)
+        assert claim is not None and claim.payload == '{"fixed": 1}'
+        assert Support(store).audit_log()[0][1:3] == ("alice", "replay")
+
+    def test_discard_releases_the_next_message(self, store: Store) -> None:
+        """Discarding a dead letter answers the EPD and lets the dossier move on."""
+        self._dead_head(store)
+        Support(store).discard(
+            "m-e1", "bob", "duplicate of another file", T0, answer_for("e1", "a-discard", "invalid")
+        )
+        assert due_events(store) == {"e2"}
+        assert "a-discard" in {a.answer_id for a in store.unpublished_answers(10)}
+
+    def test_only_dead_letters_can_be_replayed(self, store: Store) -> None:
+        """Replaying a pending message is refused with the reason."""
+        store.ingest(event("e1"), T0)
+        with pytest.raises(SupportError, match="not a dead letter"):
+            Support(store).replay("m-e1", "alice", T0)
+
+
+class TestGaps:
+    def test_a_gap_holds_the_dossier_and_shows_as_stuck(self, store: Store) -> None:
+        """A missing number holds later messages; after the alert time it counts as stuck."""
+        store.ingest(event("e2", sequence=2), T0)
+        stats = store.stats(T0 + timedelta(minutes=20), timedelta(minutes=15))
+        assert (stats.gapped_dossiers, stats.stuck_dossiers) == (1, 1)
+        assert store.stats(T0, timedelta(minutes=15)).stuck_dossiers == 0
+
+    def test_skipping_a_gap_releases_the_dossier(self, store: Store) -> None:
+        """An operator skip moves the dossier to the next number it has."""
+        store.ingest(event("e3", sequence=3), T0)
+        assert Support(store).skip_gap("dossier:D1", "carol", T0) == 3
+        assert due_events(store) == {"e3"}
