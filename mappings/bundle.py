@@ -95,10 +95,11 @@ class EventBundle:
 
     def full_url(self, resource: Node) -> str | None:
         """The ``fullUrl`` of the entry that holds ``resource``."""
-        if len(resource.path) != 3:
-            return None
+        index = resource.path[1] if len(resource.path) == 3 else None
         entries = self.root.child("entry").value
-        entry = entries[resource.path[1]] if isinstance(entries, list) else None
+        if not isinstance(index, int) or not isinstance(entries, list):
+            return None
+        entry = entries[index]
         url = entry.get("fullUrl") if isinstance(entry, dict) else None
         return url if isinstance(url, str) else None
 
@@ -113,7 +114,9 @@ class EventBundle:
     @staticmethod
     def supporting_info(claim: Node, category: str) -> list[Node]:
         """The ``Claim.supportingInfo`` items of a category of the project's CodeSystem."""
-        return _coded_items(claim.child("supportingInfo"), "category", category, SUPPORTING_INFO_SYSTEM)
+        return _coded_items(
+            claim.child("supportingInfo"), "category", category, SUPPORTING_INFO_SYSTEM
+        )
 
     @staticmethod
     def care_team(claim: Node, role: str) -> list[Node]:

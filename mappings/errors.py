@@ -26,3 +26,11 @@ class SchemaViolation(MappingError):
 
 class AnswerFormatError(MappingError):
     """An answer of the central application could not be read."""
+
+
+class MissingReference(MappingError):
+    """A modification cannot be built: the dossier has no accepted application's VSB reference.
+
+    The engine holds such a message until the application is accepted (or refuses it with
+    the application's refusal); it is never sent without its reference.
+    """

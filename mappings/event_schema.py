@@ -81,7 +81,9 @@ def _issues(document: Mapping[str, Any], error: Any) -> Iterator[Issue]:
         return
     expression = fhirpath.render(document, path)
     code = schema.get(ISSUE_CODE_KEYWORD, "schema")
-    yield Issue(str(code), f"{expression} {_rule(keyword, error.validator_value, schema)}.", expression)
+    yield Issue(
+        str(code), f"{expression} {_rule(keyword, error.validator_value, schema)}.", expression
+    )
 
 
 def _rule(keyword: str, value: Any, schema: Mapping[str, Any]) -> str:

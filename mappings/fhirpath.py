@@ -49,7 +49,11 @@ def render(document: Mapping[str, Any], path: Sequence[Segment]) -> str:
     previous: Segment | None = None
     for segment in rest:
         if isinstance(segment, int):
-            element = node[segment] if isinstance(node, list) and -len(node) <= segment < len(node) else None
+            element = (
+                node[segment]
+                if isinstance(node, list) and -len(node) <= segment < len(node)
+                else None
+            )
             expression = _select(expression, previous, element, segment)
             node = element
         else:
@@ -59,7 +63,9 @@ def render(document: Mapping[str, Any], path: Sequence[Segment]) -> str:
     return expression
 
 
-def _root(document: Mapping[str, Any], path: Sequence[Segment]) -> tuple[str, Any, Sequence[Segment]]:
+def _root(
+    document: Mapping[str, Any], path: Sequence[Segment]
+) -> tuple[str, Any, Sequence[Segment]]:
     entries = document.get("entry")
     if (
         len(path) >= 3

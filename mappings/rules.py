@@ -41,7 +41,9 @@ def date_issues(bundle: EventBundle, nodes: list[Node]) -> list[Issue]:
     for node in nodes:
         if date_text(node) is not None and parse_date(node) is None:
             expression = bundle.expression(node)
-            issues.append(Issue("date-invalid", f"{expression} is not a calendar date.", expression))
+            issues.append(
+                Issue("date-invalid", f"{expression} is not a calendar date.", expression)
+            )
     return issues
 
 

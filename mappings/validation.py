@@ -43,7 +43,9 @@ def validate_event(envelope: Envelope, facility: Facility) -> EventType:
     if event_type is None and not unique:
         # Only reachable if the schema let an unreadable code through; never accept it.
         expression = "MessageHeader.eventCoding.code"
-        unique[("required", expression)] = Issue("required", f"{expression} is required.", expression)
+        unique[("required", expression)] = Issue(
+            "required", f"{expression} is required.", expression
+        )
     if unique or event_type is None:
         raise InvalidEvent(list(unique.values()))
     return event_type
@@ -56,7 +58,9 @@ def _event_code_issues(bundle: EventBundle, envelope: Envelope) -> list[Issue]:
         return []
     expression = bundle.expression(header.child("eventCoding").child("code"))
     known = ", ".join(sorted(EVENT_TYPES))
-    return [Issue("unknown-event", f"{expression} is not a known event code ({known}).", expression)]
+    return [
+        Issue("unknown-event", f"{expression} is not a known event code ({known}).", expression)
+    ]
 
 
 def _dossier_issues(bundle: EventBundle) -> list[Issue]:
@@ -72,7 +76,12 @@ def _dossier_issues(bundle: EventBundle) -> list[Issue]:
             f"must be one non-blank text of at most {MAX_DOSSIER_ID} characters without "
             "surrounding spaces",
         ),
-        (SEQUENCE_EXTENSION, "valuePositiveInt", "sequence", f"must be one integer from 1 to {MAX_SEQUENCE}"),
+        (
+            SEQUENCE_EXTENSION,
+            "valuePositiveInt",
+            "sequence",
+            f"must be one integer from 1 to {MAX_SEQUENCE}",
+        ),
     ):
         found = header_extension(bundle, url)
         expression = bundle.expression(header.child("extension")).removesuffix(".extension")
@@ -109,9 +118,10 @@ def _patient_issues(bundle: EventBundle) -> list[Issue]:
     if patient is None or not isinstance(patient.child("identifier").value, list):
         return issues
     value = bundle.identifier(patient, SSIN_SYSTEM)
-    expression = bundle.expression(patient.child("identifier")) + fhirpath.where("system", SSIN_SYSTEM)
     if value is None:
-        issues.append(Issue("required", f"{expression}.value (INSZ or BIS) is required.", expression))
+        expression = bundle.expression(patient.child("identifier"))
+        expression += fhirpath.where("system", SSIN_SYSTEM) + ".value"
+        issues.append(Issue("required", f"{expression} (INSZ or BIS) is required.", expression))
     elif is_eleven_digits(value.value) and not is_valid_insz(value.value):
         expression = bundle.expression(value)
         text = f"{expression} is not a valid INSZ or BIS number (birth date or check digits)."
@@ -124,11 +134,16 @@ def _facility_issues(bundle: EventBundle, facility: Facility) -> list[Issue]:
     organization = bundle.single("Organization")
     if organization is None or not isinstance(organization.child("identifier").value, list):
         return issues
-    for system, expected, label in ((NIHDI_SYSTEM, facility.nihdi, "NIHDI"), (HCO_SYSTEM, facility.hco, "HCO")):
+    for system, expected, label in (
+        (NIHDI_SYSTEM, facility.nihdi, "NIHDI"),
+        (HCO_SYSTEM, facility.hco, "HCO"),
+    ):
         value = bundle.identifier(organization, system)
         if value is None:
-            expression = bundle.expression(organization.child("identifier")) + fhirpath.where("system", system)
-            issues.append(Issue("required", f"{expression}.value ({label} number) is required.", expression))
+            expression = bundle.expression(organization.child("identifier"))
+            expression += fhirpath.where("system", system) + ".value"
+            text = f"{expression} ({label} number) is required."
+            issues.append(Issue("required", text, expression))
             continue
         invalid = nihdi_issue(bundle, value) if system == NIHDI_SYSTEM else None
         if invalid is not None:
@@ -163,4 +178,6 @@ def _patient_reference_issues(bundle: EventBundle, focus: Node) -> list[Issue]:
     if patient is None or reference.text is None or reference.text == bundle.full_url(patient):
         return []
     expression = bundle.expression(reference)
-    return [Issue("reference", f"{expression} must be the fullUrl of the Patient entry.", expression)]
+    return [
+        Issue("reference", f"{expression} must be the fullUrl of the Patient entry.", expression)
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from importlib import resources
-from typing import Final
+from typing import Any, Final
 
 from lxml import etree
 
@@ -32,8 +32,8 @@ def qname(local: str) -> str:
 
 
 def root(local: str) -> etree._Element:
-    """A new VSB message root element with the VSB namespace as default namespace."""
-    return etree.Element(qname(local), nsmap={None: VSB_NS})
+    """A new VSB message root element (namespace prefix ``vsb``)."""
+    return etree.Element(qname(local), nsmap={"vsb": VSB_NS})
 
 
 def add(parent: etree._Element, local: str, text: str | None = None) -> etree._Element:
@@ -53,7 +53,9 @@ def validate_xml(element: etree._Element) -> None:
     with _LOCK:
         if _SCHEMA.validate(element):
             return
-        errors = [(entry.line, entry.path, entry.message) for entry in _SCHEMA.error_log]
+        # lxml-stubs do not describe the log entries.
+        log: Any = _SCHEMA.error_log
+        errors = [(int(entry.line), str(entry.path), str(entry.message)) for entry in log]
     values = _values(element)
     described = [_describe(line, path, message, values) for line, path, message in errors]
     raise SchemaViolation("; ".join(described) or "the message does not match vsb-1.0.xsd")
@@ -69,11 +71,10 @@ def _values(element: etree._Element) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
-def _describe(line: int, path: str | None, message: str, values: list[str]) -> str:
+def _describe(line: int, path: str, message: str, values: list[str]) -> str:
     for phrase in _VALUE_PHRASES:
         message = phrase.sub("The value", message)
     # A safety net for phrasings the patterns above do not know: any quoted value goes.
     for value in values:
         message = message.replace(f"'{value}'", "'…'")
-    where = path or "?"
-    return f"{where} (line {line}): {message}" if line > 0 else f"{where}: {message}"
+    return f"{path} (line {line}): {message}" if line > 0 else f"{path}: {message}"

@@ -147,9 +147,7 @@ class AdminApi:
     def set_latency(self, body: Json) -> Json:
         """Set ``latency_ms`` and ``jitter_ms``."""
         try:
-            latency = Latency(
-                float(body.get("latency_ms", 0)), float(body.get("jitter_ms", 0))
-            )
+            latency = Latency(float(body.get("latency_ms", 0)), float(body.get("jitter_ms", 0)))
         except (TypeError, ValueError) as exc:
             raise AdminInputError("latency_ms and jitter_ms must be numbers") from exc
         self.runtime.faults.set_latency(latency)

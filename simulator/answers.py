@@ -31,7 +31,12 @@ class Error:
 
     def to_json(self) -> dict[str, Any]:
         """The admin API's JSON shape."""
-        return {"code": self.code, "level": self.level, "text": self.text, "location": self.location}
+        return {
+            "code": self.code,
+            "level": self.level,
+            "text": self.text,
+            "location": self.location,
+        }
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,9 @@ class CentralApplication:
         self.clock = clock
         self.store = Store()
         self._facilities_lock = threading.Lock()
-        self._facilities = None if recognised_facilities is None else frozenset(recognised_facilities)
+        self._facilities = (
+            None if recognised_facilities is None else frozenset(recognised_facilities)
+        )
 
     # --- configuration -----------------------------------------------------------------
 
@@ -98,7 +100,9 @@ class CentralApplication:
         with self.store.lock:
             first = self.store.answer_for(message_id)
             if first is not None:
-                log.info("duplicate %s %s: first answer %s again", kind, message_id, first.answer_id)
+                log.info(
+                    "duplicate %s %s: first answer %s again", kind, message_id, first.answer_id
+                )
                 return SubmitResult(first, kind, duplicate=True)
             answer = self._apply(request)
             self.store.remember_answer(message_id, answer)
@@ -229,7 +233,9 @@ class CentralApplication:
         )
 
 
-def _pending(request: RevaApplication, kind: str, today: date, verdict: rules.Verdict) -> PendingCase:
+def _pending(
+    request: RevaApplication, kind: str, today: date, verdict: rules.Verdict
+) -> PendingCase:
     return PendingCase(
         message_id=request.header.message_id,
         kind=kind,

@@ -38,11 +38,12 @@ class Contract:
     def validate(self, payload: etree._Element) -> None:
         """Raise ``RequestError`` naming the first schema error if the payload is invalid."""
         document = copy.deepcopy(payload)
-        with self._lock:
-            if self._schema.validate(document):
-                return
-            error = self._schema.error_log[0]
-        raise RequestError(f"schema: line {error.line}: {error.message}")
+        try:
+            with self._lock:
+                self._schema.assertValid(document)
+        except etree.DocumentInvalid as exc:
+            # lxml words it as "<first error>, line N".
+            raise RequestError(f"schema: {exc}") from exc
 
     def wsdl(self, endpoint: str) -> bytes:
         """The WSDL with its soap:address pointing at ``endpoint``."""

@@ -89,7 +89,9 @@ def insz_is_valid(insz: str) -> bool:
 
 def derived_person(insz: str) -> Person:
     """The person assumed for an INSZ the population does not list."""
-    return Person(Affiliation.AFFILIATED, CARE_FUNDS[int(insz) % len(CARE_FUNDS)], UNKNOWN_VALID_FROM)
+    return Person(
+        Affiliation.AFFILIATED, CARE_FUNDS[int(insz) % len(CARE_FUNDS)], UNKNOWN_VALID_FROM
+    )
 
 
 def mask_insz(insz: str) -> str:

@@ -125,7 +125,10 @@ def judge_application(
         refusals.append(
             Error(CANNOT_JOIN, "the user is not affiliated and cannot join", f"/{kind}/Insz")
         )
-    if not application.migration and (application.start_date + timedelta(days=LATE_AFTER_DAYS)) < today:
+    if (
+        not application.migration
+        and (application.start_date + timedelta(days=LATE_AFTER_DAYS)) < today
+    ):
         refusals.append(
             Error(LATE, "received more than 30 days after the start date", f"/{kind}/StartDate")
         )
@@ -147,11 +150,19 @@ def judge_application(
     reviews = []
     if application.exception_request:
         reviews.append(
-            Error(EXCEPTION_REQUEST, "request for exception: checked a priori", f"/{kind}/ExceptionRequest")
+            Error(
+                EXCEPTION_REQUEST,
+                "request for exception: checked a priori",
+                f"/{kind}/ExceptionRequest",
+            )
         )
     if status.affiliation == Affiliation.CAN_JOIN.value:
         reviews.append(
-            Error(CAN_JOIN, "the user is not affiliated but can join: ask the user to join", f"/{kind}/Insz")
+            Error(
+                CAN_JOIN,
+                "the user is not affiliated but can join: ask the user to join",
+                f"/{kind}/Insz",
+            )
         )
     if reviews:
         return Verdict(Outcome.IN_BERAAD, tuple(reviews))
@@ -169,19 +180,29 @@ def judge_stop(stop: RevaStop, application: ApplicationFacts | None, recognised:
     errors = _identity_errors(kind, stop.insz, recognised)
     if application is None or not application.accepted or application.insz != stop.insz:
         errors.append(
-            Error(BAD_REFERENCE, "no accepted application with this reference for this user", f"/{kind}/VsbReference")
+            Error(
+                BAD_REFERENCE,
+                "no accepted application with this reference for this user",
+                f"/{kind}/VsbReference",
+            )
         )
         return Verdict(Outcome.REFUSED, tuple(errors))
     if stop.stop_date < application.start_date:
-        errors.append(Error(BAD_STOP_DATE, "stop date before the start of the period", f"/{kind}/StopDate"))
+        errors.append(
+            Error(BAD_STOP_DATE, "stop date before the start of the period", f"/{kind}/StopDate")
+        )
     elif stop.stop_date > application.end_date:
-        errors.append(Error(BAD_STOP_DATE, "stop date after the end of the period", f"/{kind}/StopDate"))
+        errors.append(
+            Error(BAD_STOP_DATE, "stop date after the end of the period", f"/{kind}/StopDate")
+        )
     replaces_stop = (
         application.stop_message_id is not None
         and stop.header.replaces_message_id == application.stop_message_id
     )
     if application.stop_message_id is not None and not replaces_stop:
-        errors.append(Error(ALREADY_STOPPED, "the application was already stopped", f"/{kind}/VsbReference"))
+        errors.append(
+            Error(ALREADY_STOPPED, "the application was already stopped", f"/{kind}/VsbReference")
+        )
     if errors:
         return Verdict(Outcome.REFUSED, tuple(errors))
     return Verdict(Outcome.ACCEPTED)

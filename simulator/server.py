@@ -8,6 +8,7 @@ would against the real central application.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -73,10 +74,8 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class SimulatorHandler(BaseHTTPRequestHandler):
@@ -87,7 +86,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     server_version = "vsb-simulator/1.0"
     timeout = 120  # an idle keep-alive connection is closed after this many seconds
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: Any) -> None:
         """Route the access log to logging (URLs carry no personal data)."""
         log.debug("%s " + format, self.address_string(), *args)
 
@@ -106,10 +105,8 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         """Close the connection without a response."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _read_body(self) -> bytes | None:
         length = self.headers.get("Content-Length")
@@ -130,7 +127,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
 
     # --- routing -----------------------------------------------------------------------
 
-    def do_GET(self) -> None:  # noqa: N802 (stdlib naming)
+    def do_GET(self) -> None:
         """WSDL, admin reads, or a short hello."""
         parts = urlsplit(self.path)
         if parts.path == SOAP_PATH and "wsdl" in {
@@ -138,15 +135,21 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         }:
             host = self.headers.get("Host")
             base = f"http://{host}" if host else self.server.base_url
-            self._send(200, self.server.runtime.app.contract.wsdl(base + SOAP_PATH), soap.CONTENT_TYPE)
+            self._send(
+                200, self.server.runtime.app.contract.wsdl(base + SOAP_PATH), soap.CONTENT_TYPE
+            )
         elif parts.path.startswith(ADMIN_PREFIX):
             self._admin("GET", parts.path)
         elif parts.path == "/":
-            self._send(200, b"VSB central application simulator: POST /soap, GET /soap?wsdl, /admin/\n", "text/plain")
+            self._send(
+                200,
+                b"VSB central application simulator: POST /soap, GET /soap?wsdl, /admin/\n",
+                "text/plain",
+            )
         else:
             self._send(404, b"not found\n", "text/plain")
 
-    def do_POST(self) -> None:  # noqa: N802 (stdlib naming)
+    def do_POST(self) -> None:
         """SOAP calls and admin actions."""
         path = urlsplit(self.path).path
         if path == SOAP_PATH:
@@ -160,7 +163,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         body = b"" if method == "GET" else self._read_body()
         if body is None:
             return
-        response = self.server.admin.handle(method, path[len(ADMIN_PREFIX):].strip("/"), body)
+        response = self.server.admin.handle(method, path[len(ADMIN_PREFIX) :].strip("/"), body)
         self._send_json(response.status, response.encoded())
 
     # --- SOAP --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 from signxml import exceptions as signxml_errors
-from signxml.xades import XAdESVerifier
+from signxml.xades.xades import XAdESVerifier
 
 from simulator.errors import RequestError
 

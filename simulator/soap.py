@@ -40,7 +40,9 @@ def parse_envelope(raw: bytes) -> SoapCall:
         root = etree.fromstring(raw, safe_parser())
     except etree.XMLSyntaxError as exc:
         raise RequestError(f"not well-formed XML: {exc}") from exc
-    if root.getroottree().docinfo.doctype:
+    # lxml-stubs lacks DocInfo.doctype; lxml has it.
+    doctype: str = getattr(root.getroottree().docinfo, "doctype", "")
+    if doctype:
         raise RequestError("a DOCTYPE is not allowed")
     if root.tag != f"{{{SOAP_ENV}}}Envelope":
         raise RequestError("not a SOAP 1.1 Envelope")
@@ -98,9 +100,7 @@ def fetch_arguments(call: SoapCall) -> tuple[str, int]:
 def confirm_arguments(call: SoapCall) -> tuple[str, list[str]]:
     """Nihdi and the AnswerIds of a ConfirmAnswersRequest."""
     nihdi = _child_text(call.request, "Nihdi")
-    ids = [
-        (node.text or "").strip() for node in call.request.iterfind(f"{{{CENTRAL}}}AnswerId")
-    ]
+    ids = [(node.text or "").strip() for node in call.request.iterfind(f"{{{CENTRAL}}}AnswerId")]
     if not ids:
         raise RequestError("ConfirmAnswersRequest needs at least one AnswerId")
     return nihdi, ids

@@ -21,7 +21,9 @@ def insz(bundle: EventBundle) -> str:
 
 def add_document(parent: etree._Element, local: str, attachment: Node) -> None:
     """Append a vsb:Document-typed element from a FHIR Attachment."""
-    element = vsb_schema.add(parent, local, "".join(required_text(attachment.child("data")).split()))
+    element = vsb_schema.add(
+        parent, local, "".join(required_text(attachment.child("data")).split())
+    )
     element.set("contentType", required_text(attachment.child("contentType")))
     title = attachment.child("title").text
     if title is not None:

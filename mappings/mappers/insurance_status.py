@@ -16,7 +16,9 @@ def check(bundle: EventBundle, request: Node) -> list[Issue]:
     return rules.date_issues(bundle, [request.child("servicedDate")])
 
 
-def build(bundle: EventBundle, request: Node, context: MessageContext, root: etree._Element) -> None:
+def build(
+    bundle: EventBundle, request: Node, context: MessageContext, root: etree._Element
+) -> None:
     """Append the INSZ and the reference date."""
     del context  # a look-up needs nothing beyond the Header
     reference_date = rules.date_text(request.child("servicedDate"))

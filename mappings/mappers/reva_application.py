@@ -20,7 +20,13 @@ from mappings.model import Issue, MessageContext
 from mappings.vocabulary import NIHDI_SYSTEM
 
 _REQUIRED = ("request-type", "care-setting", "location", "referred-by")
-_OPTIONAL = ("informed-consent", "medical-report", "transport-report", "migration", "exception-request")
+_OPTIONAL = (
+    "informed-consent",
+    "medical-report",
+    "transport-report",
+    "migration",
+    "exception-request",
+)
 _ATTACHED = ("medical-report", "transport-report", "exception-request")
 
 
@@ -28,7 +34,9 @@ def check(bundle: EventBundle, claim: Node) -> list[Issue]:
     """Rules the adapter can decide alone: parts present once, dates, period order, etc."""
     issues: list[Issue] = []
     parts = {
-        category: rules.supporting_info(bundle, claim, category, issues, required=category in _REQUIRED)
+        category: rules.supporting_info(
+            bundle, claim, category, issues, required=category in _REQUIRED
+        )
         for category in _REQUIRED + _OPTIONAL
     }
     if parts["informed-consent"] is None and not _is_migration(parts["migration"]):
@@ -48,7 +56,9 @@ def check(bundle: EventBundle, claim: Node) -> list[Issue]:
             expression = bundle.expression(members[1])
             issues.append(Issue("duplicate", f"{expression} must occur at most once.", expression))
         for member in members:
-            issue = rules.nihdi_issue(bundle, member.child("provider").child("identifier").child("value"))
+            issue = rules.nihdi_issue(
+                bundle, member.child("provider").child("identifier").child("value")
+            )
             issues.extend([issue] if issue is not None else [])
     if bundle.care_team(claim, "transport-report") and parts["transport-report"] is None:
         expression = bundle.expression(claim.child("supportingInfo")) + fhirpath.where(
@@ -58,7 +68,11 @@ def check(bundle: EventBundle, claim: Node) -> list[Issue]:
         issues.append(Issue("required", text, expression))
     issues.extend(_period_issues(bundle, claim))
     consent = parts["informed-consent"]
-    dated = [claim.child("created"), consent.child("timingDate")] if consent else [claim.child("created")]
+    dated = (
+        [claim.child("created"), consent.child("timingDate")]
+        if consent
+        else [claim.child("created")]
+    )
     issues.extend(rules.date_issues(bundle, dated))
     for category in _ATTACHED:
         part = parts[category]
@@ -79,7 +93,9 @@ def _period_issues(bundle: EventBundle, claim: Node) -> list[Issue]:
     first, last = rules.parse_date(start), rules.parse_date(end)
     if first is not None and last is not None and last <= first:
         expression = bundle.expression(end)
-        issues.append(Issue("period-order", f"{expression} must be after the start date.", expression))
+        issues.append(
+            Issue("period-order", f"{expression} must be after the start date.", expression)
+        )
     return issues
 
 
@@ -88,7 +104,9 @@ def _contact_issues(bundle: EventBundle) -> list[Issue]:
     if organization is None or _contact(organization) is not None:
         return []
     expression = bundle.expression(organization.child("contact")) + ".name"
-    return [Issue("required", f"{expression} (part 1, the contact person) is required.", expression)]
+    return [
+        Issue("required", f"{expression} (part 1, the contact person) is required.", expression)
+    ]
 
 
 def _contact(organization: Node) -> tuple[str, Node] | None:
@@ -142,11 +160,17 @@ def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree
     consent = part("informed-consent")
     if consent is not None:
         element = vsb_schema.add(root, "InformedConsent")
-        vsb_schema.add(element, "Signed", "true" if consent.child("valueBoolean").value is True else "false")
+        vsb_schema.add(
+            element, "Signed", "true" if consent.child("valueBoolean").value is True else "false"
+        )
         vsb_schema.add(element, "Date", _date(consent.child("timingDate")))
     report = vsb_schema.add(root, "MedicalReport")
     diagnosis = next(claim.child("diagnosis").items(), Node(None, ()))
-    vsb_schema.add(report, "Diagnosis", required_text(diagnosis.child("diagnosisCodeableConcept").child("text")))
+    vsb_schema.add(
+        report,
+        "Diagnosis",
+        required_text(diagnosis.child("diagnosisCodeableConcept").child("text")),
+    )
     _add_report_parts(bundle, claim, report, "medical-report", part("medical-report"))
     transport = part("transport-report")
     if transport is not None:
@@ -160,7 +184,9 @@ def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree
     exception = part("exception-request")
     if exception is not None:
         element = vsb_schema.add(root, "ExceptionRequest")
-        vsb_schema.add(element, "Motivation", required_text(exception.child("reason").child("text")))
+        vsb_schema.add(
+            element, "Motivation", required_text(exception.child("reason").child("text"))
+        )
         add_document(element, "ExtraMedicalReport", exception.child("valueAttachment"))
 
 
