@@ -67,18 +67,15 @@ class ZeepCentral:
     def submit(self, message: etree._Element) -> etree._Element:
         """Send one signed VSB message in the ``xs:any`` slot, untouched by zeep's typing."""
         response = _call(lambda: self._service().Submit(_value_1=message))
-        answer = getattr(response, "_value_1", None)
-        if not isinstance(answer, etree._Element):
+        answers = _elements(response)
+        if len(answers) != 1:
             raise TransientDeliveryError("central application answered without a vsb:Answer")
-        return answer
+        return answers[0]
 
     def fetch_answers(self, nihdi: str, limit: int) -> list[etree._Element]:
         """Fetch up to ``limit`` unconfirmed later answers."""
         response = _call(lambda: self._service().FetchAnswers(Nihdi=nihdi, Max=limit))
-        items = getattr(response, "_value_1", None) or []
-        if isinstance(items, etree._Element):
-            items = [items]
-        return [item for item in items if isinstance(item, etree._Element)]
+        return _elements(response)
 
     def confirm_answers(self, nihdi: str, answer_ids: Sequence[str]) -> int:
         """Confirm answers so the mailbox stops delivering them."""
@@ -86,6 +83,17 @@ class ZeepCentral:
             lambda: self._service().ConfirmAnswers(Nihdi=nihdi, AnswerId=list(answer_ids))
         )
         return int(response)
+
+
+def _elements(response: Any) -> list[etree._Element]:
+    """The raw elements of an ``xs:any`` response, however zeep chose to unwrap it."""
+    if response is None:
+        return []
+    if isinstance(response, etree._Element):
+        return [response]
+    if isinstance(response, list):
+        return [item for item in response if isinstance(item, etree._Element)]
+    return _elements(getattr(response, "_value_1", None))
 
 
 def _call(operation: Any) -> Any:

@@ -109,7 +109,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     if reason is not None:
         print(RABBITMQ_HELP.format(where=broker_address(settings).safe_url), file=sys.stderr)
         return 1
-    return run_demo(settings, args.today)
+    return run_demo(settings, str(args.today))
 
 
 def _check(settings: Settings, _args: argparse.Namespace) -> int:

@@ -90,7 +90,7 @@ class Daemon:
         )
         self.outbox = AnswerOutbox(
             self.store,
-            ConfirmedPublisher(self._address),
+            ConfirmedPublisher(self._address, on_connect=self.topology.declare),
             self.topology.answers_exchange,
             self.clock,
             self.metrics,

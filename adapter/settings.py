@@ -26,8 +26,8 @@ ENV_PREFIX = "VSB_"
 class FacilitySettings:
     """The one facility this instance speaks for (one certificate, one RIZIV number)."""
 
-    nihdi: str = "71000019997"
-    hco: str = "12345678"
+    nihdi: str = "71012314001"
+    hco: str = "40012345"
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ message, which quotes the offending value (it could be an INSZ or a diagnosis).
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Final
 
@@ -17,6 +19,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from mappings import fhirpath
+from mappings.bundle import EventBundle
+from mappings.fhirpath import Segment
 from mappings.model import Issue
 
 COMMON_ID: Final = "urn:vsb-adapter:schema:events:common"
@@ -24,9 +28,21 @@ ISSUE_CODE_KEYWORD: Final = "x-issue-code"
 """A schema annotation that gives a rule its own issue code instead of ``schema``."""
 EXPECTED_KEYWORD: Final = "x-expected"
 """A schema annotation that says in words what a pattern expects."""
+RULE_KEYWORD: Final = "x-rule"
+"""A schema annotation that replaces the generated rule text of a constraint."""
+CATEGORY_PREFIX: Final = "supporting-info-"
+"""``$defs`` named so hold the shape of one supportingInfo category."""
 
 
-def _load() -> tuple[dict[str, Any], Any]:
+@dataclass(frozen=True)
+class _EventSchema:
+    document: Any
+    """Validates the whole event except the category-specific shape of supportingInfo."""
+    categories: Mapping[str, Any]
+    """One validator per supportingInfo category (``$defs/supporting-info-<category>``)."""
+
+
+def _load() -> tuple[dict[str, _EventSchema], Any]:
     schemas: dict[str, dict[str, Any]] = {}
     folder = resources.files("mappings").joinpath("schemas", "events")
     for item in folder.iterdir():
@@ -34,21 +50,32 @@ def _load() -> tuple[dict[str, Any], Any]:
             contents = json.loads(item.read_text(encoding="utf-8"))
             Draft202012Validator.check_schema(contents)
             schemas[item.name.removesuffix(".json")] = contents
-    registry: Registry[Any] = Registry().with_resources(
-        (contents["$id"], Resource.from_contents(contents)) for contents in schemas.values()
-    )
-    validators = {
-        code: Draft202012Validator(contents, registry=registry)
-        for code, contents in schemas.items()
-        if code != "common"
-    }
+    common = schemas.pop("common")
+    registry: Registry[Any] = Registry().with_resource(COMMON_ID, Resource.from_contents(common))
+    compiled = {code: _compile(contents, registry) for code, contents in schemas.items()}
     envelope = Draft202012Validator({"$ref": f"{COMMON_ID}#/$defs/bundle"}, registry=registry)
-    return validators, envelope
+    return compiled, envelope
 
 
-_VALIDATORS, _ENVELOPE = _load()
+def _compile(contents: dict[str, Any], registry: Registry[Any]) -> _EventSchema:
+    # The published schema dispatches supportingInfo items on their category with
+    # if/then, which costs jsonschema ~5 ms per event; at run time the same
+    # per-category subschemas are applied by a dictionary look-up instead.
+    runtime = copy.deepcopy(contents)
+    definitions = runtime.get("$defs", {})
+    categories = {
+        name.removeprefix(CATEGORY_PREFIX): Draft202012Validator(schema, registry=registry)
+        for name, schema in definitions.items()
+        if name.startswith(CATEGORY_PREFIX)
+    }
+    if categories:
+        definitions.get("supporting-info", {}).pop("allOf", None)
+    return _EventSchema(Draft202012Validator(runtime, registry=registry), categories)
 
-SCHEMA_CODES: Final = frozenset(_VALIDATORS)
+
+_SCHEMAS, _ENVELOPE = _load()
+
+SCHEMA_CODES: Final = frozenset(_SCHEMAS)
 """The event codes that have a schema."""
 
 
@@ -58,17 +85,41 @@ def schema_issues(document: Mapping[str, Any], event_code: str | None) -> list[I
     An unknown or missing event code still gets the envelope checked, so the EPD learns
     about every structural problem in one answer.
     """
-    validator = _VALIDATORS.get(event_code or "", _ENVELOPE)
+    schema = _SCHEMAS.get(event_code or "")
+    errors: list[tuple[tuple[Segment, ...], Any]] = []
+    if schema is None:
+        errors.extend(((), error) for error in _ENVELOPE.iter_errors(document))
+    else:
+        errors.extend(((), error) for error in schema.document.iter_errors(document))
+        errors.extend(_category_errors(document, schema.categories))
     # One issue per element and code: a blank text breaks both its length and its pattern.
     issues: dict[tuple[str, str | None], Issue] = {}
-    for error in validator.iter_errors(document):
-        for issue in _issues(document, error):
+    for prefix, error in errors:
+        for issue in _issues(document, prefix, error):
             issues.setdefault((issue.code, issue.expression), issue)
     return list(issues.values())
 
 
-def _issues(document: Mapping[str, Any], error: Any) -> Iterator[Issue]:
-    path = tuple(error.absolute_path)
+def _category_errors(
+    document: Mapping[str, Any], categories: Mapping[str, Any]
+) -> Iterator[tuple[tuple[Segment, ...], Any]]:
+    bundle = EventBundle(document)
+    for claim in bundle.resources("Claim"):
+        for item in claim.child("supportingInfo").items():
+            codes = {
+                code
+                for coding in item.child("category").child("coding").items()
+                if isinstance(code := coding.child("code").value, str)
+            }
+            for code in sorted(codes & categories.keys()):
+                for error in categories[code].iter_errors(item.value):
+                    yield item.path, error
+
+
+def _issues(
+    document: Mapping[str, Any], prefix: tuple[Segment, ...], error: Any
+) -> Iterator[Issue]:
+    path = (*prefix, *error.absolute_path)
     keyword: str = error.validator
     schema: Any = error.schema
     schema = schema if isinstance(schema, dict) else {}
@@ -87,6 +138,8 @@ def _issues(document: Mapping[str, Any], error: Any) -> Iterator[Issue]:
 
 
 def _rule(keyword: str, value: Any, schema: Mapping[str, Any]) -> str:
+    if isinstance(schema.get(RULE_KEYWORD), str):
+        return str(schema[RULE_KEYWORD])
     expected = schema.get(EXPECTED_KEYWORD)
     if keyword == "type":
         return f"must be of JSON type {value}"

@@ -132,12 +132,13 @@ def _claim_response(
         "request": _request(event_id),
         "outcome": "partial" if outcome is Outcome.IN_BERAAD else "complete",
         "disposition": _DISPOSITIONS[outcome],
+        "preAuthRef": vsb_reference,
         "adjudication": [
             {"category": {"coding": [{"system": DECISION_SYSTEM, "code": DECISIONS[outcome]}]}}
         ],
     }
-    if vsb_reference is not None:
-        resource["preAuthRef"] = vsb_reference
+    if vsb_reference is None:
+        del resource["preAuthRef"]
     if issues:
         resource["error"] = [_error(issue) for issue in issues]
     return resource
@@ -181,9 +182,11 @@ def _insurance(insurance: Mapping[str, str]) -> dict[str, Any]:
             "identifier": {"system": CARE_FUND_SYSTEM, "value": care_fund},
             "display": CARE_FUNDS.get(care_fund, care_fund),
         }
-    item: dict[str, Any] = {"coverage": coverage, "inforce": affiliation == "affiliated"}
+    item: dict[str, Any] = {}
     if affiliation is not None:
         item["extension"] = [{"url": AFFILIATION_EXTENSION, "valueCode": affiliation}]
+    item["coverage"] = coverage
+    item["inforce"] = affiliation == "affiliated"
     if "valid_from" in insurance:
         item["benefitPeriod"] = {"start": insurance["valid_from"]}
     return item

@@ -20,8 +20,11 @@ from typing import Any
 Segment = str | int
 
 # A discriminator from the document is only used when it looks like a URI or a code;
-# anything else (free text, possibly personal) falls back to an index.
+# anything else (free text, possibly personal) falls back to an index. A long run of
+# digits could be an INSZ typed into the wrong element, so it falls back too.
 _SAFE_SELECTOR = re.compile(r"[A-Za-z0-9:/._#\-]{1,200}")
+_DIGIT_RUN = re.compile(r"[0-9]{9}")
+_RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
 
 
 def where(attribute: str, value: str) -> str:
@@ -77,7 +80,7 @@ def _root(
     ):
         resource = _resource(entries[path[1]])
         kind = resource.get("resourceType") if resource is not None else None
-        if isinstance(kind, str) and _is_unique(entries, kind):
+        if isinstance(kind, str) and _RESOURCE_TYPE.fullmatch(kind) and _is_unique(entries, kind):
             return kind, resource, path[3:]
     return "Bundle", document, path
 
@@ -121,7 +124,7 @@ def _discriminator(container: Segment | None, element: Any) -> tuple[str, str] |
         attribute, value = "category.coding.code", first_code(element.get("category"))
     elif container == "careTeam":
         attribute, value = "role.coding.code", first_code(element.get("role"))
-    if isinstance(value, str) and _SAFE_SELECTOR.fullmatch(value):
+    if isinstance(value, str) and _SAFE_SELECTOR.fullmatch(value) and not _DIGIT_RUN.search(value):
         return attribute, value
     return None
 

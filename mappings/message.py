@@ -40,7 +40,8 @@ def build_message(envelope: Envelope, context: MessageContext) -> etree._Element
             raise Unmappable("focus")
         _add_header(root, envelope, event_type, context)
         MAPPERS[event_type.code].build(bundle, focus, context, root)
-    except Unmappable as exc:
+    except ValueError as exc:
+        # Unmappable, or lxml refusing a character: both mean the event skipped validation.
         text = "The event cannot be mapped: it does not pass validation."
         raise InvalidEvent([Issue("unmappable", text, None)]) from exc
     vsb_schema.validate_xml(root)

@@ -14,6 +14,8 @@ from mappings.identifiers import is_eleven_digits, is_valid_nihdi
 from mappings.model import Issue
 
 _DATE_PREFIX: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_NOT_XML: Final = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/U+FFFF)."""
 
 
 def date_text(node: Node) -> str | None:
@@ -64,9 +66,14 @@ def base64_issue(bundle: EventBundle, attachment: Node) -> Issue | None:
     data = attachment.child("data")
     if data.text is None:
         return None
+    compact = "".join(data.text.split())
     try:
-        base64.b64decode("".join(data.text.split()), validate=True)
+        decoded = base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError):
+        decoded = None
+    # xs:base64Binary only takes the canonical form (zero padding bits), so a lenient
+    # decode alone would let through data that the XSD refuses after the event was accepted.
+    if decoded is None or base64.b64encode(decoded).decode("ascii") != compact:
         expression = bundle.expression(data)
         return Issue("base64", f"{expression} is not valid base64.", expression)
     return None
@@ -87,3 +94,24 @@ def supporting_info(
     elif required and isinstance(claim.child("supportingInfo").value, list):
         issues.append(Issue("required", f"{expression} is required.", expression))
     return None
+
+
+def xml_character_issues(bundle: EventBundle, nodes: list[Node]) -> list[Issue]:
+    """An ``xml-character`` issue for each string under ``nodes`` that XML cannot carry.
+
+    JSON allows control characters that lxml refuses; found at ingest, they give the EPD
+    an answer instead of a message that can never be built.
+    """
+    issues = []
+    pending = list(nodes)
+    while pending:
+        node = pending.pop()
+        if isinstance(node.value, str) and _NOT_XML.search(node.value):
+            expression = bundle.expression(node)
+            text = f"{expression} contains a character that XML cannot carry."
+            issues.append(Issue("xml-character", text, expression))
+        elif isinstance(node.value, dict):
+            pending.extend(node.child(key) for key in node.value if isinstance(key, str))
+        else:
+            pending.extend(node.items())
+    return sorted(issues, key=lambda issue: issue.expression or "")

@@ -11,7 +11,7 @@ from mappings.event_type import EventType
 from mappings.identifiers import is_eleven_digits, is_valid_insz
 from mappings.model import Envelope, Facility, Issue
 from mappings.registry import EVENT_TYPES, MAPPERS
-from mappings.rules import nihdi_issue
+from mappings.rules import nihdi_issue, xml_character_issues
 from mappings.vocabulary import (
     DOSSIER_EXTENSION,
     HCO_SYSTEM,
@@ -169,7 +169,15 @@ def _focus_issues(bundle: EventBundle, event_type: EventType) -> list[Issue]:
     if focus.child("resourceType").value != mapper.focus_type:
         text = f"{expression} must reference a {mapper.focus_type} for event {event_type.code}."
         return [Issue("focus", text, expression)]
-    return [*_patient_reference_issues(bundle, focus), *mapper.check(bundle, focus)]
+    mapped = [focus, *header_extension(bundle, DOSSIER_EXTENSION)]
+    organization = bundle.single("Organization")
+    if organization is not None:
+        mapped.append(organization.child("contact"))
+    return [
+        *_patient_reference_issues(bundle, focus),
+        *mapper.check(bundle, focus),
+        *xml_character_issues(bundle, mapped),
+    ]
 
 
 def _patient_reference_issues(bundle: EventBundle, focus: Node) -> list[Issue]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import pika
 import pika.exceptions
@@ -20,9 +21,16 @@ class ConfirmedPublisher:
     Not thread-safe: one owner thread (pika connections are not). Reconnects lazily.
     """
 
-    def __init__(self, address: BrokerAddress, name: str = "vsb-adapter publisher") -> None:
+    def __init__(
+        self,
+        address: BrokerAddress,
+        name: str = "vsb-adapter publisher",
+        *,
+        on_connect: Callable[[BlockingChannel], None] | None = None,
+    ) -> None:
         self._address = address
         self._name = name
+        self._on_connect = on_connect or (lambda _channel: None)
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
 
@@ -32,6 +40,8 @@ class ConfirmedPublisher:
         self.close()
         self._connection = self._address.connect(self._name)
         channel = self._connection.channel()
+        # A broker that lost its definitions (a reset node) gets them back before any publish.
+        self._on_connect(channel)
         channel.confirm_delivery()
         self._channel = channel
         return channel

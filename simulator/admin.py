@@ -16,6 +16,7 @@ from typing import Any
 from simulator.errors import AdminInputError, UnknownCase
 from simulator.faults import FaultPlan, Latency
 from simulator.population import Person, mask_insz
+from simulator.record import overlaps
 from simulator.runtime import Runtime
 
 log = logging.getLogger("simulator.admin")
@@ -59,6 +60,7 @@ class AdminApi:
         self._routes: dict[tuple[str, str], Callable[[Json], Json]] = {
             ("GET", "health"): self.health,
             ("GET", "record"): self.record,
+            ("GET", "overlaps"): self.overlaps,
             ("POST", "reset-record"): self.reset_record,
             ("POST", "reset"): self.reset,
             ("GET", "today"): self.today,
@@ -109,6 +111,11 @@ class AdminApi:
     def record(self, _: Json) -> Json:
         """Every Submit call since the last reset."""
         return {"calls": [call.to_json() for call in self.runtime.recorder.calls()]}
+
+    def overlaps(self, _: Json) -> Json:
+        """Pairs of calls of one dossier that were in processing at the same time."""
+        pairs = overlaps(self.runtime.recorder.calls())
+        return {"overlaps": [[first.to_json(), second.to_json()] for first, second in pairs]}
 
     def reset_record(self, _: Json) -> Json:
         """Forget the recorded calls."""

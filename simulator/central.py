@@ -140,12 +140,13 @@ class CentralApplication:
                 if case.kind == "RevaApplication":
                     reference = self.store.next_reference(self.clock.today().year)
                     self.store.accept_application(case.message_id, reference)
-                answer = self._answer(case.message_id, Outcome.ACCEPTED, vsb_reference=reference)
+                verdict = rules.Verdict(Outcome.ACCEPTED)
             else:
                 if case.kind == "RevaApplication":
                     self.store.refuse_application(case.message_id)
                 error = Error(code or rules.REFUSED_AFTER_REVIEW, text or "refused after review")
-                answer = self._answer(case.message_id, Outcome.REFUSED, errors=(error,))
+                verdict, reference = rules.Verdict(Outcome.REFUSED, (error,)), None
+            answer = self._answer(case.message_id, verdict, reference)
             self.store.deliver(case.nihdi, answer)
         log.info("decided %s: %s (answer %s)", case.message_id, decision, answer.answer_id)
         return answer
@@ -153,22 +154,16 @@ class CentralApplication:
     # --- the rules applied -------------------------------------------------------------
 
     def _answer(
-        self,
-        in_reply_to: str,
-        outcome: Outcome,
-        *,
-        vsb_reference: str | None = None,
-        errors: tuple[Error, ...] = (),
-        verdict: rules.Verdict | None = None,
+        self, in_reply_to: str, verdict: rules.Verdict, vsb_reference: str | None = None
     ) -> Answer:
         return Answer(
             answer_id=new_answer_id(),
             in_reply_to=in_reply_to,
             created_at=self.clock.now(),
-            outcome=outcome,
+            outcome=verdict.outcome,
             vsb_reference=vsb_reference,
-            insurance_status=verdict.insurance_status if verdict else None,
-            errors=verdict.errors if verdict else errors,
+            insurance_status=verdict.insurance_status,
+            errors=verdict.errors,
         )
 
     def _apply(self, request: Request) -> Answer:
@@ -176,7 +171,7 @@ class CentralApplication:
         if isinstance(request, InsuranceStatusRequest):
             person = self.population.find(request.insz)
             verdict = rules.judge_status_request(request, person, recognised)
-            return self._answer(request.header.message_id, verdict.outcome, verdict=verdict)
+            return self._answer(request.header.message_id, verdict)
         if isinstance(request, RevaApplication):
             return self._apply_application(request, recognised)
         return self._apply_stop(request, recognised)
@@ -205,9 +200,7 @@ class CentralApplication:
                 vsb_reference=reference,
             )
         )
-        return self._answer(
-            header.message_id, verdict.outcome, vsb_reference=reference, verdict=verdict
-        )
+        return self._answer(header.message_id, verdict, reference)
 
     def _apply_stop(self, request: RevaStop, recognised: bool) -> Answer:
         application = self.store.application_by_reference(request.vsb_reference)
@@ -228,9 +221,7 @@ class CentralApplication:
             application.stop_reason = request.reason
             application.stop_message_id = request.header.message_id
             reference = request.vsb_reference
-        return self._answer(
-            request.header.message_id, verdict.outcome, vsb_reference=reference, verdict=verdict
-        )
+        return self._answer(request.header.message_id, verdict, reference)
 
 
 def _pending(

@@ -22,7 +22,7 @@ from simulator.answers import Answer
 from simulator.config import SimulatorConfig
 from simulator.faults import DEFAULT_STALL_SECONDS, FaultKind, FaultPlan, Latency
 from simulator.population import Affiliation, Person, mask_insz
-from simulator.record import Call
+from simulator.record import Call, overlaps
 from simulator.runtime import Runtime
 from simulator.server import SOAP_PATH, SimulatorHTTPServer
 from simulator.state import Application, PendingCase
@@ -113,6 +113,10 @@ class Simulator:
     def record(self) -> list[Call]:
         """Every Submit call since start or the last reset, in arrival order."""
         return self.runtime.recorder.calls()
+
+    def dossier_overlaps(self) -> list[tuple[Call, Call]]:
+        """Pairs of recorded calls of one dossier that were in processing at the same time."""
+        return overlaps(self.runtime.recorder.calls())
 
     def reset_record(self) -> None:
         """Forget the recorded calls."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -97,6 +98,11 @@ def derived_person(insz: str) -> Person:
 def mask_insz(insz: str) -> str:
     """An INSZ fit for a log line: only the last two digits stay visible."""
     return "*" * max(len(insz) - 2, 0) + insz[-2:]
+
+
+def mask_numbers(text: str) -> str:
+    """Free text (a schema error, say) with every run of 6+ digits masked: it may hold an INSZ."""
+    return re.sub(r"\d{6,}", lambda found: mask_insz(found.group()), text)
 
 
 class Population:

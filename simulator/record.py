@@ -68,3 +68,22 @@ class Recorder:
         """Forget every call."""
         with self._lock:
             self._calls.clear()
+
+
+def overlaps(calls: list[Call]) -> list[tuple[Call, Call]]:
+    """Pairs of calls of the same dossier that were in processing at the same time.
+
+    A call still in processing counts as open-ended. Calls without a dossier id (look-ups)
+    are never paired. Note that an injected stall keeps a call "in processing" until the
+    simulator answers, even if the client gave up on it earlier.
+    """
+    found = []
+    for index, first in enumerate(calls):
+        for second in calls[index + 1 :]:
+            if first.dossier_id is None or first.dossier_id != second.dossier_id:
+                continue
+            first_end = first.finished_at if first.finished_at is not None else float("inf")
+            second_end = second.finished_at if second.finished_at is not None else float("inf")
+            if first.received_at < second_end and second.received_at < first_end:
+                found.append((first, second))
+    return found

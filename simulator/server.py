@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import sys
 import threading
 import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Final, Literal
+from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from simulator import soap
@@ -23,6 +24,7 @@ from simulator.admin import AdminApi
 from simulator.errors import RequestError
 from simulator.faults import FaultKind, Injection
 from simulator.messages import peek_header
+from simulator.population import mask_numbers
 from simulator.record import Call
 from simulator.runtime import Runtime
 
@@ -69,6 +71,14 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
             self._connections.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Log a failed connection; a client that gave up (timeout, drop) is no error."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            log.debug("connection from %s ended early: %s", client_address[0], exc)
+        else:
+            log.exception("error serving %s", client_address[0])
+
     def close_connections(self) -> None:
         """Shut down every open connection (their handler threads then end)."""
         with self._connections_lock:
@@ -109,10 +119,11 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _read_body(self) -> bytes | None:
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
+        # Without Content-Length or Transfer-Encoding an HTTP/1.1 request has no body.
+        length = self.headers.get("Content-Length", "0")
+        if "Transfer-Encoding" in self.headers or not length.isdigit():
             self.close_connection = True
-            self._send(411, b"Content-Length required\n", "text/plain")
+            self._send(411, b"a Content-Length is required\n", "text/plain")
             return None
         if int(length) > self.server.runtime.config.max_body_bytes:
             self.close_connection = True
@@ -179,18 +190,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         except RequestError as exc:
             self._send(500, soap.fault("Client", str(exc)), soap.CONTENT_TYPE)
             return
-        record = None
-        if call.operation == "Submit":
-            peek = peek_header(soap.peek_payload(raw))
-            record = Call(
-                received_at=received_at,
-                received_wall=received_wall,
-                message_id=peek.message_id,
-                kind=peek.kind,
-                dossier_id=peek.dossier_id,
-                sequence=peek.sequence,
-            )
-            runtime.recorder.add(record)
+        record = self._record(call, received_at, received_wall)
         injection = runtime.faults.draw(call.operation)
         self._wait(runtime.faults.delay_seconds())
         if injection is not None and not injection.kind.applies:
@@ -198,14 +198,33 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             return
         status, body, fields = self._process(call)
         if injection is not None:
-            self._finish(record, injected=injection.kind.value, **fields)
+            fields["injected"] = injection.kind.value
             if injection.kind is FaultKind.APPLY_THEN_DROP:
-                self._finish(record, http_status=None)
+                self._finish(record, http_status=None, **fields)
                 self._drop()
                 return
             self._wait(injection.stall_seconds)
         self._finish(record, http_status=status, **fields)
         self._send(status, body, soap.CONTENT_TYPE)
+
+    def _record(self, call: soap.SoapCall, received_at: float, received_wall: str) -> Call | None:
+        """Start the record of a Submit call (other operations are not recorded)."""
+        if call.operation != "Submit":
+            return None
+        try:
+            peek = peek_header(soap.submit_payload(call))
+        except RequestError:
+            peek = peek_header(None)
+        record = Call(
+            received_at=received_at,
+            received_wall=received_wall,
+            message_id=peek.message_id,
+            kind=peek.kind,
+            dossier_id=peek.dossier_id,
+            sequence=peek.sequence,
+        )
+        self.server.runtime.recorder.add(record)
+        return record
 
     def _process(self, call: soap.SoapCall) -> tuple[int, bytes, dict[str, Any]]:
         """Run the operation; return HTTP status, body and the facts for the call record."""
@@ -226,7 +245,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             nihdi, answer_ids = soap.confirm_arguments(call)
             return 200, soap.confirm_response(app.confirm(nihdi, answer_ids)), {}
         except RequestError as exc:
-            log.info("%s refused: %s", call.operation, exc)
+            log.info("%s refused: %s", call.operation, mask_numbers(str(exc)))
             return 500, soap.fault("Client", str(exc)), {"fault": f"soap:Client: {exc}"}
         except Exception:
             # A bug in the simulator: say "try again later" rather than "your request is wrong".
@@ -248,16 +267,13 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             return
         if kind is FaultKind.TIMEOUT:
             self._wait(injection.stall_seconds)
-        text: Literal["simulated timeout", "simulated server fault"] = (
-            "simulated timeout" if kind is FaultKind.TIMEOUT else "simulated server fault"
-        )
+        text = "simulated timeout" if kind is FaultKind.TIMEOUT else "simulated server fault"
         self._finish(record, injected=kind.value, http_status=500, fault=f"soap:Server: {text}")
         self._send(500, soap.fault("Server", text), soap.CONTENT_TYPE)
 
     def _finish(self, record: Call | None, **fields: Any) -> None:
-        """Fill in the call record; called just before the response is written."""
+        """Complete the call record; called just *before* the response is written."""
         if record is None:
             return
-        if "http_status" in fields:
-            fields.update(finished_at=time.monotonic(), finished_wall=wall_clock())
+        fields.update(finished_at=time.monotonic(), finished_wall=wall_clock())
         self.server.runtime.recorder.update(record, **fields)

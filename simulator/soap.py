@@ -72,15 +72,6 @@ def submit_payload(call: SoapCall) -> etree._Element:
     return children[0]
 
 
-def peek_payload(raw: bytes) -> etree._Element | None:
-    """The Submit payload if the envelope can be read at all, for the call record."""
-    try:
-        call = parse_envelope(raw)
-        return submit_payload(call) if call.operation == "Submit" else None
-    except RequestError:
-        return None
-
-
 def _child_text(parent: etree._Element, name: str) -> str:
     text = parent.findtext(f"{{{CENTRAL}}}{name}")
     if text is None or not text.strip():

@@ -21,8 +21,8 @@ POSTGRES_URL = os.environ.get(
     "VSB_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 RABBITMQ_URL = os.environ.get("VSB_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672/%2F")
-FACILITY_NIHDI = "71000019997"
-FACILITY_HCO = "12345678"
+FACILITY_NIHDI = "71012314001"
+FACILITY_HCO = "40012345"
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from adapter.store import PreparedAnswer
 from mappings import to_fhir_answer
@@ -14,6 +15,7 @@ from mappings.model import CentralAnswer, Issue, Outcome
 
 # Answers the adapter makes itself get ids derived from the event, so that making the same
 # answer twice (a redelivered invalid event, a retried refusal) yields the same answer id.
+_OUTCOME_URL = "urn:vsb-adapter:fhir:outcome"
 _ANSWER_NAMESPACE = uuid.UUID("5f0c8a4e-7a51-4e43-9d0f-3c1c2a6b7e10")
 
 
@@ -101,15 +103,27 @@ def from_central(
     )
 
 
-def summarize(fhir_answer: Mapping[str, object]) -> str:
+def summarize(fhir_answer: Mapping[str, Any]) -> str:
     """One line for people: outcome, VSB reference and issue codes of a FHIR answer."""
-    text = json.dumps(fhir_answer)
-    outcome = re.search(r'"url": "urn:vsb-adapter:fhir:outcome", "valueCode": "([a-z-]+)"', text)
-    reference = re.search(r'"preAuthRef": "([^"]+)"', text)
-    codes = sorted(set(re.findall(r'"code": "((?:VSB-|[a-z]+-)[A-Za-z0-9-]+)"', text)))
-    parts = [outcome.group(1) if outcome else "?"]
-    if reference:
-        parts.append(f"ref={reference.group(1)}")
+    entries = [e.get("resource", {}) for e in fhir_answer.get("entry", [])]
+    header = entries[0] if entries else {}
+    outcome = next(
+        (x.get("valueCode") for x in header.get("extension", []) if x.get("url") == _OUTCOME_URL),
+        "?",
+    )
+    parts = [str(outcome)]
+    codes: list[str] = []
+    for resource in entries[1:]:
+        if resource.get("preAuthRef"):
+            parts.append(f"ref={resource['preAuthRef']}")
+        for error in resource.get("error", []):
+            codes += [c.get("code", "?") for c in error.get("code", {}).get("coding", [])]
+        for issue in resource.get("issue", []):
+            codes += [c.get("code", "?") for c in issue.get("details", {}).get("coding", [])]
+        for insurance in resource.get("insurance", []):
+            affiliation = [x.get("valueCode") for x in insurance.get("extension", [])]
+            fund = insurance.get("coverage", {}).get("identifier", {}).get("value")
+            parts.append(f"affiliation={','.join(map(str, affiliation))} fund={fund}")
     if codes:
         parts.append("issues=" + ",".join(codes))
     return "  ".join(parts)

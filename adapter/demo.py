@@ -1,0 +1,58 @@
+"""``vsb-adapter demo``: the bundled simulator and the daemon together, on the defaults.
+
+Creates a throw-away PKI under ``var/dev-pki`` (kept across runs), starts the simulator with
+that facility certificate trusted and "today" pinned (so the example events' dates stay
+valid forever), then runs the daemon until Ctrl-C stops both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from adapter.daemon import Daemon
+from adapter.devpki import create_dev_pki
+from adapter.settings import Settings
+from simulator import Simulator, SimulatorConfig
+
+log = logging.getLogger(__name__)
+EXAMPLES = Path(__file__).resolve().parent.parent / "mappings" / "examples"
+
+
+def run_demo(settings: Settings, today: str) -> int:
+    """Run simulator and daemon until SIGINT/SIGTERM; returns the exit code."""
+    pki = create_dev_pki(Path(settings.signing.keystore).parent, settings.facility.nihdi)
+    settings = dataclasses.replace(
+        settings,
+        signing=dataclasses.replace(
+            settings.signing, keystore=str(pki.keystore), passphrase_file=str(pki.passphrase_file)
+        ),
+    )
+    endpoint = urlsplit(settings.central.url)
+    simulator = Simulator(
+        SimulatorConfig(
+            host=endpoint.hostname or "127.0.0.1",
+            port=endpoint.port or 8700,
+            trusted_certs=[pki.facility_cert],
+            today=date.fromisoformat(today),
+        )
+    )
+    simulator.start()
+    log.info(
+        "demo ready: in another terminal run\n"
+        "    .venv/bin/vsb-adapter send %s/*.json --wait 30\n"
+        '  decide the in-beraad case:  curl -X POST %sdecide -d \'{"message_id": "…"}\'\n'
+        "  metrics: http://%s:%d/metrics",
+        EXAMPLES.relative_to(Path.cwd()) if EXAMPLES.is_relative_to(Path.cwd()) else EXAMPLES,
+        simulator.admin_url,
+        settings.monitoring.host,
+        settings.monitoring.port,
+    )
+    try:
+        Daemon(settings).run_forever()
+    finally:
+        simulator.stop()
+    return 0

@@ -1,0 +1,174 @@
+"""The FHIR-shaped answers the adapter publishes to the EPD."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from mappings import Issue, Outcome, to_fhir_answer
+from mappings.vocabulary import OUTCOME_EXTENSION
+
+CREATED = datetime(2026, 11, 20, 10, 31, tzinfo=UTC)
+
+
+def answer(
+    outcome: Outcome,
+    event_code: str | None = "reva-application",
+    issues: tuple[Issue, ...] = (),
+    insurance: dict[str, str] | None = None,
+    vsb_reference: str | None = None,
+) -> dict[str, Any]:
+    """An answer for event evt-1 with answer id ans-1."""
+    return to_fhir_answer(
+        answer_id="ans-1",
+        event_id="evt-1",
+        event_code=event_code,
+        outcome=outcome,
+        vsb_reference=vsb_reference,
+        issues=issues,
+        insurance=insurance or {},
+        created_at=CREATED,
+    )
+
+
+def header(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The MessageHeader of an answer."""
+    resource: dict[str, Any] = bundle["entry"][0]["resource"]
+    return resource
+
+
+def focus(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The focus resource of an answer, found through MessageHeader.focus."""
+    reference = header(bundle)["focus"][0]["reference"]
+    for entry in bundle["entry"]:
+        if entry["fullUrl"] == reference:
+            resource: dict[str, Any] = entry["resource"]
+            return resource
+    raise KeyError(reference)
+
+
+def outcome_code(bundle: dict[str, Any]) -> str:
+    """The one field an integrator switches on."""
+    for extension in header(bundle)["extension"]:
+        if extension["url"] == OUTCOME_EXTENSION:
+            return str(extension["valueCode"])
+    raise KeyError(OUTCOME_EXTENSION)
+
+
+def test_envelope() -> None:
+    """The answer is a message Bundle with the answer id, answering the event id."""
+    bundle = answer(Outcome.ACCEPTED)
+    assert bundle["resourceType"] == "Bundle"
+    assert bundle["type"] == "message"
+    assert bundle["id"] == "ans-1"
+    assert bundle["timestamp"] == "2026-11-20T10:31:00+00:00"
+    assert header(bundle)["response"] == {"identifier": "evt-1", "code": "ok"}
+    assert header(bundle)["eventCoding"]["code"] == "reva-application"
+
+
+def test_accepted_application() -> None:
+    """An accepted application is a complete ClaimResponse with agreement and preAuthRef."""
+    bundle = answer(Outcome.ACCEPTED, vsb_reference="VSB-2026-000042")
+    claim_response = focus(bundle)
+    assert outcome_code(bundle) == "accepted"
+    assert claim_response["resourceType"] == "ClaimResponse"
+    assert claim_response["outcome"] == "complete"
+    assert claim_response["preAuthRef"] == "VSB-2026-000042"
+    assert claim_response["request"]["identifier"]["value"] == "evt-1"
+    assert claim_response["adjudication"][0]["category"]["coding"][0]["code"] == "agreement"
+    assert "error" not in claim_response
+
+
+def test_in_beraad() -> None:
+    """An application in beraad is a partial ClaimResponse with decision intreatment."""
+    bundle = answer(Outcome.IN_BERAAD)
+    claim_response = focus(bundle)
+    assert outcome_code(bundle) == "in-beraad"
+    assert claim_response["outcome"] == "partial"
+    assert claim_response["adjudication"][0]["category"]["coding"][0]["code"] == "intreatment"
+    assert "preAuthRef" not in claim_response
+
+
+def test_refused() -> None:
+    """A refusal is a complete ClaimResponse with decision refusal and every error."""
+    issue = Issue("E-AFF-03", "Cannot join.", "/RevaApplication/Insz", level="E")
+    bundle = answer(Outcome.REFUSED, event_code="reva-stop", issues=(issue,))
+    claim_response = focus(bundle)
+    assert outcome_code(bundle) == "refused"
+    assert header(bundle)["response"]["code"] == "ok"
+    assert claim_response["adjudication"][0]["category"]["coding"][0]["code"] == "refusal"
+    error = claim_response["error"][0]
+    assert error["code"]["coding"][0]["code"] == "E-AFF-03"
+    assert error["code"]["text"] == "Cannot join."
+    assert {"url": "urn:vsb-adapter:fhir:error-level", "valueCode": "E"} in error["extension"]
+
+
+def test_invalid() -> None:
+    """An invalid event is answered by an OperationOutcome with one issue per problem."""
+    issues = (
+        Issue("insz-check-digit", "Patient… is not a valid INSZ.", "Patient.identifier.value"),
+        Issue("required", "Bundle.timestamp is required.", None),
+    )
+    bundle = answer(Outcome.INVALID, event_code=None, issues=issues)
+    outcome = focus(bundle)
+    assert outcome_code(bundle) == "invalid"
+    assert header(bundle)["response"]["code"] == "fatal-error"
+    assert header(bundle)["response"]["details"] == header(bundle)["focus"][0]
+    assert "code" not in header(bundle)["eventCoding"]
+    assert outcome["resourceType"] == "OperationOutcome"
+    first, second = outcome["issue"]
+    assert first["severity"] == "error"
+    assert first["code"] == "invalid"
+    assert first["details"]["coding"][0]["code"] == "insz-check-digit"
+    assert first["diagnostics"] == "Patient… is not a valid INSZ."
+    assert first["expression"] == ["Patient.identifier.value"]
+    assert "expression" not in second
+
+
+def test_insurance_status() -> None:
+    """An insurance status is a CoverageEligibilityResponse with affiliation and care fund."""
+    insurance = {"affiliation": "affiliated", "care_fund": "180", "valid_from": "2026-01-01"}
+    bundle = answer(Outcome.ACCEPTED, event_code="insurance-status", insurance=insurance)
+    response = focus(bundle)
+    assert response["resourceType"] == "CoverageEligibilityResponse"
+    assert response["outcome"] == "complete"
+    item = response["insurance"][0]
+    assert item["inforce"] is True
+    assert item["coverage"]["identifier"]["value"] == "180"
+    assert item["benefitPeriod"] == {"start": "2026-01-01"}
+    assert item["extension"][0]["valueCode"] == "affiliated"
+
+
+def test_insurance_status_can_join() -> None:
+    """A person who can still join is not in force and has no care fund."""
+    bundle = answer(
+        Outcome.IN_BERAAD, event_code="insurance-status", insurance={"affiliation": "can-join"}
+    )
+    item = focus(bundle)["insurance"][0]
+    assert item["inforce"] is False
+    assert "identifier" not in item["coverage"]
+    assert item["extension"][0]["valueCode"] == "can-join"
+
+
+def test_deterministic_and_serialisable() -> None:
+    """The same answer is built byte-for-byte the same, so a republish is a true duplicate."""
+    first = json.dumps(answer(Outcome.ACCEPTED), sort_keys=True)
+    second = json.dumps(answer(Outcome.ACCEPTED), sort_keys=True)
+    assert first == second
+    assert answer(Outcome.ACCEPTED)["entry"][0]["fullUrl"].startswith("urn:uuid:")
+
+
+def test_naive_timestamp_is_utc() -> None:
+    """A naive creation time is read as UTC so the timestamp is a valid FHIR instant."""
+    bundle = to_fhir_answer(
+        answer_id="ans-2",
+        event_id="evt-2",
+        event_code="reva-application",
+        outcome=Outcome.ACCEPTED,
+        vsb_reference=None,
+        issues=(),
+        insurance={},
+        created_at=datetime(2026, 11, 20, 10, 31),
+    )
+    assert bundle["timestamp"] == "2026-11-20T10:31:00+00:00"

@@ -1,0 +1,62 @@
+"""Validation never crashes, whatever element of an event is broken."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mappings import InvalidEvent, Issue, build_message, read_envelope, validate_event
+from tests.mappings.helpers import FACILITY, context, example, patient_insz, raw
+
+Path = tuple[str | int, ...]
+REPLACEMENTS: tuple[object, ...] = (None, {}, "\u0007", 0)
+
+
+def paths(value: Any, prefix: Path = ()) -> Iterator[Path]:
+    """Every element path of a JSON document."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield (*prefix, key)
+            yield from paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield (*prefix, index)
+            yield from paths(child, (*prefix, index))
+
+
+def replaced(document: dict[str, Any], path: Path, value: object) -> dict[str, Any]:
+    """A copy of the document with the element at path replaced."""
+    copied = copy.deepcopy(document)
+    parent: Any = copied
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = value
+    return copied
+
+
+def refusal(document: dict[str, Any]) -> tuple[Issue, ...] | None:
+    """The issues of a refused event, or None after building the accepted event's message."""
+    try:
+        envelope = read_envelope(raw(document))
+        validate_event(envelope, FACILITY)
+    except InvalidEvent as refused:
+        return refused.issues
+    # Accepted despite the change (an element the adapter ignores): it must still map.
+    build_message(envelope, context(vsb_reference="VSB-2026-000042"))
+    return None
+
+
+@pytest.mark.parametrize("name", ["02-reva-application-diagnosis", "03-reva-stop"])
+def test_every_broken_element_is_an_issue_or_harmless(name: str) -> None:
+    """Replacing any element by a wrong value is refused with issues or still maps cleanly."""
+    original = example(name)
+    insz = patient_insz(original)
+    for path in paths(original):
+        for value in REPLACEMENTS:
+            issues = refusal(replaced(original, path, value))
+            if issues is not None:
+                assert issues, path
+                assert all(insz not in issue.text for issue in issues), path

@@ -1,0 +1,94 @@
+"""The published JSON Schemas, as an integrator would use them with any validator."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from mappings import EVENT_TYPES, fhirpath
+from mappings.event_schema import schema_issues
+from tests.mappings.helpers import EXAMPLE_NAMES, example, info, resource, set_insz
+
+
+def published() -> dict[str, dict[str, Any]]:
+    """Every schema file by name, as shipped."""
+    folder = resources.files("mappings").joinpath("schemas", "events")
+    return {
+        item.name.removesuffix(".json"): json.loads(item.read_text("utf-8"))
+        for item in folder.iterdir()
+        if item.name.endswith(".json")
+    }
+
+
+def validator(code: str) -> Any:
+    """A plain jsonschema validator for an event code, with the files in a registry."""
+    schemas = published()
+    registry: Registry[Any] = Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
+    )
+    return Draft202012Validator(schemas[code], registry=registry)
+
+
+def published_expressions(document: dict[str, Any], code: str) -> set[str]:
+    """The elements the published schema finds fault with, as FHIRPath expressions."""
+    found: set[str] = set()
+    for error in validator(code).iter_errors(document):
+        path = tuple(error.absolute_path)
+        if error.validator == "required":
+            missing = [name for name in error.validator_value if name not in error.instance]
+            found.update(fhirpath.render(document, (*path, name)) for name in missing)
+        else:
+            found.add(fhirpath.render(document, path))
+    return found
+
+
+def test_every_event_code_has_a_schema() -> None:
+    """Each registered event code ships a schema file of the same name."""
+    assert set(EVENT_TYPES) <= set(published())
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_examples_match_the_published_schema(name: str) -> None:
+    """Every example, even the one with a bad check digit, is structurally valid."""
+    document = example(name)
+    code = resource(document, "MessageHeader")["eventCoding"]["code"]
+    assert published_expressions(document, code) == set()
+
+
+def broken_application() -> dict[str, Any]:
+    """An application with structural faults inside and outside supportingInfo."""
+    document = example("02-reva-application-diagnosis")
+    claim = resource(document, "Claim")
+    info(claim, "location")["valueString"] = ""
+    info(claim, "informed-consent")["timingDate"] = "30/10/2026"
+    info(claim, "care-setting")["code"]["coding"][0]["code"] = "residential"
+    del info(claim, "medical-report")["valueAttachment"]["contentType"]
+    del resource(document, "MessageHeader")["source"]
+    resource(document, "MessageHeader")["focus"] = []
+    set_insz(document, "123")
+    return document
+
+
+def broken_stop() -> dict[str, Any]:
+    """A stop with faults in both of its supportingInfo items."""
+    document = example("03-reva-stop")
+    claim = resource(document, "Claim")
+    info(claim, "stop")["code"]["coding"][0]["code"] = "bored"
+    del info(claim, "referral-after")["valueString"]
+    return document
+
+
+@pytest.mark.parametrize(
+    ("code", "make"), [("reva-application", broken_application), ("reva-stop", broken_stop)]
+)
+def test_runtime_agrees_with_the_published_schema(code: str, make: Any) -> None:
+    """The adapter's category dispatch finds exactly what the published if/then finds."""
+    document = make()
+    runtime = {issue.expression for issue in schema_issues(document, code)}
+    assert runtime == published_expressions(document, code)
+    assert runtime
