@@ -1,4 +1,4 @@
-# vsb-adapter container image (docs/sysadmin.md, "Container").
+# vsb-adapter container image (docs/sysadmin.md, "As a container").
 #
 #   docker build -t vsb-adapter .
 #   docker run -d --name vsb-adapter \
