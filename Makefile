@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint types check bench soak clean
+.PHONY: install demo test lint types check clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from types import FrameType
 
+import pika.exceptions
+
 from adapter.central import CentralTransport, ZeepCentral
 from adapter.clock import Clock, SystemClock
 from adapter.engine.breaker import BreakerState, CircuitBreaker
@@ -87,6 +89,7 @@ class Daemon:
             settings.delivery.breaker_failures,
             settings.delivery.breaker_probe_seconds,
             on_change=self._breaker_changed,
+            on_close=self._outage_ended,
         )
         self.outbox = AnswerOutbox(
             self.store,
@@ -113,6 +116,7 @@ class Daemon:
             self.metrics,
             settings.delivery,
             self.owner,
+            on_done=self.outbox.wake,
         )
         self.consumer = Consumer(
             self._address,
@@ -122,6 +126,9 @@ class Daemon:
             max_body_bytes=settings.broker.max_event_bytes,
             retry_seconds=settings.broker.connect_retry_seconds,
             on_connection_change=lambda up: self.metrics.broker_up.labels("consumer").set(up),
+            on_rejected=lambda _reason: self.metrics.events.labels(
+                "unknown", "dead_lettered"
+            ).inc(),
         )
         self.mailbox = MailboxPoller(
             self.store,
@@ -164,15 +171,18 @@ class Daemon:
             self.settings.delivery.concurrency,
         )
 
-    def stop(self, drain_seconds: float = 30.0) -> None:
-        """Stop taking events, let sends in flight finish, publish stored answers, close."""
+    def stop(self) -> None:
+        """Stop taking events, let sends in flight finish, publish stored answers, close.
+
+        Bounded: ``delivery.drain_seconds`` for sends plus a few seconds for each thread.
+        """
         self._stopping.set()
-        self.consumer.stop()
-        drained = self.dispatcher.stop(drain_seconds)
+        self.consumer.stop(5)
+        drained = self.dispatcher.stop(self.settings.delivery.drain_seconds)
         if not drained:
             log.warning("stopped with sends in flight; they are resent on the next start")
-        self.mailbox.stop()
-        self.outbox.stop()
+        self.mailbox.stop(5)
+        self.outbox.stop(5)
         self.health_server.stop()
         self._engine.dispose()
         self._lock.release()
@@ -201,6 +211,12 @@ class Daemon:
     def _answer_stored(self) -> None:
         self.outbox.wake()
         self.dispatcher.wake()
+
+    def _outage_ended(self, seconds: float) -> None:
+        shifted = self.store.exclude_outage(seconds)
+        log.info(
+            "central application back after %.0f s; %d retry clock(s) paused", seconds, shifted
+        )
 
     def _breaker_changed(self, state: BreakerState) -> None:
         self.metrics.breaker_open.set(0 if state is BreakerState.CLOSED else 1)
@@ -231,7 +247,7 @@ class Daemon:
             self.metrics.unpublished_answers.set(stats.unpublished_answers)
 
     def health(self) -> dict[str, object]:
-        """The /health report: the store must answer; broker and breaker are reported."""
+        """The /health report: "down" without the store, "degraded" without broker or central."""
         checks: dict[str, object] = {}
         status = "ok"
         try:
@@ -243,7 +259,8 @@ class Daemon:
             status = "down"
         breaker = self.breaker.state
         checks["central"] = breaker.value
-        if breaker is not BreakerState.CLOSED and status == "ok":
+        checks["broker"] = "connected" if self.consumer.connected else "disconnected"
+        if status == "ok" and (breaker is not BreakerState.CLOSED or not self.consumer.connected):
             status = "degraded"
         checks["in_flight"] = self.dispatcher.in_flight
         return {"status": status, "instance": self.owner, "checks": checks}
@@ -257,6 +274,9 @@ def check_broker(settings: Settings) -> str | None:
         return str(exc)
     try:
         topology_of(settings).declare(connection.channel())
+    except pika.exceptions.AMQPError as exc:
+        return f"RabbitMQ refused the topology: {exc!r}"
     finally:
-        connection.close()
+        if connection.is_open:
+            connection.close()
     return None

@@ -94,6 +94,8 @@ class DeliverySettings:
     breaker_failures: int = 5
     breaker_probe_seconds: float = 15.0
     lease_seconds: float = 120.0
+    drain_seconds: float = 20.0
+    """On SIGTERM, how long sends in flight may take to finish (unfinished ones are resent)."""
     poll_seconds: float = 0.5
     gap_alert_seconds: float = 900.0
     """A dossier waiting this long on a missing sequence number shows as stuck."""

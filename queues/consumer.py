@@ -11,11 +11,11 @@ import contextlib
 import enum
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pika
 import pika.exceptions
 
 from queues.connection import BrokerAddress
@@ -33,7 +33,11 @@ class Disposition(enum.Enum):
     DEAD_LETTER = "dead-letter"
     """Cannot ever be stored (oversized): to the dead-letter exchange, not requeued."""
     RETRY = "retry"
-    """Not stored for a passing reason (store down): back to the queue for another try."""
+    """Not stored for a passing reason (store down): offered to the handler again, in place.
+
+    The delivery is not returned to the queue meanwhile: a return would count toward the
+    queue's delivery limit and a long store outage would dead-letter good events.
+    """
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Consumer:
         max_body_bytes: int = 1_048_576,
         retry_seconds: float = 2.0,
         on_connection_change: Callable[[bool], None] | None = None,
+        on_rejected: Callable[[str], None] | None = None,
     ) -> None:
         self._address = address
         self._topology = topology
@@ -69,6 +74,9 @@ class Consumer:
         self._max_body = max_body_bytes
         self._retry_seconds = retry_seconds
         self._on_connection_change = on_connection_change or (lambda _up: None)
+        self._on_rejected = on_rejected or (lambda _reason: None)
+        self._connection: pika.BlockingConnection | None = None
+        self.connected = False
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -98,16 +106,19 @@ class Consumer:
 
     def _consume(self) -> None:
         connection = self._address.connect("vsb-adapter consumer")
+        self._connection = connection
         try:
             channel = connection.channel()
             self._topology.declare(channel)
             channel.basic_qos(prefetch_count=self._prefetch)
             channel.basic_consume(self._topology.events_queue, self._on_message)
+            self.connected = True
             self._on_connection_change(True)
             log.info("consuming %s", self._topology.events_queue)
             while not self._stopping.is_set():
                 connection.process_data_events(time_limit=0.5)
         finally:
+            self.connected = False
             if connection.is_open:
                 with contextlib.suppress(pika.exceptions.AMQPError):
                     connection.close()
@@ -119,6 +130,7 @@ class Consumer:
                 len(body),
             )
             channel.basic_reject(method.delivery_tag, requeue=False)
+            self._on_rejected("oversized")
             return
         delivery = Delivery(
             body=body,
@@ -126,11 +138,15 @@ class Consumer:
             message_id=getattr(properties, "message_id", None),
         )
         disposition = self._handler(delivery)
+        while disposition is Disposition.RETRY and not self._stopping.is_set():
+            # connection.sleep keeps heartbeats flowing while the handler's store is away.
+            assert self._connection is not None
+            self._connection.sleep(self._retry_seconds)
+            disposition = self._handler(delivery)
         if disposition is Disposition.ACK:
             channel.basic_ack(method.delivery_tag)
         elif disposition is Disposition.DEAD_LETTER:
             channel.basic_reject(method.delivery_tag, requeue=False)
+            self._on_rejected("handler")
         else:
-            # Pause so a store outage does not spin; the delivery limit bounds poison.
-            time.sleep(min(self._retry_seconds, 1.0))
             channel.basic_nack(method.delivery_tag, requeue=True)

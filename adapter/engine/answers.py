@@ -82,6 +82,8 @@ def prepare(
         outcome=outcome.value,
         source=source,
         body=json.dumps(body, separators=(",", ":")),
+        vsb_reference=vsb_reference,
+        issues_json=issues_json(issues),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -37,6 +38,7 @@ class Dispatcher:
         metrics: Metrics,
         settings: DeliverySettings,
         owner: str,
+        on_done: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._sender = sender
@@ -45,6 +47,7 @@ class Dispatcher:
         self._metrics = metrics
         self._settings = settings
         self._owner = owner
+        self._on_done = on_done
         self._lease = timedelta(seconds=settings.lease_seconds)
         self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="sender")
         self._wake = threading.Event()
@@ -76,7 +79,9 @@ class Dispatcher:
         self._stopping.set()
         self._wake.set()
         self._thread.join(5)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        # Sends already started finish; none are queued, because claims never exceed the
+        # pool's free threads.
+        self._pool.shutdown(wait=False)
         deadline = time.monotonic() + drain_seconds
         while self.in_flight and time.monotonic() < deadline:
             self._stopping.wait(0.05)
@@ -125,12 +130,23 @@ class Dispatcher:
     def _run(self, claim: Claim) -> None:
         try:
             self._sender.send(claim)
-        except Exception:
-            # A bug or a store outage must not kill the sender thread; the lease will expire
-            # and the message comes back as in doubt.
-            log.exception("sending message %s failed unexpectedly", claim.message_id)
+        except StoreError:
+            # The store is down: the lease expires and the message comes back as in doubt.
+            log.exception("message %s: the store failed while sending", claim.message_id)
+        except Exception as exc:
+            # A bug must neither kill the sender thread nor resend the message forever.
+            log.exception("message %s: unexpected failure while sending", claim.message_id)
+            self._dead_letter_safely(claim, f"internal error: {exc.__class__.__name__}: {exc}")
         finally:
             with self._lock:
                 self._in_flight -= 1
             self._metrics.in_flight.dec()
             self._wake.set()
+            self._on_done()
+
+    def _dead_letter_safely(self, claim: Claim, error: str) -> None:
+        try:
+            if self._store.dead_letter(claim, error, self._clock.now()):
+                self._metrics.dead_lettered.labels("internal").inc()
+        except StoreError:
+            log.exception("message %s: cannot record the dead letter", claim.message_id)

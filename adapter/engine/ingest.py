@@ -24,7 +24,19 @@ from queues import Delivery, Disposition
 
 log = logging.getLogger(__name__)
 
-_SEQUENCE_EXPRESSION = "MessageHeader.extension('urn:vsb-adapter:fhir:sequence').valuePositiveInt"
+_SEQUENCE = "MessageHeader.extension('urn:vsb-adapter:fhir:sequence').valuePositiveInt"
+_SEQUENCE_ISSUES = {
+    IngestResult.SEQUENCE_TAKEN: Issue(
+        code="sequence-taken",
+        text="another event of this dossier already has this sequence number",
+        expression=_SEQUENCE,
+    ),
+    IngestResult.SEQUENCE_PASSED: Issue(
+        code="sequence-passed",
+        text="this dossier is already past this sequence number (skipped or resent)",
+        expression=_SEQUENCE,
+    ),
+}
 
 
 def dossier_key(dossier_id: str) -> str:
@@ -82,14 +94,8 @@ class Ingest:
             result = self._store.ingest(
                 self._new_event(delivery, envelope, issues, ordering, key), self._clock.now()
             )
-            if result is IngestResult.SEQUENCE_TAKEN:
-                issues = [
-                    Issue(
-                        code="sequence-taken",
-                        text="another event of this dossier already has this sequence number",
-                        expression=_SEQUENCE_EXPRESSION,
-                    )
-                ]
+            if result in _SEQUENCE_ISSUES:
+                issues = [_SEQUENCE_ISSUES[result]]
                 result = self._store.ingest(
                     self._new_event(delivery, envelope, issues, None, None), self._clock.now()
                 )

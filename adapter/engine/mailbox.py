@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from adapter.central import CentralTransport
 from adapter.clock import Clock
-from adapter.engine.answers import from_central, issues_json
+from adapter.engine.answers import from_central
 from adapter.errors import DeliveryError, StoreError
 from adapter.store import Store
 from mappings import EVENT_TYPES, parse_answer
@@ -98,10 +98,7 @@ class MailboxPoller:
                 message.message_id,
                 prepared,
                 self._clock.now(),
-                final=answer.outcome.is_final,
                 application=bool(event_type and event_type.is_application),
-                vsb_reference=answer.vsb_reference,
-                issues_json=issues_json(list(answer.issues)),
             )
             if new:
                 self._metrics.mailbox_answers.inc()

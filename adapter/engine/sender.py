@@ -23,10 +23,9 @@ from adapter.engine.answers import (
     adapter_answer_id,
     from_central,
     issues_from_json,
-    issues_json,
     prepare,
 )
-from adapter.engine.breaker import CircuitBreaker
+from adapter.engine.breaker import BreakerState, CircuitBreaker
 from adapter.errors import PermanentDeliveryError, TransientDeliveryError
 from adapter.settings import DeliverySettings
 from adapter.signing import Signer
@@ -115,7 +114,7 @@ class Sender:
         prepared = from_central(
             answer, event_id=claim.event_id, event_code=claim.event_code, source="sync"
         )
-        self._record(claim, prepared, answer.outcome, answer.vsb_reference, answer.issues)
+        self._record(claim, prepared)
 
     def _signed_message(self, claim: Claim) -> etree._Element:
         envelope = read_envelope(claim.payload.encode())
@@ -141,33 +140,28 @@ class Sender:
                     answer = self._central.submit(signed)
                 except TransientDeliveryError:
                     self._breaker.failure()
+                    self._metrics.central_up.set(0)
                     raise
                 except PermanentDeliveryError:
                     self._breaker.success()  # it answered: the application is up
+                    self._metrics.central_up.set(1)
                     raise
                 self._breaker.success()
+                self._metrics.central_up.set(1)
                 return answer
         raise AssertionError("unreachable")
 
-    def _record(
-        self,
-        claim: Claim,
-        answer: PreparedAnswer,
-        outcome: Outcome,
-        vsb_reference: str | None,
-        issues: tuple[Issue, ...] | list[Issue],
-    ) -> None:
+    def _record(self, claim: Claim, answer: PreparedAnswer) -> None:
         recorded = self._store.record_answer(
             claim,
             answer,
             self._clock.now(),
-            final=outcome.is_final,
             application=EVENT_TYPES[claim.event_code].is_application,
-            vsb_reference=vsb_reference,
-            issues_json=issues_json(list(issues)),
         )
         if not recorded:
             log.warning("message %s: lease lost before its answer was stored", claim.message_id)
+            return
+        self._metrics.answer_seconds.observe((self._clock.now() - claim.created_at).total_seconds())
 
     def _refuse_modification(self, claim: Claim) -> None:
         """A modification whose application was refused (or never accepted) is refused here."""
@@ -196,10 +190,15 @@ class Sender:
             issues=all_issues,
         )
         self._metrics.sends.labels(claim.event_code, "refused").inc()
-        self._record(claim, answer, Outcome.REFUSED, None, all_issues)
+        self._record(claim, answer)
 
     def _retry_later(self, claim: Claim, error: str) -> None:
         now = self._clock.now()
+        if self._breaker.state is not BreakerState.CLOSED:
+            # The breaker has recognised an outage: this attempt is not the message's fault,
+            # so it is given back and the message waits for the breaker, not for a backoff.
+            self._store.schedule_retry(claim, error, now, now, count=False)
+            return
         failing_since = claim.failing_since or now
         if claim.attempts >= self._policy.max_attempts:
             self._dead(claim, f"gave up after {claim.attempts} attempts: {error}", "attempts")

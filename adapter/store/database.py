@@ -61,6 +61,9 @@ def migrate(engine: Engine) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     try:
         with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                # Two instances starting together must not both run the same migration.
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7261001)")
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:

@@ -31,6 +31,8 @@ class IngestResult(enum.Enum):
     """The event id was seen before: a redelivery, nothing changed."""
     SEQUENCE_TAKEN = "sequence-taken"
     """Another event of the dossier already has this sequence number: nothing stored."""
+    SEQUENCE_PASSED = "sequence-passed"
+    """The dossier has moved past this number (skipped gap, resent old number): not stored."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,13 @@ class PreparedAnswer:
     outcome: str
     source: str
     body: str
+    vsb_reference: str | None = None
+    issues_json: str | None = None
+
+    @property
+    def final(self) -> bool:
+        """Every outcome but "in beraad" is the last word on a message."""
+        return self.outcome != "in-beraad"
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,7 @@ class Claim:
     sequence: int | None
     fence: int
     attempts: int
+    created_at: datetime
     payload: str
     failing_since: datetime | None
     vsb_reference: str | None

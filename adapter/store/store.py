@@ -87,7 +87,8 @@ class Store:
                 )
                 if taken is not None:
                     return IngestResult.SEQUENCE_TAKEN
-                ensure_dossier(session, key, now)
+                if event.sequence < ensure_dossier(session, key, now).next_sequence:
+                    return IngestResult.SEQUENCE_PASSED
             session.add(
                 EventRow(
                     event_id=event.event_id,
@@ -185,6 +186,7 @@ class Store:
                 sequence=message.sequence,
                 fence=message.fence,
                 attempts=message.attempts,
+                created_at=message.created_at,
                 payload=event.payload,
                 failing_since=message.failing_since,
                 vsb_reference=dossier.vsb_reference if dossier else None,
@@ -228,36 +230,39 @@ class Store:
     # ---- outcomes of a send -------------------------------------------------------------
 
     def record_answer(
-        self,
-        claim: Claim,
-        answer: PreparedAnswer,
-        now: datetime,
-        *,
-        final: bool,
-        application: bool,
-        vsb_reference: str | None,
-        issues_json: str | None,
+        self, claim: Claim, answer: PreparedAnswer, now: datetime, *, application: bool
     ) -> bool:
         """Store the answer to a claimed message; a final one lets the dossier move on.
 
         An in-beraad answer parks the message in ``waiting`` (no send slot held) until the
-        decision arrives through the mailbox. Returns False if the claim was fenced off.
+        decision arrives through the mailbox, unless that decision is already here (fetched
+        while a resend of the message was under way). Returns False if the claim was fenced
+        off (another process holds the message now).
         """
         with self.transaction() as session:
-            state = MessageState.DONE if final else MessageState.WAITING
-            if not self._finish(session, claim, now, state=state.value, outcome=answer.outcome):
+            decision = answer
+            if not answer.final:
+                decision = early_decision(session, claim.message_id) or answer
+            state = MessageState.DONE if decision.final else MessageState.WAITING
+            if not self._finish(session, claim, now, state=state.value, outcome=decision.outcome):
                 return False
             add_answer(session, answer, now)
-            if application and claim.ordering_key is not None:
-                set_application(
-                    session, claim.ordering_key, answer.outcome, vsb_reference, issues_json, now
-                )
-            if final and claim.ordering_key is not None:
-                advance(session, claim.ordering_key, now)
+            if claim.ordering_key is not None:
+                if application:
+                    set_application(session, claim.ordering_key, decision, now)
+                if decision.final:
+                    session.flush()
+                    advance(session, claim.ordering_key, now)
             return True
 
-    def schedule_retry(self, claim: Claim, error: str, at: datetime, now: datetime) -> bool:
-        """Put a message back to ``pending`` until ``at`` after a transient failure."""
+    def schedule_retry(
+        self, claim: Claim, error: str, at: datetime, now: datetime, *, count: bool = True
+    ) -> bool:
+        """Put a message back to ``pending`` until ``at`` after a transient failure.
+
+        With ``count`` False the attempt is given back: it was spent on an outage the circuit
+        breaker has recognised (the probe, or a send that opened the breaker).
+        """
         with self.transaction() as session:
             return self._finish(
                 session,
@@ -267,7 +272,27 @@ class Store:
                 next_attempt_at=at,
                 last_error=error,
                 failing_since=claim.failing_since or now,
+                attempts=claim.attempts if count else claim.attempts - 1,
             )
+
+    def exclude_outage(self, seconds: float) -> int:
+        """Move failing messages' ``failing_since`` later by an outage the breaker absorbed.
+
+        Retry age caps then leave the time the central application was down out. Only
+        messages that failed before the breaker opened have a ``failing_since``; they are few.
+        """
+        shift = timedelta(seconds=seconds)
+        with self.transaction() as session:
+            rows = session.scalars(
+                select(MessageRow).where(
+                    MessageRow.state == MessageState.PENDING.value,
+                    MessageRow.failing_since.is_not(None),
+                )
+            ).all()
+            for row in rows:
+                assert row.failing_since is not None
+                row.failing_since = row.failing_since + shift
+            return len(rows)
 
     def dead_letter(self, claim: Claim, error: str, now: datetime) -> bool:
         """Make a message a dead letter: it blocks its dossier until replayed or discarded."""
@@ -304,35 +329,27 @@ class Store:
             return None if row is None else message_view(row)
 
     def record_later_answer(
-        self,
-        message_id: str,
-        answer: PreparedAnswer,
-        now: datetime,
-        *,
-        final: bool,
-        application: bool,
-        vsb_reference: str | None,
-        issues_json: str | None,
+        self, message_id: str, answer: PreparedAnswer, now: datetime, *, application: bool
     ) -> bool:
         """Store an answer fetched from the mailbox; returns False if it was stored before.
 
-        A final answer to a ``waiting`` message ends it and lets its dossier move on.
+        A final answer to a ``waiting`` message ends it and lets its dossier move on. A final
+        answer to a message not yet ``waiting`` (its in-beraad answer was lost in a crash and
+        it is being resent) is kept; ``record_answer`` applies it when the resend returns.
         """
         with self.transaction() as session:
             if session.get(AnswerRow, answer.answer_id) is not None:
                 return False
             add_answer(session, answer, now)
             row = session.scalar(select(MessageRow).where(MessageRow.message_id == message_id))
-            if row is None or row.state != MessageState.WAITING.value or not final:
+            if row is None or row.state != MessageState.WAITING.value or not answer.final:
                 return True
             row.state = MessageState.DONE.value
             row.outcome = answer.outcome
             row.updated_at = now
             if row.ordering_key is not None:
                 if application:
-                    set_application(
-                        session, row.ordering_key, answer.outcome, vsb_reference, issues_json, now
-                    )
+                    set_application(session, row.ordering_key, answer, now)
                 session.flush()
                 advance(session, row.ordering_key, now)
             return True
@@ -348,18 +365,7 @@ class Store:
                 .order_by(AnswerRow.created_at)
                 .limit(limit)
             ).all()
-            return [
-                PreparedAnswer(
-                    answer_id=r.answer_id,
-                    event_id=r.event_id,
-                    event_code=r.event_code,
-                    message_id=r.message_id,
-                    outcome=r.outcome,
-                    source=r.source,
-                    body=r.body,
-                )
-                for r in rows
-            ]
+            return [prepared_answer(row) for row in rows]
 
     def mark_published(self, answer_ids: Sequence[str], now: datetime) -> None:
         """Record that RabbitMQ confirmed these answers."""
@@ -492,25 +498,48 @@ def add_answer(session: Session, answer: PreparedAnswer, now: datetime) -> None:
             outcome=answer.outcome,
             source=answer.source,
             body=answer.body,
+            vsb_reference=answer.vsb_reference,
+            issues=answer.issues_json,
             created_at=now,
         )
     )
 
 
-def set_application(
-    session: Session,
-    key: str,
-    outcome: str,
-    vsb_reference: str | None,
-    issues_json: str | None,
-    now: datetime,
-) -> None:
+def set_application(session: Session, key: str, answer: PreparedAnswer, now: datetime) -> None:
+    """Remember the dossier's application outcome (and reference) for its modifications."""
     dossier = session.get_one(DossierRow, key)
-    dossier.application_outcome = outcome
-    if vsb_reference:
-        dossier.vsb_reference = vsb_reference
-    dossier.application_issues = issues_json
+    dossier.application_outcome = answer.outcome
+    if answer.vsb_reference:
+        dossier.vsb_reference = answer.vsb_reference
+    dossier.application_issues = answer.issues_json
     dossier.updated_at = now
+
+
+def early_decision(session: Session, message_id: str) -> PreparedAnswer | None:
+    """A final mailbox answer already stored for ``message_id``, if any."""
+    row = session.scalar(
+        select(AnswerRow).where(
+            AnswerRow.message_id == message_id,
+            AnswerRow.source == "mailbox",
+            AnswerRow.outcome != "in-beraad",
+        )
+    )
+    return None if row is None else prepared_answer(row)
+
+
+def prepared_answer(row: AnswerRow) -> PreparedAnswer:
+    """An answer row as a value."""
+    return PreparedAnswer(
+        answer_id=row.answer_id,
+        event_id=row.event_id,
+        event_code=row.event_code,
+        message_id=row.message_id,
+        outcome=row.outcome,
+        source=row.source,
+        body=row.body,
+        vsb_reference=row.vsb_reference,
+        issues_json=row.issues,
+    )
 
 
 def advance(session: Session, key: str, now: datetime) -> None:

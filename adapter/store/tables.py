@@ -138,6 +138,8 @@ class AnswerRow(Base):
     source: Mapped[str] = mapped_column(String(16))
     """``sync`` (Submit's answer), ``mailbox`` (a later answer), ``adapter`` (made here)."""
     body: Mapped[str] = mapped_column(Text)
+    vsb_reference: Mapped[str | None] = mapped_column(String(40))
+    issues: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

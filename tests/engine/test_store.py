@@ -1,4 +1,4 @@
-"""The store keeps each dossier's order, its single flight and its blocks (SQLite and PostgreSQL)."""
+"""The store keeps each dossier's order, single flight and blocks (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -57,15 +57,18 @@ def event(
     )
 
 
-def answer_for(event_id: str, answer_id: str, outcome: str) -> PreparedAnswer:
+def answer_for(
+    event_id: str, answer_id: str, outcome: str, source: str = "sync", reference: str | None = None
+) -> PreparedAnswer:
     return PreparedAnswer(
         answer_id=answer_id,
         event_id=event_id,
         event_code="reva-application",
         message_id=f"m-{event_id}",
         outcome=outcome,
-        source="sync",
+        source=source,
         body="{}",
+        vsb_reference=reference,
     )
 
 
@@ -81,15 +84,9 @@ def send_and_answer(store: Store, event_id: str, outcome: str = "accepted") -> N
     [pk] = [i for i in store.due(T0, 100) if _event_of(store, i) == event_id]
     claim = store.claim(pk, "test", T0, LEASE)
     assert claim is not None
-    assert store.record_answer(
-        claim,
-        answer_for(event_id, f"a-{event_id}", outcome),
-        T0,
-        final=outcome != "in-beraad",
-        application=True,
-        vsb_reference="VSB-1" if outcome == "accepted" else None,
-        issues_json=None,
-    )
+    reference = "VSB-1" if outcome == "accepted" else None
+    answer = answer_for(event_id, f"a-{event_id}", outcome, reference=reference)
+    assert store.record_answer(claim, answer, T0, application=True)
 
 
 def _event_of(store: Store, pk: int) -> str:
@@ -110,6 +107,12 @@ class TestIngest:
         """A second event claiming a dossier's sequence number is not stored."""
         store.ingest(event("e1", sequence=1), T0)
         assert store.ingest(event("e2", sequence=1), T0) is IngestResult.SEQUENCE_TAKEN
+
+    def test_a_number_the_dossier_has_passed_is_refused(self, store: Store) -> None:
+        """An event numbered below the dossier's head (a skipped or resent number) is refused."""
+        store.ingest(event("e3", sequence=3), T0)
+        Support(store).skip_gap("dossier:D1", "carol", T0)
+        assert store.ingest(event("late", sequence=1), T0) is IngestResult.SEQUENCE_PASSED
 
     def test_an_invalid_event_uses_up_its_number(self, store: Store) -> None:
         """An invalid event at the head lets the next sequence number through."""
@@ -156,26 +159,36 @@ class TestOrder:
         store.ingest(event("e2", sequence=2), T0)
         send_and_answer(store, "e1", "in-beraad")
         assert due_events(store) == set()
-        assert store.record_later_answer(
-            "m-e1",
-            answer_for("e1", "decision", "accepted"),
-            T0,
-            final=True,
-            application=True,
-            vsb_reference="VSB-9",
-            issues_json=None,
-        )
+        decision = answer_for("e1", "decision", "accepted", "mailbox", "VSB-9")
+        assert store.record_later_answer("m-e1", decision, T0, application=True)
         assert due_events(store) == {"e2"}
         claim = store.claim(store.due(T0, 1)[0], "t", T0, LEASE)
-        assert claim is not None and claim.vsb_reference == "VSB-9"
+        assert claim is not None
+        assert claim.vsb_reference == "VSB-9"
 
     def test_a_mailbox_answer_is_stored_once(self, store: Store) -> None:
         """Fetching the same later answer again changes nothing."""
         store.ingest(event("e1"), T0)
         send_and_answer(store, "e1", "in-beraad")
-        args = {"final": True, "application": True, "vsb_reference": "R", "issues_json": None}
-        assert store.record_later_answer("m-e1", answer_for("e1", "d", "accepted"), T0, **args)
-        assert not store.record_later_answer("m-e1", answer_for("e1", "d", "accepted"), T0, **args)
+        decision = answer_for("e1", "d", "accepted", "mailbox", "R")
+        assert store.record_later_answer("m-e1", decision, T0, application=True)
+        assert not store.record_later_answer("m-e1", decision, T0, application=True)
+
+    def test_a_decision_fetched_during_a_resend_is_not_lost(self, store: Store) -> None:
+        """If the decision arrives before the resent in-beraad answer, the decision wins."""
+        store.ingest(event("e1", sequence=1), T0)
+        store.ingest(event("e2", sequence=2), T0)
+        claim = store.claim(store.due(T0, 10)[0], "t", T0, LEASE)
+        assert claim is not None
+        decision = answer_for("e1", "decision", "accepted", "mailbox", "VSB-7")
+        assert store.record_later_answer("m-e1", decision, T0, application=True)
+        assert store.record_answer(
+            claim, answer_for("e1", "a-e1", "in-beraad"), T0, application=True
+        )
+        assert due_events(store) == {"e2"}
+        head = store.claim(store.due(T0, 10)[0], "t", T0, LEASE)
+        assert head is not None
+        assert head.vsb_reference == "VSB-7"
 
 
 class TestSingleFlight:
@@ -196,16 +209,11 @@ class TestSingleFlight:
         later = T0 + LEASE * 2
         assert store.release_expired_leases(later) == 1
         second = store.claim(pk, "two", later, LEASE)
-        assert second is not None and second.fence > first.fence
+        assert second is not None
+        assert second.fence > first.fence
         assert second.message_id == first.message_id
         assert not store.record_answer(
-            first,
-            answer_for("e1", "x", "accepted"),
-            later,
-            final=True,
-            application=False,
-            vsb_reference=None,
-            issues_json=None,
+            first, answer_for("e1", "x", "accepted"), later, application=False
         )
         assert store.dead_letter(second, "boom", later)
 
@@ -216,8 +224,33 @@ class TestSingleFlight:
         assert claim is not None
         assert store.release_leases(None, T0) == 1
         again = store.claim(store.due(T0, 10)[0], "new", T0, LEASE)
-        assert again is not None and again.message_id == claim.message_id
+        assert again is not None
+        assert again.message_id == claim.message_id
         assert again.attempts == 2
+
+
+class TestRetries:
+    def test_an_attempt_spent_on_an_outage_is_given_back(self, store: Store) -> None:
+        """A retry scheduled without counting leaves the attempt count where it was."""
+        store.ingest(event("e1"), T0)
+        claim = store.claim(store.due(T0, 10)[0], "t", T0, LEASE)
+        assert claim is not None
+        assert claim.attempts == 1
+        assert store.schedule_retry(claim, "down", T0, T0, count=False)
+        again = store.claim(store.due(T0, 10)[0], "t", T0, LEASE)
+        assert again is not None
+        assert again.attempts == 1
+
+    def test_an_outage_is_left_out_of_the_retry_age(self, store: Store) -> None:
+        """After an outage the failing-since time moves later by the outage's length."""
+        store.ingest(event("e1"), T0)
+        claim = store.claim(store.due(T0, 10)[0], "t", T0, LEASE)
+        assert claim is not None
+        store.schedule_retry(claim, "timeout", T0, T0)
+        assert store.exclude_outage(3600) == 1
+        again = store.claim(store.due(T0, 10)[0], "t", T0, LEASE)
+        assert again is not None
+        assert again.failing_since == T0 + timedelta(hours=1)
 
 
 class TestDeadLetters:
@@ -238,7 +271,8 @@ class TestDeadLetters:
         """An unchanged replay keeps the message id and is due before the rest."""
         self._dead_head(store)
         view = Support(store).replay("m-e1", "alice", T0)
-        assert view.message_id == "m-e1" and view.state == MessageState.PENDING
+        assert view.message_id == "m-e1"
+        assert view.state == MessageState.PENDING
         assert due_events(store) == {"e1"}
 
     def test_a_corrected_replay_gets_a_new_id_naming_the_original(self, store: Store) -> None:
@@ -249,7 +283,8 @@ class TestDeadLetters:
         )
         assert (view.message_id, view.replaces_message_id) == ("m-new", "m-e1")
         claim = store.claim(store.due(T0, 10)[0], "t", T0, LEASE)
-        assert claim is not None and claim.payload == '{"fixed": 1}'
+        assert claim is not None
+        assert claim.payload == '{"fixed": 1}'
         assert Support(store).audit_log()[0][1:3] == ("alice", "replay")
 
     def test_discard_releases_the_next_message(self, store: Store) -> None:

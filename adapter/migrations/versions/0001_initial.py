@@ -75,6 +75,8 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(16), nullable=False),
         sa.Column("source", sa.String(16), nullable=False),
         sa.Column("body", sa.Text, nullable=False),
+        sa.Column("vsb_reference", sa.String(40)),
+        sa.Column("issues", sa.Text),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.Column("published_at", UtcDateTime),
         sa.Column("confirmed_at", UtcDateTime),
