@@ -6,7 +6,6 @@ Exit codes: 0 success, 1 the operation failed, 2 bad usage or settings.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import sys
@@ -30,7 +29,9 @@ from adapter.store import (
     migrate,
     schema_revision,
 )
-from mappings.model import Issue, Outcome
+from mappings import read_envelope, validate_event
+from mappings.errors import InvalidEvent
+from mappings.model import Facility, Issue, Outcome
 from queues import AnswerWatcher, BrokerError, ConfirmedPublisher
 
 RABBITMQ_HELP = (
@@ -55,8 +56,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.func(settings, args)
         return result
+    except InvalidEvent as exc:
+        print("vsb-adapter: the event is invalid:", file=sys.stderr)
+        for issue in exc.issues:
+            print(f"  {issue.code}: {issue.text} ({issue.expression})", file=sys.stderr)
+        return 1
     except (AdapterError, BrokerError, SupportError) as exc:
         print(f"vsb-adapter: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"vsb-adapter: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
         return 1
 
 
@@ -90,7 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     skip = command("skip-gap", _skip_gap, "let a dossier stop waiting for a missing number")
     skip.add_argument("dossier_id")
     for p in (replay, discard, skip):
-        p.add_argument("--actor", default=getpass.getuser(), help="who does this (audit)")
+        p.add_argument("--actor", required=True, help="who does this, for the audit log")
+    audit = command("audit", _audit, "show the latest support actions")
+    audit.add_argument("--limit", type=int, default=50)
     return parser
 
 
@@ -219,22 +230,44 @@ def _dossier(settings: Settings, args: argparse.Namespace) -> int:
 
 def _replay(settings: Settings, args: argparse.Namespace) -> int:
     now = SystemClock().now()
+    support = _support(settings)
     corrected = None
     new_id = None
     if args.corrected is not None:
-        from mappings import read_envelope, validate_event
-        from mappings.model import Facility
-
         corrected = args.corrected.read_text()
-        validate_event(
-            read_envelope(corrected.encode()),
-            Facility(settings.facility.nihdi, settings.facility.hco),
-        )
+        _check_correction(support, args.message_id, corrected, settings)
         new_id = str(uuid.uuid4())
-    view = _support(settings).replay(
+    view = support.replay(
         args.message_id, args.actor, now, corrected_payload=corrected, new_message_id=new_id
     )
     print(f"replayed {args.message_id} as {view.message_id}, head of {view.dossier_key}")
+    return 0
+
+
+def _check_correction(support: Support, message_id: str, text: str, settings: Settings) -> None:
+    """A correction must be valid and stay the same event: same id, code, dossier, number."""
+    original = support.store.message(message_id)
+    if original is None:
+        raise SupportError(f"no message {message_id}")
+    envelope = read_envelope(text.encode())
+    validate_event(envelope, Facility(settings.facility.nihdi, settings.facility.hco))
+    expected = (original.event_id, original.event_code, original.dossier_key, original.sequence)
+    found = (
+        envelope.event_id,
+        envelope.event_code,
+        f"dossier:{envelope.dossier_id}",
+        envelope.sequence,
+    )
+    if found != expected:
+        raise SupportError(
+            "a correction must keep the event id, event code, dossier and sequence number"
+            f" of the original ({expected[0]}, {expected[1]}, {expected[2]}, #{expected[3]})"
+        )
+
+
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    for at, actor, action, target, detail in _support(settings).audit_log(args.limit):
+        print(f"{at:%Y-%m-%d %H:%M:%S}  {actor:<16} {action:<10} {target}  {detail or ''}")
     return 0
 
 

@@ -157,6 +157,11 @@ class Daemon:
         recovered = self.store.release_leases(None if sqlite else self.owner, now)
         if recovered:
             log.warning("resending %d in-doubt message(s) with their original ids", recovered)
+        # Declared here once so the EPD can publish as soon as start() returns; the consumer
+        # and the outbox declare again on every reconnect.
+        problem = check_broker(self.settings)
+        if problem is not None:
+            log.error("%s; the adapter keeps trying", problem)
         self.health_server.start()
         self.outbox.start()
         self.dispatcher.start()
@@ -175,7 +180,10 @@ class Daemon:
         """Stop taking events, let sends in flight finish, publish stored answers, close.
 
         Bounded: ``delivery.drain_seconds`` for sends plus a few seconds for each thread.
+        Stopping twice is harmless.
         """
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         self.consumer.stop(5)
         drained = self.dispatcher.stop(self.settings.delivery.drain_seconds)

@@ -232,7 +232,7 @@ def _check(s: Settings) -> None:
             "delivery.lease_seconds must exceed quick_tries x central.timeout_seconds + 10 s"
             " (a lease may not expire while its holder is still trying)",
         ),
-        (1 <= s.monitoring.port <= 65535, "monitoring.port must be a TCP port"),
+        (0 <= s.monitoring.port <= 65535, "monitoring.port must be a TCP port (0: any free one)"),
     ]
     for ok, message in rules:
         if not ok:

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from lxml import etree
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 
 from adapter.central import CentralTransport
 from adapter.clock import Clock
@@ -130,7 +136,7 @@ class Sender:
     def _submit(self, signed: etree._Element) -> etree._Element:
         retrying = Retrying(
             stop=stop_after_attempt(self._quick_tries),
-            wait=wait_exponential_jitter(initial=0.2, max=2.0),
+            wait=wait_exponential(multiplier=0.2, max=2.0) + wait_random(0, 0.2),
             retry=retry_if_exception_type(TransientDeliveryError),
             reraise=True,
         )

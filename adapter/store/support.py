@@ -27,6 +27,11 @@ class Support:
     def __init__(self, store: Store) -> None:
         self._store = store
 
+    @property
+    def store(self) -> Store:
+        """The store these operations act on."""
+        return self._store
+
     def dead_letters(self, limit: int = 100) -> list[MessageView]:
         """Dead letters, oldest first."""
         with self._store.transaction() as session:

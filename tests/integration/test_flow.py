@@ -1,0 +1,206 @@
+"""End to end on real RabbitMQ, SQL and SOAP: every event gets its answer, in dossier order."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import pytest
+
+from adapter.devpki import create_dev_pki
+from adapter.signing import Signer
+from adapter.store import Support
+from simulator import Simulator
+from tests.integration import events
+from tests.integration.conftest import Harness, issue_codes, outcome, reference
+
+Start = Callable[..., Harness]
+EXAMPLES = [
+    "01-insurance-status",
+    "02-reva-application-diagnosis",
+    "03-reva-stop",
+    "04-reva-application-can-join",
+    "05-reva-application-cannot-join",
+    "06-invalid-insz",
+    "07-reva-application-new",
+]
+
+
+def example_bodies() -> list[bytes]:
+    import json
+
+    return [json.dumps(events.example(name)).encode() for name in EXAMPLES]
+
+
+def test_the_examples_get_their_answers(start_adapter: Start, store_url: str) -> None:
+    """The bundled examples are accepted, in beraad, refused or invalid as documented."""
+    adapter = start_adapter(store_url)
+    ids = adapter.send(*example_bodies())
+    answers = adapter.answers(ids, final=False)
+    first = {event_id: found[0] for event_id, found in answers.items()}
+    look, app, stop_, can_join, cannot_join, invalid, new = ids
+    assert [outcome(first[e]) for e in ids] == [
+        "accepted",
+        "accepted",
+        "accepted",
+        "in-beraad",
+        "refused",
+        "invalid",
+        "accepted",
+    ]
+    assert reference(first[app]) is not None
+    assert reference(first[stop_]) == reference(first[app])
+    assert reference(first[new]) not in (None, reference(first[app]))
+    assert "insz-check-digit" in issue_codes(first[invalid])
+    assert "VSB-AFF-02" in issue_codes(first[cannot_join])
+    assert "VSB-AFF-01" in issue_codes(first[can_join])
+    issue = first[invalid]["entry"][1]["resource"]["issue"][0]
+    assert issue["expression"][0].startswith("Patient.identifier")
+
+
+def test_one_dossier_is_sent_one_at_a_time_in_order(
+    start_adapter: Start, sqlite_url: str, simulator: Simulator
+) -> None:
+    """Five messages of one dossier never overlap and keep their order; ten others overlap."""
+    simulator.set_latency(150)
+    adapter = start_adapter(sqlite_url)
+    bodies = [events.application("serial-1", "SERIAL", 1)]
+    bodies += [events.stop(f"serial-{n}", "SERIAL", n) for n in range(2, 6)]
+    others = [events.application(f"other-{n}", f"OTHER-{n}", 1) for n in range(10)]
+    # Arrival order is shuffled on purpose: the sequence number decides, not the queue.
+    ids = adapter.send(*reversed(bodies[1:]), *others, bodies[0])
+    adapter.answers(ids, timeout=60)
+
+    calls = [c for c in simulator.record() if c.http_status == 200]
+    serial = [c for c in calls if c.dossier_id == "SERIAL"]
+    assert [c.sequence for c in serial] == [1, 2, 3, 4, 5]
+    assert simulator.dossier_overlaps() == []
+    parallel = [c for c in calls if c.dossier_id and c.dossier_id.startswith("OTHER")]
+    overlapping = [
+        (a, b)
+        for a, b in itertools.combinations(parallel, 2)
+        if a.received_at < (b.finished_at or 0) and b.received_at < (a.finished_at or 0)
+    ]
+    assert overlapping, "different dossiers should have been in processing together"
+
+
+def test_a_stop_takes_the_reference_of_its_accepted_application(
+    start_adapter: Start, sqlite_url: str
+) -> None:
+    """The stop carries the VSB reference the application got, filled in by the adapter."""
+    adapter = start_adapter(sqlite_url)
+    ids = adapter.send(events.application("a-1", "D-REF", 1), events.stop("a-2", "D-REF", 2))
+    answers = adapter.answers(ids)
+    assert outcome(answers["a-2"][0]) == "accepted"
+    assert reference(answers["a-2"][0]) == reference(answers["a-1"][0])
+
+
+def test_a_stop_of_a_refused_application_is_refused_without_sending(
+    start_adapter: Start, sqlite_url: str, simulator: Simulator
+) -> None:
+    """The adapter refuses the stop with the application's reason and never sends it."""
+    adapter = start_adapter(sqlite_url)
+    ids = adapter.send(
+        events.application("r-1", "D-REFUSED", 1, insz=events.CANNOT_JOIN),
+        events.stop("r-2", "D-REFUSED", 2, insz=events.CANNOT_JOIN),
+    )
+    answers = adapter.answers(ids)
+    assert outcome(answers["r-2"][0]) == "refused"
+    assert {"application-refused", "VSB-AFF-02"} <= issue_codes(answers["r-2"][0])
+    assert [c.kind for c in simulator.record()] == ["RevaApplication"]
+
+
+def test_an_in_beraad_decision_comes_through_the_mailbox(
+    start_adapter: Start, store_url: str, simulator: Simulator
+) -> None:
+    """After in beraad the dossier waits; the fund's decision is published and lets it go on."""
+    adapter = start_adapter(store_url)
+    ids = adapter.send(
+        events.application("b-1", "D-BERAAD", 1, insz=events.CAN_JOIN),
+        events.stop("b-2", "D-BERAAD", 2, insz=events.CAN_JOIN),
+    )
+    first = adapter.answers(ids[:1], final=False)
+    assert outcome(first["b-1"][0]) == "in-beraad"
+    assert [c.kind for c in simulator.record()] == ["RevaApplication"]
+    [case] = simulator.pending()
+    simulator.decide(case.message_id, decision="accept")
+    answers = adapter.answers(ids, timeout=30)
+    decision = [a for a in answers["b-1"] if outcome(a) == "accepted"]
+    assert decision, "the decision should have been published"
+    assert outcome(answers["b-2"][0]) == "accepted"
+    assert reference(answers["b-2"][0]) == reference(decision[0])
+    assert simulator.mailbox(adapter.settings.facility.nihdi) == []
+
+
+def test_a_redelivered_event_has_no_second_effect(
+    start_adapter: Start, sqlite_url: str, simulator: Simulator
+) -> None:
+    """The same event published twice is sent once and answered once."""
+    adapter = start_adapter(sqlite_url)
+    body = events.application("dup-1", "D-DUP", 1)
+    adapter.send(body, body)
+    adapter.answers(["dup-1"])
+    adapter.answers(["dup-1"], timeout=1)
+    assert len(simulator.record()) == 1
+    assert len({a.answer_id for a in adapter.watcher.seen}) == 1
+
+
+def test_transient_failures_are_retried_with_the_same_message_id(
+    start_adapter: Start, sqlite_url: str, simulator: Simulator
+) -> None:
+    """After HTTP 500s and a dropped connection after applying, one effect and one answer."""
+    simulator.set_faults("http500", next=2)
+    adapter = start_adapter(sqlite_url)
+    adapter.answers(adapter.send(events.application("t-1", "D-T1", 1)))
+    simulator.set_faults("apply-then-drop", next=1)
+    answers = adapter.answers(adapter.send(events.application("t-2", "D-T2", 1)))
+    assert outcome(answers["t-2"][0]) == "accepted"
+    t2 = [c for c in simulator.record() if c.dossier_id == "D-T2"]
+    assert len({c.message_id for c in t2}) == 1
+    assert [c.duplicate for c in t2] == [False, True]
+    assert simulator.references_issued == 2
+
+
+def test_a_dead_letter_blocks_its_dossier_until_replayed(
+    start_adapter: Start, sqlite_url: str, simulator: Simulator, tmp_path: object
+) -> None:
+    """A message refused as untrusted is a dead letter, holds its dossier, and replays fine."""
+    from pathlib import Path
+
+    stranger = create_dev_pki(Path(str(tmp_path)) / "stranger", "71012314001")
+    untrusted = Signer.from_keystore(stranger.keystore, b"dev-only")
+    adapter = start_adapter(sqlite_url, signer=untrusted)
+    adapter.send(events.application("x-1", "D-DEAD", 1), events.stop("x-2", "D-DEAD", 2))
+    support = Support(adapter.daemon.store)
+    for _ in range(100):
+        if support.dead_letters():
+            break
+        import time
+
+        time.sleep(0.1)
+    [dead] = support.dead_letters()
+    assert "signature" in (dead.last_error or "")
+    assert [m.state for m in support.dossier("dossier:D-DEAD")] == ["dead", "pending"]
+    adapter.daemon.stop()
+
+    fixed = start_adapter(sqlite_url)
+    support = Support(fixed.daemon.store)
+    support.replay(dead.message_id, "tester", fixed.daemon.clock.now())
+    answers = fixed.answers(["x-1", "x-2"])
+    assert outcome(answers["x-2"][0]) == "accepted"
+    accepted = [c for c in simulator.record() if c.http_status == 200]
+    assert [c.message_id for c in accepted][0] == dead.message_id
+
+
+@pytest.mark.parametrize("count", [3])
+def test_lookups_run_beside_a_waiting_dossier(
+    start_adapter: Start, sqlite_url: str, count: int
+) -> None:
+    """Look-ups of a dossier held in beraad are answered at once."""
+    adapter = start_adapter(sqlite_url)
+    ids = adapter.send(
+        events.application("w-1", "D-WAIT", 1, insz=events.CAN_JOIN),
+        *[events.lookup(f"w-l{n}", "D-WAIT", n + 2) for n in range(count)],
+    )
+    answers = adapter.answers(ids, final=False)
+    assert all(outcome(answers[f"w-l{n}"][0]) == "accepted" for n in range(count))
