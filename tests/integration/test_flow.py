@@ -38,7 +38,7 @@ def test_the_examples_get_their_answers(start_adapter: Start, store_url: str) ->
     ids = adapter.send(*example_bodies())
     answers = adapter.answers(ids, final=False)
     first = {event_id: found[0] for event_id, found in answers.items()}
-    look, app, stop_, can_join, cannot_join, invalid, new = ids
+    _look, app, stop_, can_join, cannot_join, invalid, new = ids
     assert [outcome(first[e]) for e in ids] == [
         "accepted",
         "accepted",
@@ -189,7 +189,7 @@ def test_a_dead_letter_blocks_its_dossier_until_replayed(
     answers = fixed.answers(["x-1", "x-2"])
     assert outcome(answers["x-2"][0]) == "accepted"
     accepted = [c for c in simulator.record() if c.http_status == 200]
-    assert [c.message_id for c in accepted][0] == dead.message_id
+    assert next(c.message_id for c in accepted) == dead.message_id
 
 
 @pytest.mark.parametrize("count", [3])
