@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 
 import pytest
@@ -24,6 +25,16 @@ EXAMPLES = [
     "06-invalid-insz",
     "07-reva-application-new",
 ]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` passes; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def example_bodies() -> list[bytes]:
@@ -129,7 +140,8 @@ def test_an_in_beraad_decision_comes_through_the_mailbox(
     assert decision, "the decision should have been published"
     assert outcome(answers["b-2"][0]) == "accepted"
     assert reference(answers["b-2"][0]) == reference(decision[0])
-    assert simulator.mailbox(adapter.settings.facility.nihdi) == []
+    # The decision is confirmed to the central application only after it was published.
+    assert wait_for(lambda: simulator.mailbox(adapter.settings.facility.nihdi) == [])
 
 
 def test_a_redelivered_event_has_no_second_effect(
@@ -172,12 +184,7 @@ def test_a_dead_letter_blocks_its_dossier_until_replayed(
     adapter = start_adapter(sqlite_url, signer=untrusted)
     adapter.send(events.application("x-1", "D-DEAD", 1), events.stop("x-2", "D-DEAD", 2))
     support = Support(adapter.daemon.store)
-    for _ in range(100):
-        if support.dead_letters():
-            break
-        import time
-
-        time.sleep(0.1)
+    assert wait_for(lambda: bool(support.dead_letters()))
     [dead] = support.dead_letters()
     assert "signature" in (dead.last_error or "")
     assert [m.state for m in support.dossier("dossier:D-DEAD")] == ["dead", "pending"]
