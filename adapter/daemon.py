@@ -19,6 +19,7 @@ from types import FrameType
 
 import pika.exceptions
 
+from adapter import crashpoints
 from adapter.central import CentralTransport, ZeepCentral
 from adapter.clock import Clock, SystemClock
 from adapter.engine.breaker import BreakerState, CircuitBreaker
@@ -150,6 +151,7 @@ class Daemon:
 
     def start(self) -> None:
         """Lock the store, migrate it, recover in-doubt sends, then start every thread."""
+        crashpoints.arm(self.settings.crash_point)
         self._lock.acquire()
         migrate(self._engine)
         now = self.clock.now()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from adapter.crashpoints import CrashPoint
 from adapter.errors import ConfigError
 
 ENV_PREFIX = "VSB_"
@@ -124,6 +125,8 @@ class Settings:
     monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
     instance_id: str = ""
     """Empty: host name and process id. Names this instance in leases and logs."""
+    crash_point: str = ""
+    """Fault tests only: the state change where the process kills itself (adapter.crashpoints)."""
 
 
 def load_settings(
@@ -149,8 +152,9 @@ def load_settings(
             continue
         section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
         data.setdefault(section, {})[key] = raw
-    if f"{ENV_PREFIX}INSTANCE_ID" in environ:
-        data["instance_id"] = environ[f"{ENV_PREFIX}INSTANCE_ID"]
+    for top_level in ("instance_id", "crash_point"):
+        if f"{ENV_PREFIX}{top_level.upper()}" in environ:
+            data[top_level] = environ[f"{ENV_PREFIX}{top_level.upper()}"]
     settings: Settings = _build(Settings, data, "")
     _check(settings)
     return settings
@@ -231,6 +235,10 @@ def _check(s: Settings) -> None:
             s.delivery.lease_seconds > s.delivery.quick_tries * s.central.timeout_seconds + 10,
             "delivery.lease_seconds must exceed quick_tries x central.timeout_seconds + 10 s"
             " (a lease may not expire while its holder is still trying)",
+        ),
+        (
+            s.crash_point in {"", *(p.value for p in CrashPoint)},
+            f"crash_point must be one of {', '.join(p.value for p in CrashPoint)}",
         ),
         (0 <= s.monitoring.port <= 65535, "monitoring.port must be a TCP port (0: any free one)"),
     ]

@@ -16,11 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 from adapter.devpki import DevPki, create_dev_pki
+from tests.support.processes import RABBITMQ_URL
 
 POSTGRES_URL = os.environ.get(
     "VSB_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-RABBITMQ_URL = os.environ.get("VSB_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672/%2F")
 FACILITY_NIHDI = "71012314001"
 FACILITY_HCO = "40012345"
 

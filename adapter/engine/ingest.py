@@ -12,7 +12,9 @@ import logging
 import uuid
 from collections.abc import Callable
 
+from adapter import crashpoints
 from adapter.clock import Clock
+from adapter.crashpoints import CrashPoint
 from adapter.engine.answers import adapter_answer_id, issues_json, prepare
 from adapter.errors import StoreError
 from adapter.store import IngestResult, NewEvent, Store
@@ -114,6 +116,7 @@ class Ingest:
             )
         self._metrics.events.labels(code, "invalid" if issues else "stored").inc()
         self._on_stored()
+        crashpoints.reach(CrashPoint.AFTER_STORE_BEFORE_ACK)
         return Disposition.ACK
 
     def _new_event(

@@ -12,8 +12,10 @@ import threading
 import time
 from collections.abc import Callable
 
+from adapter import crashpoints
 from adapter.central import CentralTransport
 from adapter.clock import Clock
+from adapter.crashpoints import CrashPoint
 from adapter.engine.answers import from_central
 from adapter.errors import DeliveryError, StoreError
 from adapter.store import Store
@@ -119,5 +121,6 @@ class MailboxPoller:
         if not published:
             return  # not published yet: the next poll fetches them again
         ids = sorted(published)
+        crashpoints.reach(CrashPoint.AFTER_PUBLISH_BEFORE_CONFIRM)
         self._central.confirm_answers(self._nihdi, ids)
         self._store.mark_confirmed(ids, self._clock.now())

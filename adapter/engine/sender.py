@@ -23,8 +23,10 @@ from tenacity import (
     wait_random,
 )
 
+from adapter import crashpoints
 from adapter.central import CentralTransport
 from adapter.clock import Clock
+from adapter.crashpoints import CrashPoint
 from adapter.engine.answers import (
     adapter_answer_id,
     from_central,
@@ -100,6 +102,7 @@ class Sender:
         try:
             signed = self._signed_message(claim)
             answer_xml = self._submit(signed)
+            crashpoints.reach(CrashPoint.AFTER_SENDING_BEFORE_ANSWER)
             answer = parse_answer(answer_xml)
             if answer.in_reply_to not in (claim.message_id, claim.replaces_message_id):
                 raise PermanentDeliveryError("the answer is for another message")
@@ -167,6 +170,7 @@ class Sender:
         if not recorded:
             log.warning("message %s: lease lost before its answer was stored", claim.message_id)
             return
+        crashpoints.reach(CrashPoint.AFTER_ANSWER_BEFORE_PUBLISH)
         self._metrics.answer_seconds.observe((self._clock.now() - claim.created_at).total_seconds())
 
     def _refuse_modification(self, claim: Claim) -> None:

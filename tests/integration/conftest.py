@@ -15,7 +15,7 @@ from adapter.devpki import DevPki
 from adapter.settings import Settings, load_settings
 from queues import AnswerWatcher, ConfirmedPublisher
 from simulator import Simulator, SimulatorConfig
-from tests.conftest import RABBITMQ_URL
+from tests.support.processes import adapter_environ
 
 TODAY = date(2026, 11, 20)
 
@@ -29,24 +29,7 @@ def simulator(pki: DevPki) -> Iterator[Simulator]:
 
 def make_settings(store_url: str, names: dict[str, str], sim: Simulator, pki: DevPki) -> Settings:
     """Settings for one test: its store, its broker names, quick timings."""
-    environ = {
-        "VSB_STORE__URL": store_url,
-        "VSB_BROKER__URL": RABBITMQ_URL,
-        "VSB_CENTRAL__URL": sim.url,
-        "VSB_CENTRAL__TIMEOUT_SECONDS": "3",
-        "VSB_CENTRAL__MAILBOX_POLL_SECONDS": "0.2",
-        "VSB_SIGNING__KEYSTORE": str(pki.keystore),
-        "VSB_SIGNING__PASSPHRASE_FILE": str(pki.passphrase_file),
-        "VSB_DELIVERY__POLL_SECONDS": "0.05",
-        "VSB_DELIVERY__BACKOFF_INITIAL_SECONDS": "0.2",
-        "VSB_DELIVERY__BACKOFF_MAX_SECONDS": "1",
-        "VSB_DELIVERY__BREAKER_PROBE_SECONDS": "0.5",
-        "VSB_DELIVERY__LEASE_SECONDS": "30",
-        "VSB_DELIVERY__DRAIN_SECONDS": "5",
-        "VSB_MONITORING__PORT": "0",
-        **{f"VSB_BROKER__{key.upper()}": value for key, value in names.items()},
-    }
-    return load_settings(None, environ)
+    return load_settings(None, adapter_environ(store_url, names, sim.url, pki))
 
 
 @dataclass

@@ -1,0 +1,108 @@
+"""The adapter as a real process, for fault tests and the soak and benchmark scripts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from adapter.devpki import DevPki
+
+RABBITMQ_URL = os.environ.get("VSB_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672/%2F")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def adapter_environ(
+    store_url: str,
+    broker_names: dict[str, str],
+    central_url: str,
+    pki: DevPki,
+    **extra: str,
+) -> dict[str, str]:
+    """VSB_* variables for one test's adapter: its store, broker names, quick timings."""
+    environ = {
+        "VSB_STORE__URL": store_url,
+        "VSB_BROKER__URL": RABBITMQ_URL,
+        "VSB_BROKER__CONNECT_RETRY_SECONDS": "0.5",
+        "VSB_CENTRAL__URL": central_url,
+        "VSB_CENTRAL__TIMEOUT_SECONDS": "3",
+        "VSB_CENTRAL__MAILBOX_POLL_SECONDS": "0.2",
+        "VSB_SIGNING__KEYSTORE": str(pki.keystore),
+        "VSB_SIGNING__PASSPHRASE_FILE": str(pki.passphrase_file),
+        "VSB_DELIVERY__POLL_SECONDS": "0.05",
+        "VSB_DELIVERY__BACKOFF_INITIAL_SECONDS": "0.2",
+        "VSB_DELIVERY__BACKOFF_MAX_SECONDS": "1",
+        "VSB_DELIVERY__BREAKER_PROBE_SECONDS": "0.5",
+        "VSB_DELIVERY__LEASE_SECONDS": "30",
+        "VSB_DELIVERY__DRAIN_SECONDS": "5",
+        "VSB_MONITORING__PORT": "0",
+        **{f"VSB_BROKER__{key.upper()}": value for key, value in broker_names.items()},
+    }
+    environ.update(extra)
+    return environ
+
+
+class AdapterProcess:
+    """``python -m adapter run`` in a child process with the given VSB_* variables."""
+
+    def __init__(self, environ: dict[str, str], log_path: Path) -> None:
+        self._environ = environ
+        self._log_path = log_path
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, **extra: str) -> AdapterProcess:
+        """Start (again) with ``extra`` variables on top, e.g. ``VSB_CRASH_POINT``."""
+        base = {k: v for k, v in os.environ.items() if not k.startswith("VSB_")}
+        env = {**base, **self._environ, **extra}
+        log = open(self._log_path, "ab")  # noqa: SIM115 - the child owns it
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "adapter", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        return self
+
+    @property
+    def pid(self) -> int:
+        """The child's process id."""
+        assert self._process is not None
+        return self._process.pid
+
+    def alive(self) -> bool:
+        """Whether the child still runs."""
+        return self._process is not None and self._process.poll() is None
+
+    def wait_exit(self, timeout: float) -> int | None:
+        """Wait for the child to end by itself; its exit code, or None if it still runs."""
+        assert self._process is not None
+        try:
+            return self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self) -> None:
+        """SIGKILL, as a power cut would."""
+        if self.alive():
+            assert self._process is not None
+            self._process.send_signal(signal.SIGKILL)
+            self._process.wait(10)
+
+    def terminate(self, timeout: float = 45) -> int:
+        """SIGTERM and wait for the clean stop; returns the exit code."""
+        assert self._process is not None
+        if self.alive():
+            self._process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        code = self._process.wait(timeout)
+        self.stop_seconds = time.monotonic() - started
+        return code
+
+    def log_text(self) -> str:
+        """Everything the child wrote so far."""
+        return self._log_path.read_text(errors="replace")
