@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pika
@@ -16,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from adapter.devpki import DevPki, create_dev_pki
+from simulator import Simulator, SimulatorConfig
 from tests.support.processes import RABBITMQ_URL
 
 POSTGRES_URL = os.environ.get(
@@ -23,6 +25,8 @@ POSTGRES_URL = os.environ.get(
 )
 FACILITY_NIHDI = "71012314001"
 FACILITY_HCO = "40012345"
+TODAY = date(2026, 11, 20)
+"""The simulator's "today" in every test, so the example events' dates stay valid."""
 
 
 @pytest.fixture(scope="session")
@@ -81,3 +85,10 @@ def broker_names() -> Iterator[dict[str, str]]:
         else:
             channel.exchange_delete(name)
     connection.close()
+
+
+@pytest.fixture
+def simulator(pki: DevPki) -> Iterator[Simulator]:
+    """The central-application simulator trusting the test facility, "today" pinned."""
+    with Simulator(SimulatorConfig(trusted_certs=[pki.facility_cert], today=TODAY)) as sim:
+        yield sim

@@ -15,7 +15,7 @@ import pytest
 from adapter.devpki import DevPki
 from queues import AnswerWatcher, BrokerAddress, ConfirmedPublisher, Topology
 from simulator import Simulator
-from tests.integration.conftest import outcome, simulator  # noqa: F401 - fixture re-used
+from tests.integration.conftest import outcome
 from tests.support.processes import RABBITMQ_URL, AdapterProcess, adapter_environ
 
 
@@ -69,7 +69,7 @@ def fault_rig(
     tmp_path: Path,
     pki: DevPki,
     broker_names: dict[str, str],
-    simulator: Simulator,  # noqa: F811 - the fixture imported above
+    simulator: Simulator,
     sqlite_url: str,
 ) -> Iterator[Callable[..., FaultRig]]:
     """Build a rig around an adapter process on this test's store and broker names."""

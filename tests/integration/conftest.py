@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import pytest
@@ -14,17 +13,8 @@ from adapter.daemon import Daemon, broker_address
 from adapter.devpki import DevPki
 from adapter.settings import Settings, load_settings
 from queues import AnswerWatcher, ConfirmedPublisher
-from simulator import Simulator, SimulatorConfig
+from simulator import Simulator
 from tests.support.processes import adapter_environ
-
-TODAY = date(2026, 11, 20)
-
-
-@pytest.fixture
-def simulator(pki: DevPki) -> Iterator[Simulator]:
-    """The central-application simulator trusting the test facility, "today" pinned."""
-    with Simulator(SimulatorConfig(trusted_certs=[pki.facility_cert], today=TODAY)) as sim:
-        yield sim
 
 
 def make_settings(store_url: str, names: dict[str, str], sim: Simulator, pki: DevPki) -> Settings:

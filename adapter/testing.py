@@ -1,0 +1,69 @@
+"""Test doubles for the adapter's boundaries (the central application, the clock).
+
+Like a stub broker, they let the engine run without the network; the project's own tests use
+them for the engine's decisions, and the real components everywhere the issue asks for them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from lxml import etree
+
+
+class FixedClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        """The held time."""
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        """Move forward by ``seconds``."""
+        self.current += timedelta(seconds=seconds)
+
+
+Reply = etree._Element | Exception | Callable[[etree._Element], etree._Element]
+
+
+class ScriptedCentral:
+    """A ``CentralTransport`` that answers Submit from a script of replies, in order.
+
+    Each reply is an answer element, an exception to raise, or a function of the submitted
+    message. Submitted messages are kept in ``submitted``; the mailbox is a plain list.
+    """
+
+    def __init__(self, replies: Sequence[Reply] = ()) -> None:
+        self.replies: deque[Reply] = deque(replies)
+        self.submitted: list[etree._Element] = []
+        self.mailbox: list[etree._Element] = []
+        self.confirmed: list[str] = []
+
+    def submit(self, message: etree._Element) -> etree._Element:
+        """Record the message and play the next reply."""
+        self.submitted.append(message)
+        if not self.replies:
+            raise AssertionError("ScriptedCentral ran out of replies")
+        reply = self.replies.popleft()
+        if isinstance(reply, Exception):
+            raise reply
+        if isinstance(reply, etree._Element):
+            return reply
+        return reply(message)
+
+    def fetch_answers(self, nihdi: str, limit: int) -> list[etree._Element]:
+        """The unconfirmed mailbox answers."""
+        return self.mailbox[:limit]
+
+    def confirm_answers(self, nihdi: str, answer_ids: Sequence[str]) -> int:
+        """Drop confirmed answers from the mailbox."""
+        ns = "{urn:vsb-adapter:vsb:1}"
+        before = len(self.mailbox)
+        self.mailbox = [a for a in self.mailbox if a.findtext(f"{ns}AnswerId") not in answer_ids]
+        self.confirmed += list(answer_ids)
+        return before - len(self.mailbox)

@@ -1,0 +1,87 @@
+"""The zeep client turns every way the central application can fail into transient or permanent."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from lxml import etree
+
+from adapter.central import ZeepCentral, probe_central
+from adapter.devpki import DevPki
+from adapter.errors import PermanentDeliveryError, TransientDeliveryError
+from adapter.settings import CentralSettings
+from adapter.signing import Signer
+from mappings import Facility, MessageContext, build_message, read_envelope
+from simulator import Simulator
+from tests.integration import events
+
+VSB = "{urn:vsb-adapter:vsb:1}"
+
+
+@pytest.fixture
+def message(pki: DevPki) -> etree._Element:
+    from datetime import UTC, datetime
+
+    envelope = read_envelope(events.application("c-1", "D-C", 1))
+    context = MessageContext(
+        message_id="msg-c-1",
+        created_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
+        facility=Facility("71012314001", "40012345"),
+    )
+    signer = Signer.from_keystore(pki.keystore, b"dev-only")
+    return signer.sign(build_message(envelope, context))
+
+
+def central(url: str, timeout: float = 2.0) -> ZeepCentral:
+    return ZeepCentral(CentralSettings(url=url, timeout_seconds=timeout))
+
+
+def test_an_accepted_message_returns_its_answer(
+    simulator: Simulator, message: etree._Element
+) -> None:
+    """A valid signed message comes back with a vsb:Answer in reply to it."""
+    answer = central(simulator.url).submit(message)
+    assert answer.tag == f"{VSB}Answer"
+    assert answer.findtext(f"{VSB}InReplyTo") == "msg-c-1"
+
+
+@pytest.mark.parametrize("kind", ["http500", "soap-server-fault", "drop"])
+def test_server_trouble_is_transient(
+    simulator: Simulator,
+    message: etree._Element,
+    kind: str,
+) -> None:
+    """HTTP 500, a soap:Server fault and a dropped connection are worth another try."""
+    simulator.set_faults(kind, next=1)
+    with pytest.raises(TransientDeliveryError):
+        central(simulator.url).submit(message)
+
+
+def test_a_timeout_is_transient(simulator: Simulator, message: etree._Element) -> None:
+    """No answer within the timeout is worth another try."""
+    simulator.set_faults("timeout", next=1, stall_seconds=3)
+    with pytest.raises(TransientDeliveryError, match="timeout"):
+        central(simulator.url, timeout=0.5).submit(message)
+
+
+def test_a_refused_connection_is_transient(message: etree._Element) -> None:
+    """Nobody listening is an outage, not a verdict on the message."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(TransientDeliveryError, match="cannot connect"):
+        central(f"http://127.0.0.1:{port}/soap").submit(message)
+
+
+def test_a_client_fault_is_permanent(simulator: Simulator, message: etree._Element) -> None:
+    """An unsigned message gets a soap:Client fault: retrying cannot help."""
+    message.remove(message[-1])  # the ds:Signature
+    with pytest.raises(PermanentDeliveryError, match="signature"):
+        central(simulator.url).submit(message)
+
+
+def test_probe_tells_whether_the_endpoint_answers(simulator: Simulator) -> None:
+    """The check command's probe is None for a live endpoint and a reason for a dead one."""
+    assert probe_central(CentralSettings(url=simulator.url)) is None
+    assert "not reachable" in (probe_central(CentralSettings(url="http://127.0.0.1:9/soap")) or "")
