@@ -11,6 +11,7 @@ import os
 import sys
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from adapter.central import probe_central
@@ -100,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     skip.add_argument("dossier_id")
     for p in (replay, discard, skip):
         p.add_argument("--actor", required=True, help="who does this, for the audit log")
+    purge = command("purge", _purge, "delete finished events older than N days (keeps order)")
+    purge.add_argument("--older-than-days", type=int, required=True)
+    purge.add_argument("--actor", required=True, help="who does this, for the audit log")
     audit = command("audit", _audit, "show the latest support actions")
     audit.add_argument("--limit", type=int, default=50)
     return parser
@@ -263,6 +267,15 @@ def _check_correction(support: Support, message_id: str, text: str, settings: Se
             "a correction must keep the event id, event code, dossier and sequence number"
             f" of the original ({expected[0]}, {expected[1]}, {expected[2]}, #{expected[3]})"
         )
+
+
+def _purge(settings: Settings, args: argparse.Namespace) -> int:
+    if args.older_than_days < 1:
+        raise SupportError("--older-than-days must be at least 1")
+    now = SystemClock().now()
+    counts = _support(settings).purge(now - timedelta(days=args.older_than_days), args.actor, now)
+    print(", ".join(f"{n} {what}" for what, n in counts.items()) + " deleted")
+    return 0
 
 
 def _audit(settings: Settings, args: argparse.Namespace) -> int:

@@ -451,11 +451,14 @@ class Store:
             .correlate(DossierRow)
             .exists()
         )
+        # Headless dossiers first (one index probe each), then their waiting messages: the
+        # other way round the planner probes every stored message of every dossier.
+        headless = select(DossierRow.key, DossierRow.next_sequence).where(~head_exists).cte()
         rows = session.execute(
-            select(DossierRow.key, func.min(MessageRow.created_at))
-            .join(MessageRow, MessageRow.ordering_key == DossierRow.key)
-            .where(MessageRow.sequence > DossierRow.next_sequence, ~head_exists)
-            .group_by(DossierRow.key)
+            select(headless.c.key, func.min(MessageRow.created_at))
+            .join(MessageRow, MessageRow.ordering_key == headless.c.key)
+            .where(MessageRow.sequence > headless.c.next_sequence)
+            .group_by(headless.c.key)
         ).all()
         return {key: since for key, since in rows}
 

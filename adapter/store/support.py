@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from adapter.store.records import MessageState, MessageView, PreparedAnswer
 from adapter.store.store import Store, add_answer, advance, message_view
-from adapter.store.tables import AuditRow, DossierRow, EventRow, MessageRow
+from adapter.store.tables import AnswerRow, AuditRow, DossierRow, EventRow, MessageRow
 
 
 class SupportError(Exception):
@@ -130,6 +130,41 @@ class Support:
             session.flush()
             advance(session, dossier_key, now)
             return int(dossier.next_sequence)
+
+    def purge(self, before: datetime, actor: str, now: datetime) -> dict[str, int]:
+        """Delete what is finished and older than ``before``: the store keeps no personal data
+        longer than it must. Dossier rows (order and reference numbers) are kept; anything
+        still open (pending, sending, waiting, dead) and its answers are kept.
+
+        Returns the number of events, messages and answers deleted.
+        """
+        final = [MessageState.DONE.value, MessageState.DISCARDED.value]
+        open_message = (
+            select(MessageRow.id)
+            .where(MessageRow.event_id == AnswerRow.event_id, MessageRow.state.not_in(final))
+            .exists()
+        )
+        with self._store.transaction() as session:
+            answers = session.execute(
+                delete(AnswerRow).where(
+                    AnswerRow.created_at < before,
+                    AnswerRow.published_at.is_not(None),
+                    or_(AnswerRow.source != "mailbox", AnswerRow.confirmed_at.is_not(None)),
+                    ~open_message,
+                )
+            ).rowcount  # type: ignore[attr-defined]
+            messages = session.execute(
+                delete(MessageRow).where(
+                    MessageRow.state.in_(final), MessageRow.updated_at < before
+                )
+            ).rowcount  # type: ignore[attr-defined]
+            has_message = select(MessageRow.id).where(MessageRow.event_id == EventRow.event_id)
+            events = session.execute(
+                delete(EventRow).where(EventRow.received_at < before, ~has_message.exists())
+            ).rowcount  # type: ignore[attr-defined]
+            counts = {"events": int(events), "messages": int(messages), "answers": int(answers)}
+            _audit(session, now, actor, "purge", f"before {before.isoformat()}", counts)
+            return counts
 
     def audit_log(self, limit: int = 100) -> list[tuple[datetime, str, str, str, str | None]]:
         """The latest audit lines: (at, actor, action, target, detail JSON), newest first."""

@@ -303,6 +303,21 @@ class TestDeadLetters:
             Support(store).replay("m-e1", "alice", T0)
 
 
+class TestRetention:
+    def test_purge_deletes_finished_work_and_keeps_the_order(self, store: Store) -> None:
+        """Old finished events go; open ones and the dossier's place in its sequence stay."""
+        store.ingest(event("e1", sequence=1), T0)
+        store.ingest(event("e2", sequence=2), T0)
+        send_and_answer(store, "e1")
+        store.mark_published([a.answer_id for a in store.unpublished_answers(10)], T0)
+        later = T0 + timedelta(days=40)
+        counts = Support(store).purge(T0 + timedelta(days=30), "ops", later)
+        assert counts == {"events": 1, "messages": 1, "answers": 1}
+        assert [m.event_id for m in Support(store).dossier("dossier:D1")] == ["e2"]
+        assert store.ingest(event("again", sequence=1), later) is IngestResult.SEQUENCE_PASSED
+        assert due_events(store, later) == {"e2"}
+
+
 class TestGaps:
     def test_a_gap_holds_the_dossier_and_shows_as_stuck(self, store: Store) -> None:
         """A missing number holds later messages; after the alert time it counts as stuck."""
