@@ -60,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidEvent as exc:
         print("vsb-adapter: the event is invalid:", file=sys.stderr)
         for issue in exc.issues:
-            print(f"  {issue.code}: {issue.text} ({issue.expression})", file=sys.stderr)
+            where = f" ({issue.expression})" if issue.expression else ""
+            print(f"  {issue.code}: {issue.text}{where}", file=sys.stderr)
         return 1
     except (AdapterError, BrokerError, SupportError) as exc:
         print(f"vsb-adapter: {exc}", file=sys.stderr)

@@ -223,7 +223,7 @@ class Daemon:
         self.dispatcher.wake()
 
     def _outage_ended(self, seconds: float) -> None:
-        shifted = self.store.exclude_outage(seconds)
+        shifted = self.store.exclude_outage(seconds, self.clock.now())
         log.info(
             "central application back after %.0f s; %d retry clock(s) paused", seconds, shifted
         )

@@ -48,7 +48,7 @@ class Metrics:
         )
         self.answer_seconds = Histogram(
             "vsb_event_to_answer_seconds",
-            "Time from storing an event to storing its first answer.",
+            "Time from storing an event to storing the synchronous answer to its message.",
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
@@ -59,7 +59,8 @@ class Metrics:
         )
         self.dead_lettered = Counter(
             "vsb_dead_lettered",
-            "Messages that became dead letters, by reason (permanent, schema, attempts, age).",
+            "Messages that became dead letters, by reason"
+            " (permanent, schema, attempts, age, internal).",
             ["reason"],
             registry=r,
         )
@@ -106,7 +107,8 @@ class Metrics:
         )
         self.central_up = Gauge(
             "vsb_central_reachable",
-            "1 when the last call to the central application got an HTTP answer.",
+            "1 when the last Submit got an answer (or a client fault), 0 after a transient"
+            " failure or while the circuit breaker is open; 0 until the first call.",
             registry=r,
         )
         self.breaker_open = Gauge(

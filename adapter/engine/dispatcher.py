@@ -9,10 +9,10 @@ not in a sender thread, so it holds no unit of concurrency.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from adapter.clock import Clock
@@ -49,7 +49,14 @@ class Dispatcher:
         self._owner = owner
         self._on_done = on_done
         self._lease = timedelta(seconds=settings.lease_seconds)
-        self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="sender")
+        # Daemon threads fed by a queue, not a ThreadPoolExecutor: the executor's threads are
+        # joined at interpreter exit, so a send stuck past the drain time would hold the
+        # process beyond systemd's stop timeout. An abandoned send is resent after a restart.
+        self._work: queue.SimpleQueue[Claim] = queue.SimpleQueue()
+        self._senders = [
+            threading.Thread(target=self._serve, name=f"sender-{n}", daemon=True)
+            for n in range(settings.concurrency)
+        ]
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -57,7 +64,9 @@ class Dispatcher:
         self._thread = threading.Thread(target=self.run, name="dispatcher", daemon=True)
 
     def start(self) -> None:
-        """Start dispatching in a background thread."""
+        """Start the dispatcher thread and the sender threads."""
+        for sender in self._senders:
+            sender.start()
         self._thread.start()
 
     def wake(self) -> None:
@@ -78,10 +87,7 @@ class Dispatcher:
         """
         self._stopping.set()
         self._wake.set()
-        self._thread.join(5)
-        # Sends already started finish; none are queued, because claims never exceed the
-        # pool's free threads.
-        self._pool.shutdown(wait=False)
+        self._thread.join(2)
         deadline = time.monotonic() + drain_seconds
         while self.in_flight and time.monotonic() < deadline:
             self._stopping.wait(0.05)
@@ -122,10 +128,14 @@ class Dispatcher:
             with self._lock:
                 self._in_flight += 1
             self._metrics.in_flight.inc()
-            self._pool.submit(self._run, claim)
+            self._work.put(claim)
             started += 1
         self._breaker.unused(allowed - started)
         return started
+
+    def _serve(self) -> None:
+        while True:
+            self._run(self._work.get())
 
     def _run(self, claim: Claim) -> None:
         try:

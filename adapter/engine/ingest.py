@@ -102,7 +102,7 @@ class Ingest:
                     self._new_event(delivery, envelope, issues, None, None), self._clock.now()
                 )
         except StoreError:
-            log.exception("cannot store event %s; it goes back to the queue", envelope.event_id)
+            log.exception("cannot store event %s; trying again, unacknowledged", envelope.event_id)
             self._metrics.events.labels(code, "retry").inc()
             return Disposition.RETRY
         if result is IngestResult.DUPLICATE:

@@ -242,7 +242,7 @@ class Store:
         with self.transaction() as session:
             decision = answer
             if not answer.final:
-                decision = early_decision(session, claim.message_id) or answer
+                decision = early_decision(session, claim) or answer
             state = MessageState.DONE if decision.final else MessageState.WAITING
             if not self._finish(session, claim, now, state=state.value, outcome=decision.outcome):
                 return False
@@ -271,15 +271,18 @@ class Store:
                 state=MessageState.PENDING.value,
                 next_attempt_at=at,
                 last_error=error,
-                failing_since=claim.failing_since or now,
+                # An outage's failures do not start the age clock; the breaker accounts for them.
+                failing_since=claim.failing_since or (now if count else None),
                 attempts=claim.attempts if count else claim.attempts - 1,
             )
 
-    def exclude_outage(self, seconds: float) -> int:
+    def exclude_outage(self, seconds: float, now: datetime) -> int:
         """Move failing messages' ``failing_since`` later by an outage the breaker absorbed.
 
         Retry age caps then leave the time the central application was down out. Only
-        messages that failed before the breaker opened have a ``failing_since``; they are few.
+        messages that failed before the breaker opened have a ``failing_since`` (failures
+        during the outage do not set it); they are few. Never moved past ``now``: with several
+        instances each one's breaker reports the same outage.
         """
         shift = timedelta(seconds=seconds)
         with self.transaction() as session:
@@ -291,7 +294,7 @@ class Store:
             ).all()
             for row in rows:
                 assert row.failing_since is not None
-                row.failing_since = row.failing_since + shift
+                row.failing_since = min(row.failing_since + shift, now)
             return len(rows)
 
     def dead_letter(self, claim: Claim, error: str, now: datetime) -> bool:
@@ -518,15 +521,18 @@ def set_application(session: Session, key: str, answer: PreparedAnswer, now: dat
     dossier.updated_at = now
 
 
-def early_decision(session: Session, message_id: str) -> PreparedAnswer | None:
-    """A final mailbox answer already stored for ``message_id``, if any."""
-    row = session.scalar(
-        select(AnswerRow).where(
-            AnswerRow.message_id == message_id,
+def early_decision(session: Session, claim: Claim) -> PreparedAnswer | None:
+    """The latest final mailbox answer already stored for the claimed message, if any."""
+    ids = [claim.message_id, *([claim.replaces_message_id] if claim.replaces_message_id else [])]
+    row = session.scalars(
+        select(AnswerRow)
+        .where(
+            AnswerRow.message_id.in_(ids),
             AnswerRow.source == "mailbox",
             AnswerRow.outcome != "in-beraad",
         )
-    )
+        .order_by(AnswerRow.created_at.desc())
+    ).first()
     return None if row is None else prepared_answer(row)
 
 

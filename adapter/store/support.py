@@ -153,9 +153,20 @@ class Support:
                     ~open_message,
                 )
             ).rowcount  # type: ignore[attr-defined]
+            # A message whose mailbox answer is not yet confirmed stays, or the answer, fetched
+            # again, would find no message to belong to.
+            unconfirmed = (
+                select(AnswerRow.answer_id)
+                .where(
+                    AnswerRow.event_id == MessageRow.event_id,
+                    AnswerRow.source == "mailbox",
+                    AnswerRow.confirmed_at.is_(None),
+                )
+                .exists()
+            )
             messages = session.execute(
                 delete(MessageRow).where(
-                    MessageRow.state.in_(final), MessageRow.updated_at < before
+                    MessageRow.state.in_(final), MessageRow.updated_at < before, ~unconfirmed
                 )
             ).rowcount  # type: ignore[attr-defined]
             has_message = select(MessageRow.id).where(MessageRow.event_id == EventRow.event_id)

@@ -247,7 +247,7 @@ class TestRetries:
         claim = store.claim(store.due(T0, 10)[0], "t", T0, LEASE)
         assert claim is not None
         store.schedule_retry(claim, "timeout", T0, T0)
-        assert store.exclude_outage(3600) == 1
+        assert store.exclude_outage(3600, T0 + timedelta(hours=2)) == 1
         again = store.claim(store.due(T0, 10)[0], "t", T0, LEASE)
         assert again is not None
         assert again.failing_since == T0 + timedelta(hours=1)
