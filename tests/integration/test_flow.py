@@ -13,18 +13,10 @@ from adapter.signing import Signer
 from adapter.store import Support
 from simulator import Simulator
 from tests.integration import events
+from tests.mappings.helpers import EXAMPLE_NAMES
 from tests.integration.conftest import Harness, issue_codes, outcome, reference
 
 Start = Callable[..., Harness]
-EXAMPLES = [
-    "01-insurance-status",
-    "02-reva-application-diagnosis",
-    "03-reva-stop",
-    "04-reva-application-can-join",
-    "05-reva-application-cannot-join",
-    "06-invalid-insz",
-    "07-reva-application-new",
-]
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10) -> bool:
@@ -40,7 +32,7 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10) -> bool:
 def example_bodies() -> list[bytes]:
     import json
 
-    return [json.dumps(events.example(name)).encode() for name in EXAMPLES]
+    return [json.dumps(events.example(name)).encode() for name in EXAMPLE_NAMES]
 
 
 def test_the_examples_get_their_answers(start_adapter: Start, store_url: str) -> None:
