@@ -13,8 +13,8 @@ from adapter.signing import Signer
 from adapter.store import Support
 from simulator import Simulator
 from tests.integration import events
-from tests.mappings.helpers import EXAMPLE_NAMES
 from tests.integration.conftest import Harness, issue_codes, outcome, reference
+from tests.mappings.helpers import EXAMPLE_NAMES
 
 Start = Callable[..., Harness]
 
