@@ -77,6 +77,7 @@ class Consumer:
         self._on_rejected = on_rejected or (lambda _reason: None)
         self._connection: pika.BlockingConnection | None = None
         self.connected = False
+        self._consumed = False
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -95,10 +96,14 @@ class Consumer:
         """Consume until stopped, reconnecting with backoff when the broker goes away."""
         delay = self._retry_seconds
         while not self._stopping.is_set():
+            self.connected = False
             try:
                 self._consume()
-                delay = self._retry_seconds
             except (BrokerUnavailable, pika.exceptions.AMQPError, OSError) as exc:
+                if self._consumed:
+                    # A connection that worked resets the backoff: only failing reconnects grow it.
+                    delay = self._retry_seconds
+                    self._consumed = False
                 self._on_connection_change(False)
                 log.warning("event consumer lost RabbitMQ (%s); retrying in %.0f s", exc, delay)
                 self._stopping.wait(delay)
@@ -112,7 +117,7 @@ class Consumer:
             self._topology.declare(channel)
             channel.basic_qos(prefetch_count=self._prefetch)
             channel.basic_consume(self._topology.events_queue, self._on_message)
-            self.connected = True
+            self.connected = self._consumed = True
             self._on_connection_change(True)
             log.info("consuming %s", self._topology.events_queue)
             while not self._stopping.is_set():

@@ -74,6 +74,20 @@ class ConfirmedPublisher:
             self.close()
             raise BrokerUnavailable(f"publish to {exchange} failed: {exc!r}") from exc
 
+    def keepalive(self) -> None:
+        """Let pika answer heartbeats while there is nothing to publish.
+
+        A blocking connection only talks to the broker inside a pika call; left idle for two
+        heartbeat intervals, RabbitMQ closes it. A closed one is reopened by the next publish.
+        """
+        connection = self._connection
+        if connection is None or not connection.is_open:
+            return
+        try:
+            connection.process_data_events(time_limit=0)
+        except (pika.exceptions.AMQPError, OSError):
+            self.close()
+
     def close(self) -> None:
         """Close the connection (a later publish reopens it)."""
         connection, self._connection, self._channel = self._connection, None, None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from adapter.clock import Clock
 from adapter.errors import StoreError
@@ -81,8 +82,15 @@ class AnswerOutbox:
             if self._stopping.is_set() and published == 0:
                 return
             if published == 0:
-                self._wake.wait(self._poll)
-                self._wake.clear()
+                self._idle()
+
+    def _idle(self) -> None:
+        """Wait for a wake-up or the poll time, keeping the broker connection alive."""
+        deadline = time.monotonic() + self._poll
+        while not self._wake.is_set() and time.monotonic() < deadline:
+            self._publisher.keepalive()
+            self._wake.wait(min(0.25, self._poll))
+        self._wake.clear()
 
     def publish_pending(self) -> int:
         """Publish one batch of stored answers; returns how many were confirmed."""

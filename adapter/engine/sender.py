@@ -17,7 +17,7 @@ from datetime import timedelta
 from lxml import etree
 from tenacity import (
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     wait_exponential,
     wait_random,
@@ -140,7 +140,13 @@ class Sender:
         retrying = Retrying(
             stop=stop_after_attempt(self._quick_tries),
             wait=wait_exponential(multiplier=0.2, max=2.0) + wait_random(0, 0.2),
-            retry=retry_if_exception_type(TransientDeliveryError),
+            # Once the breaker has opened, further quick tries would only hit the outage.
+            retry=retry_if_exception(
+                lambda exc: (
+                    isinstance(exc, TransientDeliveryError)
+                    and self._breaker.state is BreakerState.CLOSED
+                )
+            ),
             reraise=True,
         )
         for attempt in retrying:
