@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Final
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -73,7 +74,75 @@ def _compile(contents: dict[str, Any], registry: Registry[Any]) -> _EventSchema:
     return _EventSchema(Draft202012Validator(runtime, registry=registry), categories)
 
 
+def _fast_validators() -> dict[str, Callable[[Any], Any]]:
+    """The published schemas compiled to Python by fastjsonschema: ~1 ms instead of ~4 ms.
+
+    They only decide *whether* an event is valid; jsonschema still writes the issues of an
+    invalid one. fastjsonschema compiles draft 7 and resolves no URN references, so each
+    schema is rewritten to its draft 7 equivalent with the common definitions copied into its
+    own ``$defs``. A test checks both verdicts agree on every element of the examples broken.
+    """
+    folder = resources.files("mappings").joinpath("schemas", "events")
+    published = {
+        item.name.removesuffix(".json"): json.loads(item.read_text(encoding="utf-8"))
+        for item in folder.iterdir()
+        if item.name.endswith(".json")
+    }
+    common = published.pop("common")
+    return {
+        code: fastjsonschema.compile(_bundle(schema, common)) for code, schema in published.items()
+    }
+
+
+def _bundle(schema: dict[str, Any], common: dict[str, Any]) -> dict[str, Any]:
+    bundled: dict[str, Any] = _rebase(schema, "")
+    definitions = bundled.setdefault("$defs", {})
+    for name, definition in common.get("$defs", {}).items():
+        definitions[f"common--{name}"] = _rebase(definition, "common--")
+    return bundled
+
+
+def _rebase(node: Any, local: str) -> Any:
+    """Copy ``node`` with its references pointing into the bundled ``$defs``."""
+    if isinstance(node, list):
+        return [_rebase(item, local) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copied: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("$schema", "$id"):
+            continue
+        if key == "$ref" and isinstance(value, str):
+            if value.startswith(f"{COMMON_ID}#/$defs/"):
+                value = "#/$defs/common--" + value.removeprefix(f"{COMMON_ID}#/$defs/")
+            elif value.startswith("#/$defs/"):
+                value = f"#/$defs/{local}" + value.removeprefix("#/$defs/")
+        copied[key] = _rebase(value, local)
+    if "prefixItems" in copied:
+        # 2020-12's prefixItems (+ items for the rest) is draft 7's items array (+ additionalItems).
+        rest = copied.pop("items", None)
+        copied["items"] = copied.pop("prefixItems")
+        if rest is not None:
+            copied["additionalItems"] = rest
+    if "$ref" in copied and len(copied) > 1:
+        # Draft 7 (what fastjsonschema compiles) ignores the siblings of a $ref; 2020-12 applies
+        # them. allOf keeps the 2020-12 meaning.
+        reference = {"$ref": copied.pop("$ref")}
+        return {"allOf": [reference, copied]}
+    return copied
+
+
+def passes_fast(document: Mapping[str, Any], event_code: str) -> bool:
+    """Whether ``document`` satisfies the published schema of ``event_code`` (fast check)."""
+    try:
+        _FAST[event_code](document)
+    except fastjsonschema.JsonSchemaValueException:
+        return False
+    return True
+
+
 _SCHEMAS, _ENVELOPE = _load()
+_FAST = _fast_validators()
 
 SCHEMA_CODES: Final = frozenset(_SCHEMAS)
 """The event codes that have a schema."""
@@ -86,6 +155,8 @@ def schema_issues(document: Mapping[str, Any], event_code: str | None) -> list[I
     about every structural problem in one answer.
     """
     schema = _SCHEMAS.get(event_code or "")
+    if schema is not None and event_code in _FAST and passes_fast(document, event_code):
+        return []
     errors: list[tuple[tuple[Segment, ...], Any]] = []
     if schema is None:
         errors.extend(((), error) for error in _ENVELOPE.iter_errors(document))

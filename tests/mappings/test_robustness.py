@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from mappings import InvalidEvent, Issue, build_message, read_envelope, validate_event
+from mappings.event_schema import passes_fast, schema_issues
 from tests.mappings.helpers import FACILITY, context, example, patient_insz, raw
 
 Path = tuple[str | int, ...]
@@ -37,6 +38,13 @@ def replaced(document: dict[str, Any], path: Path, value: object) -> dict[str, A
     return copied
 
 
+def _full_schema_issues(document: dict[str, Any], code: str) -> list[Issue]:
+    """jsonschema's verdict alone, the fast check switched off."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("mappings.event_schema.passes_fast", lambda _doc, _code: False)
+        return schema_issues(document, code)
+
+
 def refusal(document: dict[str, Any]) -> tuple[Issue, ...] | None:
     """The issues of a refused event, or None after building the accepted event's message."""
     try:
@@ -60,3 +68,18 @@ def test_every_broken_element_is_an_issue_or_harmless(name: str) -> None:
             if issues is not None:
                 assert issues, path
                 assert all(insz not in issue.text for issue in issues), path
+
+
+@pytest.mark.parametrize(
+    "name", ["01-insurance-status", "02-reva-application-diagnosis", "03-reva-stop"]
+)
+def test_the_fast_check_agrees_with_the_full_validator(name: str) -> None:
+    """For every broken element, the compiled fast check and jsonschema reach one verdict."""
+    original = example(name)
+    code = read_envelope(raw(original)).event_code
+    assert code is not None
+    for path in paths(original):
+        for value in REPLACEMENTS:
+            document = replaced(original, path, value)
+            full = _full_schema_issues(document, code)
+            assert passes_fast(document, code) == (not full), path
