@@ -1,8 +1,8 @@
 """Consuming the EPD's events: manual acks, one callback per delivery, reconnect on loss.
 
-The consumer is transport only: it hands each delivery's body to the callback the engine
-gives it and acts on the returned ``Disposition``. The callback must have stored the event
-before it returns ``ACK`` (that is the whole durability contract of ingest).
+The consumer is transport only: it hands the deliveries to the callback the engine gives it,
+in batches, and acts on the returned ``Disposition`` of each. The callback must have stored
+an event before it returns ``ACK`` for it (that is the whole durability contract of ingest).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import contextlib
 import enum
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +49,8 @@ class Delivery:
     message_id: str | None
 
 
-Handler = Callable[[Delivery], Disposition]
+Handler = Callable[[Sequence[Delivery]], list[Disposition]]
+"""Takes a batch of deliveries, returns one disposition each, in order."""
 
 
 class Consumer:
@@ -76,6 +77,7 @@ class Consumer:
         self._on_connection_change = on_connection_change or (lambda _up: None)
         self._on_rejected = on_rejected or (lambda _reason: None)
         self._connection: pika.BlockingConnection | None = None
+        self._batch: list[tuple[int, Delivery]] = []
         self.connected = False
         self._consumed = False
         self._stopping = threading.Event()
@@ -112,6 +114,7 @@ class Consumer:
     def _consume(self) -> None:
         connection = self._address.connect("vsb-adapter consumer")
         self._connection = connection
+        self._batch = []
         try:
             channel = connection.channel()
             self._topology.declare(channel)
@@ -121,7 +124,11 @@ class Consumer:
             self._on_connection_change(True)
             log.info("consuming %s", self._topology.events_queue)
             while not self._stopping.is_set():
+                # Returns as soon as deliveries were dispatched: at rest a batch of one, under
+                # load everything the socket held (up to the prefetch).
                 connection.process_data_events(time_limit=0.5)
+                if self._batch:
+                    self._handle_batch(channel)
         finally:
             self.connected = False
             if connection.is_open:
@@ -142,16 +149,28 @@ class Consumer:
             redelivered=bool(method.redelivered),
             message_id=getattr(properties, "message_id", None),
         )
-        disposition = self._handler(delivery)
-        while disposition is Disposition.RETRY and not self._stopping.is_set():
+        self._batch.append((method.delivery_tag, delivery))
+
+    def _handle_batch(self, channel: Any) -> None:
+        """Hand everything delivered so far to the handler at once, then settle each."""
+        batch, self._batch = self._batch, []
+        dispositions = self._handler([delivery for _tag, delivery in batch])
+        while Disposition.RETRY in dispositions and not self._stopping.is_set():
             # connection.sleep keeps heartbeats flowing while the handler's store is away.
             assert self._connection is not None
             self._connection.sleep(self._retry_seconds)
-            disposition = self._handler(delivery)
-        if disposition is Disposition.ACK:
-            channel.basic_ack(method.delivery_tag)
-        elif disposition is Disposition.DEAD_LETTER:
-            channel.basic_reject(method.delivery_tag, requeue=False)
-            self._on_rejected("handler")
-        else:
-            channel.basic_nack(method.delivery_tag, requeue=True)
+            again = [i for i, d in enumerate(dispositions) if d is Disposition.RETRY]
+            retried = self._handler([batch[i][1] for i in again])
+            for i, disposition in zip(again, retried, strict=True):
+                dispositions[i] = disposition
+        if all(d is Disposition.ACK for d in dispositions):
+            channel.basic_ack(batch[-1][0], multiple=True)
+            return
+        for (tag, _delivery), disposition in zip(batch, dispositions, strict=True):
+            if disposition is Disposition.ACK:
+                channel.basic_ack(tag)
+            elif disposition is Disposition.DEAD_LETTER:
+                channel.basic_reject(tag, requeue=False)
+                self._on_rejected("handler")
+            else:
+                channel.basic_nack(tag, requeue=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from adapter import crashpoints
 from adapter.clock import Clock
@@ -46,8 +46,16 @@ def dossier_key(dossier_id: str) -> str:
     return f"dossier:{dossier_id}"
 
 
+def _key(envelope: Envelope) -> str | None:
+    return dossier_key(envelope.dossier_id) if envelope.dossier_id else None
+
+
 class Ingest:
-    """The consumer's callback: one delivery in, one ``Disposition`` out."""
+    """The consumer's callback: a batch of deliveries in, one ``Disposition`` each out.
+
+    The whole batch is stored in one transaction (one commit, one fsync): under load the
+    consumer hands over everything RabbitMQ delivered at once, at rest a batch of one.
+    """
 
     def __init__(
         self,
@@ -63,61 +71,71 @@ class Ingest:
         self._metrics = metrics
         self._on_stored = on_stored
 
-    def __call__(self, delivery: Delivery) -> Disposition:
-        """Store the event (or its refusal); ACK once it is safely in the store."""
+    def __call__(self, deliveries: Sequence[Delivery]) -> list[Disposition]:
+        """Store the events (or their refusals); ACK each once it is safely in the store."""
+        checked = [self._check(delivery) for delivery in deliveries]
+        news = [
+            self._new_event(d, envelope, issues, ordering, _key(envelope))
+            for d, (envelope, issues, ordering) in zip(deliveries, checked, strict=True)
+        ]
+        try:
+            results = self._store.ingest_many(news, self._clock.now())
+            taken = [i for i, result in enumerate(results) if result in _SEQUENCE_ISSUES]
+            if taken:
+                # Refused for its number: stored again as invalid, outside its dossier.
+                for i in taken:
+                    envelope = checked[i][0]
+                    checked[i] = (envelope, [_SEQUENCE_ISSUES[results[i]]], None)
+                    news[i] = self._new_event(deliveries[i], envelope, checked[i][1], None, None)
+                again = self._store.ingest_many([news[i] for i in taken], self._clock.now())
+                for i, result in zip(taken, again, strict=True):
+                    results[i] = result
+        except StoreError:
+            log.exception("cannot store %d event(s); trying again, unacknowledged", len(news))
+            for envelope, _issues, _ordering in checked:
+                self._metrics.events.labels(envelope.event_code or "unknown", "retry").inc()
+            return [Disposition.RETRY] * len(deliveries)
+        stored = False
+        for (envelope, issues, _ordering), result in zip(checked, results, strict=True):
+            code = envelope.event_code or "unknown"
+            if result is IngestResult.DUPLICATE:
+                self._metrics.events.labels(code, "duplicate").inc()
+                continue
+            stored = True
+            if issues:
+                log.info(
+                    "event %s refused as invalid: %s",
+                    envelope.event_id,
+                    ", ".join(f"{i.code} at {i.expression}" for i in issues),
+                )
+            self._metrics.events.labels(code, "invalid" if issues else "stored").inc()
+        if stored:
+            self._on_stored()
+        crashpoints.reach(CrashPoint.AFTER_STORE_BEFORE_ACK)
+        return [Disposition.ACK] * len(deliveries)
+
+    @staticmethod
+    def _unreadable(body: bytes) -> Envelope:
+        # Without an event id nothing can be correlated; keep the body under a digest id.
+        return Envelope(
+            event_id="unreadable-" + hashlib.sha256(body).hexdigest()[:40],
+            event_code=None,
+            dossier_id=None,
+            sequence=None,
+            document={},
+        )
+
+    def _check(self, delivery: Delivery) -> tuple[Envelope, list[Issue], Ordering | None]:
+        """The event's envelope, its issues, and its ordering if it is valid."""
         try:
             envelope = read_envelope(delivery.body)
         except InvalidEvent as exc:
-            # Without an event id nothing can be correlated; keep the body under a digest id.
-            envelope = Envelope(
-                event_id="unreadable-" + hashlib.sha256(delivery.body).hexdigest()[:40],
-                event_code=None,
-                dossier_id=None,
-                sequence=None,
-                document={},
-            )
-            return self._store_event(delivery, envelope, list(exc.issues), None)
+            return self._unreadable(delivery.body), list(exc.issues), None
         try:
             event_type = validate_event(envelope, self._facility)
         except InvalidEvent as exc:
-            return self._store_event(delivery, envelope, list(exc.issues), None)
-        return self._store_event(delivery, envelope, [], event_type.ordering)
-
-    def _store_event(
-        self,
-        delivery: Delivery,
-        envelope: Envelope,
-        issues: list[Issue],
-        ordering: Ordering | None,
-    ) -> Disposition:
-        code = envelope.event_code or "unknown"
-        key = dossier_key(envelope.dossier_id) if envelope.dossier_id else None
-        try:
-            result = self._store.ingest(
-                self._new_event(delivery, envelope, issues, ordering, key), self._clock.now()
-            )
-            if result in _SEQUENCE_ISSUES:
-                issues = [_SEQUENCE_ISSUES[result]]
-                result = self._store.ingest(
-                    self._new_event(delivery, envelope, issues, None, None), self._clock.now()
-                )
-        except StoreError:
-            log.exception("cannot store event %s; trying again, unacknowledged", envelope.event_id)
-            self._metrics.events.labels(code, "retry").inc()
-            return Disposition.RETRY
-        if result is IngestResult.DUPLICATE:
-            self._metrics.events.labels(code, "duplicate").inc()
-            return Disposition.ACK
-        if issues:
-            log.info(
-                "event %s refused as invalid: %s",
-                envelope.event_id,
-                ", ".join(f"{i.code} at {i.expression}" for i in issues),
-            )
-        self._metrics.events.labels(code, "invalid" if issues else "stored").inc()
-        self._on_stored()
-        crashpoints.reach(CrashPoint.AFTER_STORE_BEFORE_ACK)
-        return Disposition.ACK
+            return envelope, list(exc.issues), None
+        return envelope, [], event_type.ordering
 
     def _new_event(
         self,
@@ -127,6 +145,7 @@ class Ingest:
         ordering: Ordering | None,
         key: str | None,
     ) -> NewEvent:
+        """The event for the store; ``key`` None keeps it out of any dossier's order."""
         valid = not issues
         answer = None
         if not valid:

@@ -74,59 +74,14 @@ class Store:
 
     def ingest(self, event: NewEvent, now: datetime) -> IngestResult:
         """Store an event (and its message or its refusal) once; a known event id is a no-op."""
+        return self.ingest_many([event], now)[0]
 
-        def work(session: Session) -> IngestResult:
-            if session.get(EventRow, event.event_id) is not None:
-                return IngestResult.DUPLICATE
-            key = event.ordering_key
-            if key is not None and event.sequence is not None:
-                taken = session.scalar(
-                    select(MessageRow.event_id).where(
-                        MessageRow.ordering_key == key, MessageRow.sequence == event.sequence
-                    )
-                )
-                if taken is not None:
-                    return IngestResult.SEQUENCE_TAKEN
-                if event.sequence < ensure_dossier(session, key, now).next_sequence:
-                    return IngestResult.SEQUENCE_PASSED
-            session.add(
-                EventRow(
-                    event_id=event.event_id,
-                    received_at=now,
-                    event_code=event.event_code,
-                    dossier_id=event.dossier_id,
-                    sequence=event.sequence,
-                    valid=event.valid,
-                    issues=event.issues_json,
-                    payload=event.payload,
-                )
-            )
-            if event.valid or (key is not None and event.sequence is not None):
-                session.add(
-                    MessageRow(
-                        message_id=event.message_id or f"invalid-{event.event_id}",
-                        event_id=event.event_id,
-                        event_code=event.event_code or "",
-                        ordering_key=key,
-                        sequence=event.sequence,
-                        ordered=event.ordered and event.valid,
-                        state=(MessageState.PENDING if event.valid else MessageState.DONE).value,
-                        outcome=None if event.valid else "invalid",
-                        attempts=0,
-                        created_at=now,
-                        updated_at=now,
-                        next_attempt_at=now,
-                        fence=0,
-                    )
-                )
-            if event.answer is not None:
-                add_answer(session, event.answer, now)
-            session.flush()
-            if key is not None:
-                advance(session, key, now)
-            return IngestResult.STORED
+    def ingest_many(self, events: Sequence[NewEvent], now: datetime) -> list[IngestResult]:
+        """Store a batch of events in one transaction (one commit, one fsync); results in order.
 
-        return self._retrying(work)
+        Events of one dossier in the same batch see each other, as if stored one by one.
+        """
+        return self._retrying(lambda session: [_ingest(session, e, now) for e in events])
 
     # ---- dispatch -----------------------------------------------------------------------
 
@@ -568,3 +523,57 @@ def advance(session: Session, key: str, now: datetime) -> None:
         dossier.next_sequence += 1
     if dossier.next_sequence != start:
         dossier.updated_at = now
+
+
+def _ingest(session: Session, event: NewEvent, now: datetime) -> IngestResult:
+    if session.get(EventRow, event.event_id) is not None:
+        return IngestResult.DUPLICATE
+    key = event.ordering_key
+    if key is not None and event.sequence is not None:
+        taken = session.scalar(
+            select(MessageRow.event_id).where(
+                MessageRow.ordering_key == key, MessageRow.sequence == event.sequence
+            )
+        )
+        if taken is not None:
+            return IngestResult.SEQUENCE_TAKEN
+        if event.sequence < ensure_dossier(session, key, now).next_sequence:
+            return IngestResult.SEQUENCE_PASSED
+    session.add(
+        EventRow(
+            event_id=event.event_id,
+            received_at=now,
+            event_code=event.event_code,
+            dossier_id=event.dossier_id,
+            sequence=event.sequence,
+            valid=event.valid,
+            issues=event.issues_json,
+            payload=event.payload,
+        )
+    )
+    if event.valid or (key is not None and event.sequence is not None):
+        session.add(
+            MessageRow(
+                message_id=event.message_id or f"invalid-{event.event_id}",
+                event_id=event.event_id,
+                event_code=event.event_code or "",
+                ordering_key=key,
+                sequence=event.sequence,
+                ordered=event.ordered and event.valid,
+                state=(MessageState.PENDING if event.valid else MessageState.DONE).value,
+                outcome=None if event.valid else "invalid",
+                attempts=0,
+                created_at=now,
+                updated_at=now,
+                next_attempt_at=now,
+                fence=0,
+            )
+        )
+    if event.answer is not None:
+        add_answer(session, event.answer, now)
+    session.flush()
+    if key is not None and (not event.ordered or not event.valid):
+        # A number that is never sent (a look-up, an invalid event) may move its dossier at
+        # once; a pending message moves it when it is finished.
+        advance(session, key, now)
+    return IngestResult.STORED

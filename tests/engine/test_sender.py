@@ -54,7 +54,7 @@ class Rig:
         )
 
     def send_event(self, body: bytes) -> None:
-        self.ingest(Delivery(body=body, redelivered=False, message_id=None))
+        self.ingest([Delivery(body=body, redelivered=False, message_id=None)])
 
     def send_due(self) -> bool:
         due = self.store.due(self.clock.now(), 1)
