@@ -117,19 +117,13 @@ class Dispatcher:
         allowed = self._breaker.permits(free)
         if allowed <= 0:
             return 0
-        started = 0
-        now = self._clock.now()
-        for message_pk in self._store.due(now, allowed * 2):
-            if started >= allowed or self._stopping.is_set():
-                break
-            claim = self._store.claim(message_pk, self._owner, now, self._lease)
-            if claim is None:
-                continue
+        claims = self._store.claim_due(self._clock.now(), self._owner, self._lease, allowed)
+        for claim in claims:
             with self._lock:
                 self._in_flight += 1
             self._metrics.in_flight.inc()
             self._work.put(claim)
-            started += 1
+        started = len(claims)
         self._breaker.unused(allowed - started)
         return started
 

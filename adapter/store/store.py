@@ -87,67 +87,23 @@ class Store:
 
     def due(self, now: datetime, limit: int) -> list[int]:
         """Ids of messages that may be sent now: dossier heads and look-ups, oldest due first."""
-        head = and_(
-            MessageRow.ordered.is_(True),
-            DossierRow.key == MessageRow.ordering_key,
-            DossierRow.next_sequence == MessageRow.sequence,
-        )
         with self.transaction() as session:
-            rows = session.execute(
-                select(MessageRow.id)
-                .outerjoin(DossierRow, DossierRow.key == MessageRow.ordering_key)
-                .where(
-                    MessageRow.state == MessageState.PENDING.value,
-                    MessageRow.next_attempt_at <= now,
-                    or_(MessageRow.ordered.is_(False), head),
-                )
-                .order_by(MessageRow.next_attempt_at, MessageRow.id)
-                .limit(limit)
-            ).all()
-        return [row[0] for row in rows]
+            return _due(session, now, limit)
 
     def claim(self, message_pk: int, owner: str, now: datetime, lease: timedelta) -> Claim | None:
-        """Mark a pending message ``sending`` under a lease (committed before any SOAP call).
+        """Mark one pending message ``sending`` under a lease (committed before any SOAP call).
 
         Returns None when another thread or process claimed it first.
         """
         with self.transaction() as session:
-            claimed = session.execute(
-                update(MessageRow)
-                .where(MessageRow.id == message_pk, MessageRow.state == MessageState.PENDING.value)
-                .values(
-                    state=MessageState.SENDING.value,
-                    lease_owner=owner,
-                    lease_expires_at=now + lease,
-                    fence=MessageRow.fence + 1,
-                    attempts=MessageRow.attempts + 1,
-                    updated_at=now,
-                )
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return None
-            message = session.get_one(MessageRow, message_pk)
-            event = session.get_one(EventRow, message.event_id)
-            dossier = (
-                session.get(DossierRow, message.ordering_key) if message.ordering_key else None
-            )
-            return Claim(
-                id=message.id,
-                message_id=message.message_id,
-                replaces_message_id=message.replaces_message_id,
-                event_id=message.event_id,
-                event_code=message.event_code,
-                ordering_key=message.ordering_key,
-                sequence=message.sequence,
-                fence=message.fence,
-                attempts=message.attempts,
-                created_at=message.created_at,
-                payload=event.payload,
-                failing_since=message.failing_since,
-                vsb_reference=dossier.vsb_reference if dossier else None,
-                application_outcome=dossier.application_outcome if dossier else None,
-                application_issues=dossier.application_issues if dossier else None,
-            )
+            claims = _claim(session, [message_pk], owner, now, lease)
+        return claims[0] if claims else None
+
+    def claim_due(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[Claim]:
+        """Find and claim up to ``limit`` due messages in one transaction (the dispatcher's way)."""
+        with self.transaction() as session:
+            ids = _due(session, now, limit)
+            return _claim(session, ids, owner, now, lease) if ids else []
 
     def release_expired_leases(self, now: datetime) -> int:
         """Put in-doubt messages (``sending`` past their lease) back to ``pending``.
@@ -577,3 +533,82 @@ def _ingest(session: Session, event: NewEvent, now: datetime) -> IngestResult:
         # once; a pending message moves it when it is finished.
         advance(session, key, now)
     return IngestResult.STORED
+
+
+def _due(session: Session, now: datetime, limit: int) -> list[int]:
+    head = and_(
+        MessageRow.ordered.is_(True),
+        DossierRow.key == MessageRow.ordering_key,
+        DossierRow.next_sequence == MessageRow.sequence,
+    )
+    rows = session.execute(
+        select(MessageRow.id)
+        .outerjoin(DossierRow, DossierRow.key == MessageRow.ordering_key)
+        .where(
+            MessageRow.state == MessageState.PENDING.value,
+            MessageRow.next_attempt_at <= now,
+            or_(MessageRow.ordered.is_(False), head),
+        )
+        .order_by(MessageRow.next_attempt_at, MessageRow.id)
+        .limit(limit)
+    ).all()
+    return [row[0] for row in rows]
+
+
+def _claim(
+    session: Session, ids: Sequence[int], owner: str, now: datetime, lease: timedelta
+) -> list[Claim]:
+    """Compare-and-set ``pending`` to ``sending`` and read back what this owner won."""
+    expires = now + lease
+    session.execute(
+        update(MessageRow)
+        .where(MessageRow.id.in_(ids), MessageRow.state == MessageState.PENDING.value)
+        .values(
+            state=MessageState.SENDING.value,
+            lease_owner=owner,
+            lease_expires_at=expires,
+            fence=MessageRow.fence + 1,
+            attempts=MessageRow.attempts + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(
+        select(
+            MessageRow,
+            EventRow.payload,
+            DossierRow.vsb_reference,
+            DossierRow.application_outcome,
+            DossierRow.application_issues,
+        )
+        .join(EventRow, EventRow.event_id == MessageRow.event_id)
+        .outerjoin(DossierRow, DossierRow.key == MessageRow.ordering_key)
+        .where(
+            MessageRow.id.in_(ids),
+            MessageRow.state == MessageState.SENDING.value,
+            MessageRow.lease_owner == owner,
+            MessageRow.lease_expires_at == expires,
+        )
+        .order_by(MessageRow.next_attempt_at, MessageRow.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    return [
+        Claim(
+            id=m.id,
+            message_id=m.message_id,
+            replaces_message_id=m.replaces_message_id,
+            event_id=m.event_id,
+            event_code=m.event_code,
+            ordering_key=m.ordering_key,
+            sequence=m.sequence,
+            fence=m.fence,
+            attempts=m.attempts,
+            created_at=m.created_at,
+            payload=payload,
+            failing_since=m.failing_since,
+            vsb_reference=reference,
+            application_outcome=outcome,
+            application_issues=issues,
+        )
+        for m, payload, reference, outcome, issues in rows
+    ]

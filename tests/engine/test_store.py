@@ -200,6 +200,24 @@ class TestSingleFlight:
         assert store.claim(pk, "two", T0, LEASE) is None
         assert store.due(T0, 10) == []
 
+    def test_claiming_due_work_takes_heads_only_and_once(self, store: Store) -> None:
+        """One batch claim takes each dossier's head and look-ups; a second finds nothing new."""
+        store.ingest(event("a1", "A", 1), T0)
+        store.ingest(event("a2", "A", 2), T0)
+        store.ingest(event("b1", "B", 1), T0)
+        store.ingest(event("look", "C", 1, ordered=False), T0)
+        claims = store.claim_due(T0, "one", LEASE, 10)
+        assert sorted(c.event_id for c in claims) == ["a1", "b1", "look"]
+        assert all(c.fence == 1 and c.attempts == 1 for c in claims)
+        assert store.claim_due(T0, "two", LEASE, 10) == []
+
+    def test_a_batch_claim_respects_its_limit(self, store: Store) -> None:
+        """No more messages are claimed than the free send slots."""
+        for n in range(5):
+            store.ingest(event(f"e{n}", f"D{n}", 1), T0)
+        assert len(store.claim_due(T0, "one", LEASE, 2)) == 2
+        assert len(store.claim_due(T0, "one", LEASE, 10)) == 3
+
     def test_a_stale_claim_cannot_finish(self, store: Store) -> None:
         """After a lease expires and another process claims, the first finish is ignored."""
         store.ingest(event("e1"), T0)
