@@ -16,6 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from adapter.errors import StoreError, StoreLockedError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+READ_ONLY = "vsb_read_only"
+"""Execution option of transactions that only read (SQLite then takes no write lock)."""
 
 
 def create_store_engine(url: str, pool_size: int = 10) -> Engine:
@@ -52,7 +54,9 @@ def _sqlite_durability(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader in WAL mode needs no lock: a deferred BEGIN lets it run beside the writer.
+        readonly = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def migrate(engine: Engine) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from adapter.errors import StoreError
+from adapter.store.database import READ_ONLY
 from adapter.store.records import (
     Claim,
     IngestResult,
@@ -39,6 +40,9 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @property
     def engine(self) -> Engine:
@@ -46,13 +50,15 @@ class Store:
         return self._engine
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
         """One session in one transaction; SQLAlchemy errors become ``StoreError``.
 
+        ``read_only`` transactions must not write (on SQLite they take no write lock).
         ``IntegrityError`` passes through untranslated for the callers that retry on it.
         """
+        sessions = self._readers if read_only else self._sessions
         try:
-            with self._sessions() as session, session.begin():
+            with sessions() as session, session.begin():
                 yield session
         except IntegrityError:
             raise
@@ -87,7 +93,7 @@ class Store:
 
     def due(self, now: datetime, limit: int) -> list[int]:
         """Ids of messages that may be sent now: dossier heads and look-ups, oldest due first."""
-        with self.transaction() as session:
+        with self.transaction(read_only=True) as session:
             return _due(session, now, limit)
 
     def claim(self, message_pk: int, owner: str, now: datetime, lease: timedelta) -> Claim | None:
@@ -231,7 +237,7 @@ class Store:
 
     def message(self, message_id: str) -> MessageView | None:
         """A message by its (current or replaced) message id."""
-        with self.transaction() as session:
+        with self.transaction(read_only=True) as session:
             row = session.scalar(
                 select(MessageRow).where(
                     or_(
@@ -272,7 +278,7 @@ class Store:
 
     def unpublished_answers(self, limit: int) -> list[PreparedAnswer]:
         """Answers not yet confirmed by RabbitMQ, oldest first."""
-        with self.transaction() as session:
+        with self.transaction(read_only=True) as session:
             rows = session.scalars(
                 select(AnswerRow)
                 .where(AnswerRow.published_at.is_(None))
@@ -294,7 +300,7 @@ class Store:
 
     def published(self, answer_ids: Sequence[str]) -> set[str]:
         """Which of these answers RabbitMQ has confirmed."""
-        with self.transaction() as session:
+        with self.transaction(read_only=True) as session:
             return set(
                 session.scalars(
                     select(AnswerRow.answer_id).where(
@@ -316,7 +322,7 @@ class Store:
 
     def stats(self, now: datetime, gap_alert: timedelta) -> StoreStats:
         """Counts for the metrics (a handful of aggregate queries)."""
-        with self.transaction() as session:
+        with self.transaction(read_only=True) as session:
             by_state = {
                 state: int(count)
                 for state, count in session.execute(

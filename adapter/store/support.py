@@ -34,7 +34,7 @@ class Support:
 
     def dead_letters(self, limit: int = 100) -> list[MessageView]:
         """Dead letters, oldest first."""
-        with self._store.transaction() as session:
+        with self._store.transaction(read_only=True) as session:
             rows = session.scalars(
                 select(MessageRow)
                 .where(MessageRow.state == MessageState.DEAD.value)
@@ -45,7 +45,7 @@ class Support:
 
     def dossier(self, dossier_key: str) -> list[MessageView]:
         """Every message of a dossier, in sequence order."""
-        with self._store.transaction() as session:
+        with self._store.transaction(read_only=True) as session:
             rows = session.scalars(
                 select(MessageRow)
                 .where(MessageRow.ordering_key == dossier_key)
@@ -179,7 +179,7 @@ class Support:
 
     def audit_log(self, limit: int = 100) -> list[tuple[datetime, str, str, str, str | None]]:
         """The latest audit lines: (at, actor, action, target, detail JSON), newest first."""
-        with self._store.transaction() as session:
+        with self._store.transaction(read_only=True) as session:
             rows = session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
             return [(r.at, r.actor, r.action, r.target, r.detail) for r in rows]
 
