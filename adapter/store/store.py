@@ -28,10 +28,18 @@ from adapter.store.records import (
     PreparedAnswer,
     StoreStats,
 )
-from adapter.store.tables import AnswerRow, DossierRow, EventRow, MessageRow
+from adapter.store.rows import (
+    add_answer,
+    claim_rows,
+    early_decision,
+    insert_event,
+    message_view,
+    prepared_answer,
+)
+from adapter.store.sequencing import advance, due_ids, set_application
+from adapter.store.tables import AnswerRow, DossierRow, MessageRow
 
 T = TypeVar("T")
-FINAL_STATES = (MessageState.DONE.value, MessageState.DISCARDED.value)
 
 
 class Store:
@@ -87,14 +95,14 @@ class Store:
 
         Events of one dossier in the same batch see each other, as if stored one by one.
         """
-        return self._retrying(lambda session: [_ingest(session, e, now) for e in events])
+        return self._retrying(lambda session: [insert_event(session, e, now) for e in events])
 
     # ---- dispatch -----------------------------------------------------------------------
 
     def due(self, now: datetime, limit: int) -> list[int]:
         """Ids of messages that may be sent now: dossier heads and look-ups, oldest due first."""
         with self.transaction(read_only=True) as session:
-            return _due(session, now, limit)
+            return due_ids(session, now, limit)
 
     def claim(self, message_pk: int, owner: str, now: datetime, lease: timedelta) -> Claim | None:
         """Mark one pending message ``sending`` under a lease (committed before any SOAP call).
@@ -102,14 +110,14 @@ class Store:
         Returns None when another thread or process claimed it first.
         """
         with self.transaction() as session:
-            claims = _claim(session, [message_pk], owner, now, lease)
+            claims = claim_rows(session, [message_pk], owner, now, lease)
         return claims[0] if claims else None
 
     def claim_due(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[Claim]:
         """Find and claim up to ``limit`` due messages in one transaction (the dispatcher's way)."""
         with self.transaction() as session:
-            ids = _due(session, now, limit)
-            return _claim(session, ids, owner, now, lease) if ids else []
+            ids = due_ids(session, now, limit)
+            return claim_rows(session, ids, owner, now, lease) if ids else []
 
     def release_expired_leases(self, now: datetime) -> int:
         """Put in-doubt messages (``sending`` past their lease) back to ``pending``.
@@ -381,240 +389,3 @@ class Store:
             .group_by(headless.c.key)
         ).all()
         return {key: since for key, since in rows}
-
-
-def message_view(row: MessageRow) -> MessageView:
-    return MessageView(
-        message_id=row.message_id,
-        event_id=row.event_id,
-        event_code=row.event_code,
-        dossier_key=row.ordering_key,
-        sequence=row.sequence,
-        state=row.state,
-        outcome=row.outcome,
-        attempts=row.attempts,
-        last_error=row.last_error,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        replaces_message_id=row.replaces_message_id,
-    )
-
-
-def ensure_dossier(session: Session, key: str, now: datetime) -> DossierRow:
-    row = session.get(DossierRow, key)
-    if row is None:
-        row = DossierRow(key=key, next_sequence=1, updated_at=now)
-        session.add(row)
-        session.flush()
-    return row
-
-
-def add_answer(session: Session, answer: PreparedAnswer, now: datetime) -> None:
-    if session.get(AnswerRow, answer.answer_id) is not None:
-        return  # the same answer again (a resend deduplicated by the central application)
-    session.add(
-        AnswerRow(
-            answer_id=answer.answer_id,
-            event_id=answer.event_id,
-            event_code=answer.event_code,
-            message_id=answer.message_id,
-            outcome=answer.outcome,
-            source=answer.source,
-            body=answer.body,
-            vsb_reference=answer.vsb_reference,
-            issues=answer.issues_json,
-            created_at=now,
-        )
-    )
-
-
-def set_application(session: Session, key: str, answer: PreparedAnswer, now: datetime) -> None:
-    """Remember the dossier's application outcome (and reference) for its modifications."""
-    dossier = session.get_one(DossierRow, key)
-    dossier.application_outcome = answer.outcome
-    if answer.vsb_reference:
-        dossier.vsb_reference = answer.vsb_reference
-    dossier.application_issues = answer.issues_json
-    dossier.updated_at = now
-
-
-def early_decision(session: Session, claim: Claim) -> PreparedAnswer | None:
-    """The latest final mailbox answer already stored for the claimed message, if any."""
-    ids = [claim.message_id, *([claim.replaces_message_id] if claim.replaces_message_id else [])]
-    row = session.scalars(
-        select(AnswerRow)
-        .where(
-            AnswerRow.message_id.in_(ids),
-            AnswerRow.source == "mailbox",
-            AnswerRow.outcome != "in-beraad",
-        )
-        .order_by(AnswerRow.created_at.desc())
-    ).first()
-    return None if row is None else prepared_answer(row)
-
-
-def prepared_answer(row: AnswerRow) -> PreparedAnswer:
-    """An answer row as a value."""
-    return PreparedAnswer(
-        answer_id=row.answer_id,
-        event_id=row.event_id,
-        event_code=row.event_code,
-        message_id=row.message_id,
-        outcome=row.outcome,
-        source=row.source,
-        body=row.body,
-        vsb_reference=row.vsb_reference,
-        issues_json=row.issues,
-    )
-
-
-def advance(session: Session, key: str, now: datetime) -> None:
-    """Move the dossier past every finished (or unordered) message at its head."""
-    dossier = session.scalar(select(DossierRow).where(DossierRow.key == key).with_for_update())
-    if dossier is None:
-        return
-    start = dossier.next_sequence
-    while True:
-        row = session.execute(
-            select(MessageRow.ordered, MessageRow.state).where(
-                MessageRow.ordering_key == key, MessageRow.sequence == dossier.next_sequence
-            )
-        ).first()
-        if row is None or (row.ordered and row.state not in FINAL_STATES):
-            break
-        dossier.next_sequence += 1
-    if dossier.next_sequence != start:
-        dossier.updated_at = now
-
-
-def _ingest(session: Session, event: NewEvent, now: datetime) -> IngestResult:
-    if session.get(EventRow, event.event_id) is not None:
-        return IngestResult.DUPLICATE
-    key = event.ordering_key
-    if key is not None and event.sequence is not None:
-        taken = session.scalar(
-            select(MessageRow.event_id).where(
-                MessageRow.ordering_key == key, MessageRow.sequence == event.sequence
-            )
-        )
-        if taken is not None:
-            return IngestResult.SEQUENCE_TAKEN
-        if event.sequence < ensure_dossier(session, key, now).next_sequence:
-            return IngestResult.SEQUENCE_PASSED
-    session.add(
-        EventRow(
-            event_id=event.event_id,
-            received_at=now,
-            event_code=event.event_code,
-            dossier_id=event.dossier_id,
-            sequence=event.sequence,
-            valid=event.valid,
-            issues=event.issues_json,
-            payload=event.payload,
-        )
-    )
-    if event.valid or (key is not None and event.sequence is not None):
-        session.add(
-            MessageRow(
-                message_id=event.message_id or f"invalid-{event.event_id}",
-                event_id=event.event_id,
-                event_code=event.event_code or "",
-                ordering_key=key,
-                sequence=event.sequence,
-                ordered=event.ordered and event.valid,
-                state=(MessageState.PENDING if event.valid else MessageState.DONE).value,
-                outcome=None if event.valid else "invalid",
-                attempts=0,
-                created_at=now,
-                updated_at=now,
-                next_attempt_at=now,
-                fence=0,
-            )
-        )
-    if event.answer is not None:
-        add_answer(session, event.answer, now)
-    session.flush()
-    if key is not None and (not event.ordered or not event.valid):
-        # A number that is never sent (a look-up, an invalid event) may move its dossier at
-        # once; a pending message moves it when it is finished.
-        advance(session, key, now)
-    return IngestResult.STORED
-
-
-def _due(session: Session, now: datetime, limit: int) -> list[int]:
-    head = and_(
-        MessageRow.ordered.is_(True),
-        DossierRow.key == MessageRow.ordering_key,
-        DossierRow.next_sequence == MessageRow.sequence,
-    )
-    rows = session.execute(
-        select(MessageRow.id)
-        .outerjoin(DossierRow, DossierRow.key == MessageRow.ordering_key)
-        .where(
-            MessageRow.state == MessageState.PENDING.value,
-            MessageRow.next_attempt_at <= now,
-            or_(MessageRow.ordered.is_(False), head),
-        )
-        .order_by(MessageRow.next_attempt_at, MessageRow.id)
-        .limit(limit)
-    ).all()
-    return [row[0] for row in rows]
-
-
-def _claim(
-    session: Session, ids: Sequence[int], owner: str, now: datetime, lease: timedelta
-) -> list[Claim]:
-    """Compare-and-set ``pending`` to ``sending`` and read back what this owner won."""
-    expires = now + lease
-    session.execute(
-        update(MessageRow)
-        .where(MessageRow.id.in_(ids), MessageRow.state == MessageState.PENDING.value)
-        .values(
-            state=MessageState.SENDING.value,
-            lease_owner=owner,
-            lease_expires_at=expires,
-            fence=MessageRow.fence + 1,
-            attempts=MessageRow.attempts + 1,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    rows = session.execute(
-        select(
-            MessageRow,
-            EventRow.payload,
-            DossierRow.vsb_reference,
-            DossierRow.application_outcome,
-            DossierRow.application_issues,
-        )
-        .join(EventRow, EventRow.event_id == MessageRow.event_id)
-        .outerjoin(DossierRow, DossierRow.key == MessageRow.ordering_key)
-        .where(
-            MessageRow.id.in_(ids),
-            MessageRow.state == MessageState.SENDING.value,
-            MessageRow.lease_owner == owner,
-            MessageRow.lease_expires_at == expires,
-        )
-        .order_by(MessageRow.next_attempt_at, MessageRow.id)
-        .execution_options(populate_existing=True)
-    ).all()
-    return [
-        Claim(
-            id=m.id,
-            message_id=m.message_id,
-            replaces_message_id=m.replaces_message_id,
-            event_id=m.event_id,
-            event_code=m.event_code,
-            ordering_key=m.ordering_key,
-            sequence=m.sequence,
-            fence=m.fence,
-            attempts=m.attempts,
-            created_at=m.created_at,
-            payload=payload,
-            failing_since=m.failing_since,
-            vsb_reference=reference,
-            application_outcome=outcome,
-            application_issues=issues,
-        )
-        for m, payload, reference, outcome, issues in rows
-    ]

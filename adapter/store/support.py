@@ -13,7 +13,9 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from adapter.store.records import MessageState, MessageView, PreparedAnswer
-from adapter.store.store import Store, add_answer, advance, message_view
+from adapter.store.rows import add_answer, message_view
+from adapter.store.sequencing import advance
+from adapter.store.store import Store
 from adapter.store.tables import AnswerRow, AuditRow, DossierRow, EventRow, MessageRow
 
 
