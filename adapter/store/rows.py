@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from adapter.store.records import (
@@ -54,23 +56,22 @@ def prepared_answer(row: AnswerRow) -> PreparedAnswer:
 
 
 def add_answer(session: Session, answer: PreparedAnswer, now: datetime) -> None:
-    """Insert an answer unless its id is stored already."""
-    if session.get(AnswerRow, answer.answer_id) is not None:
-        return  # the same answer again (a resend deduplicated by the central application)
-    session.add(
-        AnswerRow(
-            answer_id=answer.answer_id,
-            event_id=answer.event_id,
-            event_code=answer.event_code,
-            message_id=answer.message_id,
-            outcome=answer.outcome,
-            source=answer.source,
-            body=answer.body,
-            vsb_reference=answer.vsb_reference,
-            issues=answer.issues_json,
-            created_at=now,
-        )
-    )
+    """Insert an answer unless its id is stored already (a resend's answer comes again)."""
+    values = {
+        "answer_id": answer.answer_id,
+        "event_id": answer.event_id,
+        "event_code": answer.event_code,
+        "message_id": answer.message_id,
+        "outcome": answer.outcome,
+        "source": answer.source,
+        "body": answer.body,
+        "vsb_reference": answer.vsb_reference,
+        "issues": answer.issues_json,
+        "created_at": now,
+    }
+    # One statement that ignores a duplicate instead of a look-up and an insert.
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(AnswerRow).values(values).on_conflict_do_nothing())
 
 
 def insert_event(session: Session, event: NewEvent, now: datetime) -> IngestResult:

@@ -173,11 +173,11 @@ class Store:
                 return False
             add_answer(session, answer, now)
             if claim.ordering_key is not None:
+                # advance loads the dossier row; set_application then finds it in the session.
+                if decision.final:
+                    advance(session, claim.ordering_key, now)
                 if application:
                     set_application(session, claim.ordering_key, decision, now)
-                if decision.final:
-                    session.flush()
-                    advance(session, claim.ordering_key, now)
             return True
 
     def schedule_retry(

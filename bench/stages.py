@@ -1,0 +1,157 @@
+"""CPU cost of each of the adapter's own steps, measured in-process on one thread.
+
+Where the bench says the adapter spends N ms of CPU per event, this says on which step:
+the validation at ingest, each store transaction of the flow (ingest, due, claim, record the
+answer, outbox read + mark), building + signing the message, and the bare pipeline's
+equivalents. No broker, no SOAP (those are the same in the adapter and the bare pipeline).
+
+    .venv/bin/python -m bench.stages [--store sqlite|postgres] [--events 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from adapter.clock import SystemClock
+from adapter.engine.answers import from_central
+from adapter.engine.ingest import Ingest
+from adapter.signing import Signer
+from adapter.store import Store, create_store_engine, migrate
+from bench.common import StoreUnderTest, make_event, pki_in
+from mappings import build_message, read_envelope, validate_event
+from mappings.model import CentralAnswer, Facility, MessageContext, Outcome
+from monitoring import Metrics
+from queues import Delivery
+
+FACILITY = Facility("71012314001", "40012345")
+
+
+class Timer:
+    """CPU time, wall time and SQL statements of repeated calls of one step."""
+
+    def __init__(self, engine: Any) -> None:
+        self.cpu: dict[str, list[float]] = {}
+        self.wall: dict[str, list[float]] = {}
+        self.statements: dict[str, list[int]] = {}
+        self._count = 0
+        event.listen(engine, "before_cursor_execute", self._on_execute)
+
+    def _on_execute(self, *_args: Any) -> None:
+        self._count += 1
+
+    def __call__(self, name: str, work: Callable[[], Any]) -> Any:
+        before = self._count
+        cpu, wall = time.thread_time(), time.perf_counter()
+        result = work()
+        self.cpu.setdefault(name, []).append(time.thread_time() - cpu)
+        self.wall.setdefault(name, []).append(time.perf_counter() - wall)
+        self.statements.setdefault(name, []).append(self._count - before)
+        return result
+
+    def report(self) -> str:
+        lines = [f"{'step':44} {'cpu ms':>8} {'wall ms':>8} {'SQL statements':>15}"]
+        for name in self.cpu:
+            lines.append(
+                f"{name:44} {1000 * statistics.median(self.cpu[name]):8.2f} "
+                f"{1000 * statistics.median(self.wall[name]):8.2f} "
+                f"{statistics.median(self.statements[name]):15g}"
+            )
+        lines.append("(medians; SQL statements include BEGIN/COMMIT issued as SQL)")
+        return "\n".join(lines)
+
+
+def run(store_kind: str, count: int, workdir: Path) -> str:
+    """Push ``count`` events of distinct dossiers through every step; report medians."""
+    under_test = StoreUnderTest(store_kind, workdir, uuid.uuid4().hex[:8])
+    engine = create_store_engine(under_test.url, 10)
+    try:
+        migrate(engine)
+        store = Store(engine)
+        pki = pki_in(workdir)
+        signer = Signer.from_keystore(pki.keystore, pki.passphrase_file.read_bytes().strip())
+        clock = SystemClock()
+        ingest = Ingest(store, FACILITY, clock, Metrics())
+        timer = Timer(engine)
+        tag = f"s{uuid.uuid4().hex[:6]}"
+        lease = timedelta(seconds=60)
+        for n in range(count):
+            event = make_event(tag, n, 1, "application")
+            envelope = timer("read_envelope", lambda e=event: read_envelope(e.body))
+            timer(
+                "validate_event (jsonschema + rules)",
+                lambda e=envelope: validate_event(e, FACILITY),
+            )
+            delivery = Delivery(event.body, False, event.event_id)
+            timer("Ingest.__call__ (validate + Store.ingest)", lambda d=delivery: ingest([d]))
+            now = clock.now()
+            due = timer("Store.due(limit 64)", lambda now=now: store.due(now, 64))
+            assert due, "the stored event should be due"
+            claim = timer(
+                "Store.claim", lambda d=due: store.claim(d[0], "stages", clock.now(), lease)
+            )
+            assert claim is not None
+            context = MessageContext(claim.message_id, clock.now(), FACILITY)
+            message = timer(
+                "build_message (map + XSD)",
+                lambda c=context, k=claim: build_message(read_envelope(k.payload.encode()), c),
+            )
+            timer("Signer.sign (XAdES)", lambda m=message: signer.sign(m))
+            central = CentralAnswer(
+                answer_id=f"A-{uuid.uuid4()}",
+                in_reply_to=claim.message_id,
+                created_at=datetime.now(UTC),
+                outcome=Outcome.ACCEPTED,
+                vsb_reference=f"VSB-2026-{n:06d}",
+            )
+            prepared = timer(
+                "from_central (FHIR answer)",
+                lambda a=central, k=claim: from_central(
+                    a, event_id=k.event_id, event_code=k.event_code, source="sync"
+                ),
+            )
+            timer(
+                "Store.record_answer",
+                lambda p=prepared, k=claim: store.record_answer(
+                    k, p, clock.now(), application=True
+                ),
+            )
+            answers = timer(
+                "Store.unpublished_answers(100)", lambda: store.unpublished_answers(100)
+            )
+            timer(
+                "Store.mark_published",
+                lambda a=answers: store.mark_published([x.answer_id for x in a], clock.now()),
+            )
+        return timer.report()
+    finally:
+        engine.dispose()
+        under_test.drop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the per-step CPU cost on each chosen store."""
+    p = argparse.ArgumentParser(prog="bench.stages", description=__doc__.split("\n\n")[0])
+    p.add_argument("--store", nargs="+", choices=["sqlite", "postgres"], default=["sqlite"])
+    p.add_argument("--events", type=int, default=300)
+    args = p.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="vsb-stages-"))
+    for kind in args.store:
+        print(f"\n# adapter steps on {kind}, {args.events} events, one thread", flush=True)
+        print(run(kind, args.events, workdir))
+    print(f"(work dir {workdir})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
