@@ -181,4 +181,5 @@ class TestIdempotency:
             thread.join()
         assert len(set(answers)) == 1
         assert simulator.references_issued == 1
-        assert sorted(call.duplicate for call in simulator.record()) == [False, True, True, True]
+        applied = [c for c in simulator.record() if c.outcome is not None and not c.duplicate]
+        assert len(applied) == 1, "exactly one call may take effect"
