@@ -32,7 +32,8 @@ class BrokerAddress:
             raise BrokerUnavailable(
                 f"cannot connect to RabbitMQ at {self.safe_url}: {exc!r}"
             ) from exc
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
+            # pika raises ValueError when the socket is reset during its own connect.
             raise BrokerUnavailable(
                 f"cannot connect to RabbitMQ at {self.safe_url}: {exc}"
             ) from exc

@@ -19,7 +19,6 @@ import pika
 import pika.exceptions
 
 from queues.connection import BrokerAddress
-from queues.errors import BrokerUnavailable
 from queues.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -101,7 +100,7 @@ class Consumer:
             self.connected = False
             try:
                 self._consume()
-            except (BrokerUnavailable, pika.exceptions.AMQPError, OSError) as exc:
+            except Exception as exc:
                 if self._consumed:
                     # A connection that worked resets the backoff: only failing reconnects grow it.
                     delay = self._retry_seconds

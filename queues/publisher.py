@@ -70,7 +70,7 @@ class ConfirmedPublisher:
             raise PublishRefused(f"no queue bound for {exchange}/{routing_key}") from exc
         except pika.exceptions.NackError as exc:
             raise PublishRefused(f"RabbitMQ refused the publish to {exchange}") from exc
-        except (pika.exceptions.AMQPError, OSError) as exc:
+        except (pika.exceptions.AMQPError, OSError, ValueError) as exc:
             self.close()
             raise BrokerUnavailable(f"publish to {exchange} failed: {exc!r}") from exc
 
@@ -85,7 +85,7 @@ class ConfirmedPublisher:
             return
         try:
             connection.process_data_events(time_limit=0)
-        except (pika.exceptions.AMQPError, OSError):
+        except (pika.exceptions.AMQPError, OSError, ValueError):
             self.close()
 
     def close(self) -> None:

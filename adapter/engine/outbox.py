@@ -12,7 +12,6 @@ import threading
 import time
 
 from adapter.clock import Clock
-from adapter.errors import StoreError
 from adapter.store import PreparedAnswer, Store
 from monitoring import Metrics
 from queues import BrokerError, ConfirmedPublisher
@@ -76,9 +75,14 @@ class AnswerOutbox:
                     return
                 delay = min(delay * 2, 30.0)
                 continue
-            except StoreError:
-                log.exception("outbox cannot read the store; retrying")
-                published = 0
+            except Exception:
+                # Store down, or anything unforeseen: this thread must never end while the
+                # daemon runs, or stored answers would wait for a restart.
+                log.exception("outbox failed; retrying in %.0f s", delay)
+                self._publisher.close()
+                if self._stopping.wait(delay):
+                    return
+                continue
             if self._stopping.is_set() and published == 0:
                 return
             if published == 0:

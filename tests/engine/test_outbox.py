@@ -1,0 +1,74 @@
+"""The answer outbox publishes stored answers and survives whatever its publisher throws."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapter.engine.outbox import AnswerOutbox
+from adapter.store import PreparedAnswer, Store, create_store_engine, migrate
+from adapter.store.rows import add_answer
+from adapter.testing import FixedClock
+from monitoring import Metrics
+
+T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
+
+
+class FlakyPublisher:
+    """Raises the given errors on the first publishes, then records what it publishes."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.published: list[str] = []
+
+    def publish(self, exchange: str, routing_key: str, body: bytes, **kw: Any) -> None:
+        if self.errors:
+            raise self.errors.pop(0)
+        self.published.append(kw["message_id"])
+
+    def keepalive(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    engine = create_store_engine(f"sqlite:///{tmp_path / 's.db'}")
+    migrate(engine)
+    yield Store(engine)
+    engine.dispose()
+
+
+def test_an_unexpected_publisher_error_does_not_end_the_outbox(store: Store) -> None:
+    """After a ValueError from pika's socket code the outbox keeps going and publishes."""
+    with store.transaction() as session:
+        add_answer(
+            session,
+            PreparedAnswer("a1", "e1", "reva-application", None, "accepted", "sync", "{}"),
+            T0,
+        )
+    publisher = FlakyPublisher(ValueError("getpeername() failed"))
+    outbox = AnswerOutbox(
+        store,
+        publisher,
+        "answers",
+        FixedClock(T0),
+        Metrics(),
+        poll_seconds=0.05,  # type: ignore[arg-type]
+    )
+    outbox.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not publisher.published and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        outbox.stop(2)
+    assert publisher.published == ["a1"]
+    assert store.unpublished_answers(10) == []
