@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from adapter.store.records import (
     PreparedAnswer,
 )
 from adapter.store.sequencing import advance, ensure_dossier
-from adapter.store.tables import AnswerRow, DossierRow, EventRow, MessageRow
+from adapter.store.tables import ANSWERS, DOSSIERS, EVENTS, MESSAGES, AnswerRow, MessageRow
 
 
 def message_view(row: MessageRow) -> MessageView:
@@ -40,7 +41,7 @@ def message_view(row: MessageRow) -> MessageView:
     )
 
 
-def prepared_answer(row: AnswerRow) -> PreparedAnswer:
+def prepared_answer(row: AnswerRow | Row[Any]) -> PreparedAnswer:
     """An answer row as a value."""
     return PreparedAnswer(
         answer_id=row.answer_id,
@@ -71,26 +72,27 @@ def add_answer(session: Session, answer: PreparedAnswer, now: datetime) -> None:
     }
     # One statement that ignores a duplicate instead of a look-up and an insert.
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(AnswerRow).values(values).on_conflict_do_nothing())
+    session.execute(insert(ANSWERS).values(values).on_conflict_do_nothing())
 
 
 def insert_event(session: Session, event: NewEvent, now: datetime) -> IngestResult:
     """Insert one event, its message or refusal; the checks ``Store.ingest`` promises."""
-    if session.get(EventRow, event.event_id) is not None:
+    known = session.scalar(select(EVENTS.c.event_id).where(EVENTS.c.event_id == event.event_id))
+    if known is not None:
         return IngestResult.DUPLICATE
     key = event.ordering_key
     if key is not None and event.sequence is not None:
         taken = session.scalar(
-            select(MessageRow.event_id).where(
-                MessageRow.ordering_key == key, MessageRow.sequence == event.sequence
+            select(MESSAGES.c.event_id).where(
+                MESSAGES.c.ordering_key == key, MESSAGES.c.sequence == event.sequence
             )
         )
         if taken is not None:
             return IngestResult.SEQUENCE_TAKEN
-        if event.sequence < ensure_dossier(session, key, now).next_sequence:
+        if event.sequence < ensure_dossier(session, key, now):
             return IngestResult.SEQUENCE_PASSED
-    session.add(
-        EventRow(
+    session.execute(
+        insert(EVENTS).values(
             event_id=event.event_id,
             received_at=now,
             event_code=event.event_code,
@@ -102,8 +104,8 @@ def insert_event(session: Session, event: NewEvent, now: datetime) -> IngestResu
         )
     )
     if event.valid or (key is not None and event.sequence is not None):
-        session.add(
-            MessageRow(
+        session.execute(
+            insert(MESSAGES).values(
                 message_id=event.message_id or f"invalid-{event.event_id}",
                 event_id=event.event_id,
                 event_code=event.event_code or "",
@@ -121,7 +123,6 @@ def insert_event(session: Session, event: NewEvent, now: datetime) -> IngestResu
         )
     if event.answer is not None:
         add_answer(session, event.answer, now)
-    session.flush()
     if key is not None and (not event.ordered or not event.valid):
         # A number that is never sent (a look-up, an invalid event) may move its dossier at
         # once; a pending message moves it when it is finished.
@@ -135,69 +136,59 @@ def claim_rows(
     """Compare-and-set ``pending`` to ``sending`` and read back what this owner won."""
     expires = now + lease
     session.execute(
-        update(MessageRow)
-        .where(MessageRow.id.in_(ids), MessageRow.state == MessageState.PENDING.value)
+        update(MESSAGES)
+        .where(MESSAGES.c.id.in_(ids), MESSAGES.c.state == MessageState.PENDING.value)
         .values(
             state=MessageState.SENDING.value,
             lease_owner=owner,
             lease_expires_at=expires,
-            fence=MessageRow.fence + 1,
-            attempts=MessageRow.attempts + 1,
+            fence=MESSAGES.c.fence + 1,
+            attempts=MESSAGES.c.attempts + 1,
             updated_at=now,
         )
-        .execution_options(synchronize_session=False)
     )
+    m = MESSAGES.c
     rows = session.execute(
         select(
-            MessageRow,
-            EventRow.payload,
-            DossierRow.vsb_reference,
-            DossierRow.application_outcome,
-            DossierRow.application_issues,
+            m.id,
+            m.message_id,
+            m.replaces_message_id,
+            m.event_id,
+            m.event_code,
+            m.ordering_key,
+            m.sequence,
+            m.fence,
+            m.attempts,
+            m.created_at,
+            EVENTS.c.payload,
+            m.failing_since,
+            DOSSIERS.c.vsb_reference,
+            DOSSIERS.c.application_outcome,
+            DOSSIERS.c.application_issues,
         )
-        .join(EventRow, EventRow.event_id == MessageRow.event_id)
-        .outerjoin(DossierRow, DossierRow.key == MessageRow.ordering_key)
+        .join(EVENTS, EVENTS.c.event_id == m.event_id)
+        .outerjoin(DOSSIERS, DOSSIERS.c.key == m.ordering_key)
         .where(
-            MessageRow.id.in_(ids),
-            MessageRow.state == MessageState.SENDING.value,
-            MessageRow.lease_owner == owner,
-            MessageRow.lease_expires_at == expires,
+            m.id.in_(ids),
+            m.state == MessageState.SENDING.value,
+            m.lease_owner == owner,
+            m.lease_expires_at == expires,
         )
-        .order_by(MessageRow.next_attempt_at, MessageRow.id)
-        .execution_options(populate_existing=True)
+        .order_by(m.next_attempt_at, m.id)
     ).all()
-    return [
-        Claim(
-            id=m.id,
-            message_id=m.message_id,
-            replaces_message_id=m.replaces_message_id,
-            event_id=m.event_id,
-            event_code=m.event_code,
-            ordering_key=m.ordering_key,
-            sequence=m.sequence,
-            fence=m.fence,
-            attempts=m.attempts,
-            created_at=m.created_at,
-            payload=payload,
-            failing_since=m.failing_since,
-            vsb_reference=reference,
-            application_outcome=outcome,
-            application_issues=issues,
-        )
-        for m, payload, reference, outcome, issues in rows
-    ]
+    return [Claim(**row._asdict()) for row in rows]
 
 
 def early_decision(session: Session, claim: Claim) -> PreparedAnswer | None:
     """The latest final mailbox answer already stored for the claimed message, if any."""
     ids = [claim.message_id, *([claim.replaces_message_id] if claim.replaces_message_id else [])]
-    row = session.scalars(
-        select(AnswerRow)
+    row = session.execute(
+        select(ANSWERS)
         .where(
-            AnswerRow.message_id.in_(ids),
-            AnswerRow.source == "mailbox",
-            AnswerRow.outcome != "in-beraad",
+            ANSWERS.c.message_id.in_(ids),
+            ANSWERS.c.source == "mailbox",
+            ANSWERS.c.outcome != "in-beraad",
         )
-        .order_by(AnswerRow.created_at.desc())
+        .order_by(ANSWERS.c.created_at.desc())
     ).first()
     return None if row is None else prepared_answer(row)

@@ -3,76 +3,110 @@
 The one rule: only the message numbered ``dossiers.next_sequence`` may be sent, and only
 while it is ``pending``; the number moves on when that message is finished (or was never to
 be sent: a look-up's number, an invalid event's).
+
+These run on every event, so they are Core statements on the tables, not ORM queries.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from adapter.store.records import MessageState, PreparedAnswer
-from adapter.store.tables import DossierRow, MessageRow
+from adapter.store.tables import DOSSIERS, MESSAGES
 
 FINAL_STATES = (MessageState.DONE.value, MessageState.DISCARDED.value)
+_RUN = 16
+"""Messages read per look-ahead while advancing (a dossier rarely moves more than one)."""
 
 
-def ensure_dossier(session: Session, key: str, now: datetime) -> DossierRow:
-    """The dossier row of ``key``, created at sequence 1 if new."""
-    row = session.get(DossierRow, key)
-    if row is None:
-        row = DossierRow(key=key, next_sequence=1, updated_at=now)
-        session.add(row)
-        session.flush()
-    return row
+def ensure_dossier(session: Session, key: str, now: datetime) -> int:
+    """The next sequence number of dossier ``key``, created at 1 if new."""
+    next_sequence = session.scalar(select(DOSSIERS.c.next_sequence).where(DOSSIERS.c.key == key))
+    if next_sequence is None:
+        session.execute(insert(DOSSIERS).values(key=key, next_sequence=1, updated_at=now))
+        return 1
+    return int(next_sequence)
 
 
-def advance(session: Session, key: str, now: datetime) -> None:
-    """Move the dossier past every finished (or unordered) message at its head."""
-    dossier = session.scalar(select(DossierRow).where(DossierRow.key == key).with_for_update())
-    if dossier is None:
-        return
-    start = dossier.next_sequence
+def advance(
+    session: Session, key: str, now: datetime, *, application: PreparedAnswer | None = None
+) -> int | None:
+    """Move the dossier past every finished (or unordered) message at its head.
+
+    With ``application``, the dossier also remembers that answer (outcome, reference) for its
+    modifications, in the same statement. Returns the new next sequence number, or None if
+    there is no such dossier.
+    """
+    start = session.scalar(
+        select(DOSSIERS.c.next_sequence).where(DOSSIERS.c.key == key).with_for_update()
+    )
+    if start is None:
+        return None
+    head = int(start)
     while True:
-        row = session.execute(
-            select(MessageRow.ordered, MessageRow.state).where(
-                MessageRow.ordering_key == key, MessageRow.sequence == dossier.next_sequence
-            )
-        ).first()
-        if row is None or (row.ordered and row.state not in FINAL_STATES):
+        rows = session.execute(
+            select(MESSAGES.c.sequence, MESSAGES.c.ordered, MESSAGES.c.state)
+            .where(MESSAGES.c.ordering_key == key, MESSAGES.c.sequence >= head)
+            .order_by(MESSAGES.c.sequence)
+            .limit(_RUN)
+        ).all()
+        moved = 0
+        for sequence, ordered, state in rows:
+            if sequence != head or (ordered and state not in FINAL_STATES):
+                break
+            head += 1
+            moved += 1
+        if moved < _RUN:
             break
-        dossier.next_sequence += 1
-    if dossier.next_sequence != start:
-        dossier.updated_at = now
+    values = {} if application is None else _application_values(application)
+    if head != start:
+        values["next_sequence"] = head
+    if values:
+        session.execute(
+            update(DOSSIERS).where(DOSSIERS.c.key == key).values(updated_at=now, **values)
+        )
+    return head
+
+
+def set_application(session: Session, key: str, answer: PreparedAnswer, now: datetime) -> None:
+    """Remember the dossier's application outcome (and reference) for its modifications."""
+    session.execute(
+        update(DOSSIERS)
+        .where(DOSSIERS.c.key == key)
+        .values(updated_at=now, **_application_values(answer))
+    )
+
+
+def _application_values(answer: PreparedAnswer) -> dict[str, object]:
+    values: dict[str, object] = {
+        "application_outcome": answer.outcome,
+        "application_issues": answer.issues_json,
+    }
+    if answer.vsb_reference:
+        # An answer without a reference keeps the one already known.
+        values["vsb_reference"] = answer.vsb_reference
+    return values
 
 
 def due_ids(session: Session, now: datetime, limit: int) -> list[int]:
     """Ids of the messages that may be sent now: dossier heads and look-ups, oldest first."""
     head = and_(
-        MessageRow.ordered.is_(True),
-        DossierRow.key == MessageRow.ordering_key,
-        DossierRow.next_sequence == MessageRow.sequence,
+        MESSAGES.c.ordered.is_(True),
+        DOSSIERS.c.key == MESSAGES.c.ordering_key,
+        DOSSIERS.c.next_sequence == MESSAGES.c.sequence,
     )
     rows = session.execute(
-        select(MessageRow.id)
-        .outerjoin(DossierRow, DossierRow.key == MessageRow.ordering_key)
+        select(MESSAGES.c.id)
+        .outerjoin(DOSSIERS, DOSSIERS.c.key == MESSAGES.c.ordering_key)
         .where(
-            MessageRow.state == MessageState.PENDING.value,
-            MessageRow.next_attempt_at <= now,
-            or_(MessageRow.ordered.is_(False), head),
+            MESSAGES.c.state == MessageState.PENDING.value,
+            MESSAGES.c.next_attempt_at <= now,
+            or_(MESSAGES.c.ordered.is_(False), head),
         )
-        .order_by(MessageRow.next_attempt_at, MessageRow.id)
+        .order_by(MESSAGES.c.next_attempt_at, MESSAGES.c.id)
         .limit(limit)
     ).all()
     return [row[0] for row in rows]
-
-
-def set_application(session: Session, key: str, answer: PreparedAnswer, now: datetime) -> None:
-    """Remember the dossier's application outcome (and reference) for its modifications."""
-    dossier = session.get_one(DossierRow, key)
-    dossier.application_outcome = answer.outcome
-    if answer.vsb_reference:
-        dossier.vsb_reference = answer.vsb_reference
-    dossier.application_issues = answer.issues_json
-    dossier.updated_at = now

@@ -37,7 +37,7 @@ from adapter.store.rows import (
     prepared_answer,
 )
 from adapter.store.sequencing import advance, due_ids, set_application
-from adapter.store.tables import AnswerRow, DossierRow, MessageRow
+from adapter.store.tables import ANSWERS, MESSAGES, AnswerRow, DossierRow, MessageRow
 
 T = TypeVar("T")
 
@@ -173,11 +173,11 @@ class Store:
                 return False
             add_answer(session, answer, now)
             if claim.ordering_key is not None:
-                # advance loads the dossier row; set_application then finds it in the session.
+                known = decision if application else None
                 if decision.final:
-                    advance(session, claim.ordering_key, now)
-                if application:
-                    set_application(session, claim.ordering_key, decision, now)
+                    advance(session, claim.ordering_key, now, application=known)
+                elif known is not None:
+                    set_application(session, claim.ordering_key, known, now)
             return True
 
     def schedule_retry(
@@ -231,11 +231,11 @@ class Store:
 
     def _finish(self, session: Session, claim: Claim, now: datetime, **values: object) -> bool:
         result = session.execute(
-            update(MessageRow)
+            update(MESSAGES)
             .where(
-                MessageRow.id == claim.id,
-                MessageRow.fence == claim.fence,
-                MessageRow.state == MessageState.SENDING.value,
+                MESSAGES.c.id == claim.id,
+                MESSAGES.c.fence == claim.fence,
+                MESSAGES.c.state == MessageState.SENDING.value,
             )
             .values(lease_owner=None, lease_expires_at=None, updated_at=now, **values)
         )
@@ -276,10 +276,8 @@ class Store:
             row.outcome = answer.outcome
             row.updated_at = now
             if row.ordering_key is not None:
-                if application:
-                    set_application(session, row.ordering_key, answer, now)
-                session.flush()
-                advance(session, row.ordering_key, now)
+                session.flush()  # advance reads the message's new state in SQL
+                advance(session, row.ordering_key, now, application=answer if application else None)
             return True
 
     # ---- answers outbox -----------------------------------------------------------------
@@ -287,10 +285,10 @@ class Store:
     def unpublished_answers(self, limit: int) -> list[PreparedAnswer]:
         """Answers not yet confirmed by RabbitMQ, oldest first."""
         with self.transaction(read_only=True) as session:
-            rows = session.scalars(
-                select(AnswerRow)
-                .where(AnswerRow.published_at.is_(None))
-                .order_by(AnswerRow.created_at)
+            rows = session.execute(
+                select(ANSWERS)
+                .where(ANSWERS.c.published_at.is_(None))
+                .order_by(ANSWERS.c.created_at)
                 .limit(limit)
             ).all()
             return [prepared_answer(row) for row in rows]
@@ -301,9 +299,7 @@ class Store:
             return
         with self.transaction() as session:
             session.execute(
-                update(AnswerRow)
-                .where(AnswerRow.answer_id.in_(answer_ids))
-                .values(published_at=now)
+                update(ANSWERS).where(ANSWERS.c.answer_id.in_(answer_ids)).values(published_at=now)
             )
 
     def published(self, answer_ids: Sequence[str]) -> set[str]:

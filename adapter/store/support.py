@@ -130,8 +130,9 @@ class Support:
             dossier.updated_at = now
             _audit(session, now, actor, "skip-gap", dossier_key, {"skipped": skipped})
             session.flush()
-            advance(session, dossier_key, now)
-            return int(dossier.next_sequence)
+            head = advance(session, dossier_key, now)
+            assert head is not None
+            return head
 
     def purge(self, before: datetime, actor: str, now: datetime) -> dict[str, int]:
         """Delete what is finished and older than ``before``: the store keeps no personal data

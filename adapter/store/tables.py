@@ -7,7 +7,7 @@ audit of support actions. Times are stored in UTC.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -157,3 +158,11 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(32))
     target: Mapped[str] = mapped_column(String(140))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+# The tables themselves, for the hot paths: Core statements on them skip the ORM's unit of
+# work and identity map, which cost about a millisecond of CPU per statement.
+EVENTS = cast(Table, EventRow.__table__)
+MESSAGES = cast(Table, MessageRow.__table__)
+DOSSIERS = cast(Table, DossierRow.__table__)
+ANSWERS = cast(Table, AnswerRow.__table__)

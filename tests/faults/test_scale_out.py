@@ -79,10 +79,11 @@ def test_the_work_of_a_killed_instance_is_taken_over(
     rig.simulator.set_latency(1000)
     other = second_process(rig, tmp_path, "b")
     rig.adapter.start()
-    other.start()
     try:
         ids = rig.send(*dossier_traffic("TAKE", 6))
         assert wait_until_sending(postgres_url, "a"), "instance a never had a message in flight"
+        # b starts only now: started together, b could claim every head before a got one.
+        other.start()
         rig.adapter.kill()
         outcomes = rig.final_answers(ids, timeout=120)
         rig.assert_delivery_guarantees(ids, outcomes)
