@@ -15,10 +15,18 @@ VSB_NS: Final = "urn:vsb-adapter:vsb:1"
 XSD_RESOURCE: Final = ("schemas", "vsb", "vsb-1.0.xsd")
 
 _XSD_FILE = resources.files("mappings").joinpath(*XSD_RESOURCE)
-_SCHEMA = etree.XMLSchema(etree.fromstring(_XSD_FILE.read_bytes()))
-# An XMLSchema keeps its error log on the object; the engine maps in several threads,
-# so validation and reading the log happen under one lock.
-_LOCK = threading.Lock()
+_XSD = etree.fromstring(_XSD_FILE.read_bytes())
+# An XMLSchema keeps its error log on the object and the engine maps in many threads: each
+# thread gets a schema of its own. A shared one behind a lock made the senders queue, since
+# lxml lets go of the GIL while validating and each lock holder then waited to get it back.
+_LOCAL = threading.local()
+
+
+def _schema() -> etree.XMLSchema:
+    schema: etree.XMLSchema | None = getattr(_LOCAL, "schema", None)
+    if schema is None:
+        schema = _LOCAL.schema = etree.XMLSchema(_XSD)
+    return schema
 
 _VALUE_PHRASES = (
     re.compile(r"The value '[^']*'"),
@@ -50,12 +58,12 @@ def validate_xml(element: etree._Element) -> None:
     The message names the element and the broken rule, never the value: values are
     masked because the schema's messages quote them (an INSZ, a diagnosis).
     """
-    with _LOCK:
-        if _SCHEMA.validate(element):
-            return
-        # lxml-stubs do not describe the log entries.
-        log: Any = _SCHEMA.error_log
-        errors = [(int(entry.line), str(entry.path), str(entry.message)) for entry in log]
+    schema = _schema()
+    if schema.validate(element):
+        return
+    # lxml-stubs do not describe the log entries.
+    log: Any = schema.error_log
+    errors = [(int(entry.line), str(entry.path), str(entry.message)) for entry in log]
     values = _values(element)
     described = [_describe(line, path, message, values) for line, path, message in errors]
     raise SchemaViolation("; ".join(described) or "the message does not match vsb-1.0.xsd")

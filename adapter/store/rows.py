@@ -19,7 +19,7 @@ from adapter.store.records import (
     NewEvent,
     PreparedAnswer,
 )
-from adapter.store.sequencing import advance, ensure_dossier
+from adapter.store.sequencing import advance, dossier_heads
 from adapter.store.tables import ANSWERS, DOSSIERS, EVENTS, MESSAGES, AnswerRow, MessageRow
 
 
@@ -58,76 +58,129 @@ def prepared_answer(row: AnswerRow | Row[Any]) -> PreparedAnswer:
 
 def add_answer(session: Session, answer: PreparedAnswer, now: datetime) -> None:
     """Insert an answer unless its id is stored already (a resend's answer comes again)."""
-    values = {
-        "answer_id": answer.answer_id,
-        "event_id": answer.event_id,
-        "event_code": answer.event_code,
-        "message_id": answer.message_id,
-        "outcome": answer.outcome,
-        "source": answer.source,
-        "body": answer.body,
-        "vsb_reference": answer.vsb_reference,
-        "issues": answer.issues_json,
-        "created_at": now,
-    }
-    # One statement that ignores a duplicate instead of a look-up and an insert.
+    add_answers(session, [answer], now)
+
+
+def add_answers(session: Session, answers: Sequence[PreparedAnswer], now: datetime) -> None:
+    """Insert answers, ignoring those whose id is stored already, in one statement."""
+    if not answers:
+        return
+    rows = [
+        {
+            "answer_id": answer.answer_id,
+            "event_id": answer.event_id,
+            "event_code": answer.event_code,
+            "message_id": answer.message_id,
+            "outcome": answer.outcome,
+            "source": answer.source,
+            "body": answer.body,
+            "vsb_reference": answer.vsb_reference,
+            "issues": answer.issues_json,
+            "created_at": now,
+        }
+        for answer in answers
+    ]
+    # Ignoring a duplicate in SQL instead of a look-up and an insert.
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(ANSWERS).values(values).on_conflict_do_nothing())
+    session.execute(insert(ANSWERS).on_conflict_do_nothing(), rows)
 
 
-def insert_event(session: Session, event: NewEvent, now: datetime) -> IngestResult:
-    """Insert one event, its message or refusal; the checks ``Store.ingest`` promises."""
-    known = session.scalar(select(EVENTS.c.event_id).where(EVENTS.c.event_id == event.event_id))
-    if known is not None:
-        return IngestResult.DUPLICATE
-    key = event.ordering_key
-    if key is not None and event.sequence is not None:
-        taken = session.scalar(
-            select(MESSAGES.c.event_id).where(
-                MESSAGES.c.ordering_key == key, MESSAGES.c.sequence == event.sequence
-            )
-        )
-        if taken is not None:
-            return IngestResult.SEQUENCE_TAKEN
-        if event.sequence < ensure_dossier(session, key, now):
-            return IngestResult.SEQUENCE_PASSED
-    session.execute(
-        insert(EVENTS).values(
-            event_id=event.event_id,
-            received_at=now,
-            event_code=event.event_code,
-            dossier_id=event.dossier_id,
-            sequence=event.sequence,
-            valid=event.valid,
-            issues=event.issues_json,
-            payload=event.payload,
+def insert_events(
+    session: Session, events: Sequence[NewEvent], now: datetime
+) -> list[IngestResult]:
+    """Insert a batch of events, their messages or refusals; the checks ``Store.ingest`` promises.
+
+    A handful of statements for the whole batch (the ingest runs for every event): the known
+    ids, the taken numbers and the dossiers' heads are read once, the checks run here, and
+    the rows go in as one multi-row insert per table. Events of one dossier in the batch see
+    each other, as if they had been inserted one by one.
+    """
+    known = set(
+        session.scalars(
+            select(EVENTS.c.event_id).where(EVENTS.c.event_id.in_({e.event_id for e in events}))
         )
     )
-    if event.valid or (key is not None and event.sequence is not None):
-        session.execute(
-            insert(MESSAGES).values(
-                message_id=event.message_id or f"invalid-{event.event_id}",
-                event_id=event.event_id,
-                event_code=event.event_code or "",
-                ordering_key=key,
-                sequence=event.sequence,
-                ordered=event.ordered and event.valid,
-                state=(MessageState.PENDING if event.valid else MessageState.DONE).value,
-                outcome=None if event.valid else "invalid",
-                attempts=0,
-                created_at=now,
-                updated_at=now,
-                next_attempt_at=now,
-                fence=0,
+    numbered = [e for e in events if e.ordering_key is not None and e.sequence is not None]
+    heads = dossier_heads(session, {e.ordering_key for e in numbered if e.ordering_key}, now)
+    taken: set[tuple[str | None, int | None]] = set()
+    if numbered:
+        taken = {
+            (key, sequence)
+            for key, sequence in session.execute(
+                select(MESSAGES.c.ordering_key, MESSAGES.c.sequence).where(
+                    MESSAGES.c.ordering_key.in_(list(heads)),
+                    MESSAGES.c.sequence.in_({e.sequence for e in numbered}),
+                )
             )
-        )
-    if event.answer is not None:
-        add_answer(session, event.answer, now)
-    if key is not None and (not event.ordered or not event.valid):
-        # A number that is never sent (a look-up, an invalid event) may move its dossier at
-        # once; a pending message moves it when it is finished.
+        }
+    results: list[IngestResult] = []
+    event_rows: list[dict[str, object]] = []
+    message_rows: list[dict[str, object]] = []
+    answers: list[PreparedAnswer] = []
+    to_advance: set[str] = set()
+    for event in events:
+        key, sequence = event.ordering_key, event.sequence
+        if event.event_id in known:
+            results.append(IngestResult.DUPLICATE)
+            continue
+        if key is not None and sequence is not None:
+            if (key, sequence) in taken:
+                results.append(IngestResult.SEQUENCE_TAKEN)
+                continue
+            if sequence < heads[key]:
+                results.append(IngestResult.SEQUENCE_PASSED)
+                continue
+            taken.add((key, sequence))
+        known.add(event.event_id)
+        event_rows.append(_event_row(event, now))
+        if event.valid or (key is not None and sequence is not None):
+            message_rows.append(_message_row(event, now))
+        if event.answer is not None:
+            answers.append(event.answer)
+        if key is not None and (not event.ordered or not event.valid):
+            # A number that is never sent (a look-up, an invalid event) may move its dossier
+            # at once; a pending message moves it when it is finished.
+            to_advance.add(key)
+        results.append(IngestResult.STORED)
+    if event_rows:
+        session.execute(insert(EVENTS), event_rows)
+    if message_rows:
+        session.execute(insert(MESSAGES), message_rows)
+    add_answers(session, answers, now)
+    for key in sorted(to_advance):
         advance(session, key, now)
-    return IngestResult.STORED
+    return results
+
+
+def _event_row(event: NewEvent, now: datetime) -> dict[str, object]:
+    return {
+        "event_id": event.event_id,
+        "received_at": now,
+        "event_code": event.event_code,
+        "dossier_id": event.dossier_id,
+        "sequence": event.sequence,
+        "valid": event.valid,
+        "issues": event.issues_json,
+        "payload": event.payload,
+    }
+
+
+def _message_row(event: NewEvent, now: datetime) -> dict[str, object]:
+    return {
+        "message_id": event.message_id or f"invalid-{event.event_id}",
+        "event_id": event.event_id,
+        "event_code": event.event_code or "",
+        "ordering_key": event.ordering_key,
+        "sequence": event.sequence,
+        "ordered": event.ordered and event.valid,
+        "state": (MessageState.PENDING if event.valid else MessageState.DONE).value,
+        "outcome": None if event.valid else "invalid",
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+        "next_attempt_at": now,
+        "fence": 0,
+    }
 
 
 def claim_rows(

@@ -9,6 +9,7 @@ These run on every event, so they are Core statements on the tables, not ORM que
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import and_, insert, or_, select, update
@@ -22,13 +23,23 @@ _RUN = 16
 """Messages read per look-ahead while advancing (a dossier rarely moves more than one)."""
 
 
-def ensure_dossier(session: Session, key: str, now: datetime) -> int:
-    """The next sequence number of dossier ``key``, created at 1 if new."""
-    next_sequence = session.scalar(select(DOSSIERS.c.next_sequence).where(DOSSIERS.c.key == key))
-    if next_sequence is None:
-        session.execute(insert(DOSSIERS).values(key=key, next_sequence=1, updated_at=now))
-        return 1
-    return int(next_sequence)
+def dossier_heads(session: Session, keys: Collection[str], now: datetime) -> dict[str, int]:
+    """The next sequence number of each dossier in ``keys``; new dossiers are created at 1."""
+    if not keys:
+        return {}
+    heads = {
+        key: int(head)
+        for key, head in session.execute(
+            select(DOSSIERS.c.key, DOSSIERS.c.next_sequence).where(DOSSIERS.c.key.in_(keys))
+        )
+    }
+    new = sorted(set(keys) - heads.keys())
+    if new:
+        session.execute(
+            insert(DOSSIERS), [{"key": key, "next_sequence": 1, "updated_at": now} for key in new]
+        )
+        heads.update(dict.fromkeys(new, 1))
+    return heads
 
 
 def advance(

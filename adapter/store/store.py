@@ -8,8 +8,9 @@ lease expired changes nothing. No row lock is ever held across a SOAP call.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from adapter.errors import StoreError
 from adapter.store.database import READ_ONLY
+from adapter.store.group_commit import GroupCommit
 from adapter.store.records import (
     Claim,
     IngestResult,
@@ -32,7 +34,7 @@ from adapter.store.rows import (
     add_answer,
     claim_rows,
     early_decision,
-    insert_event,
+    insert_events,
     message_view,
     prepared_answer,
 )
@@ -51,6 +53,15 @@ class Store:
         self._readers = sessionmaker(
             engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
+        # SQLite has one writer at a time and its busy handler waits by sleeping (1, 2, 5 …
+        # 100 ms) and unfairly: under contention some writers starve for seconds. This
+        # process's writers queue on a lock here instead, and the next one starts the moment
+        # the previous one commits (another process, the support CLI say, still meets
+        # SQLite's own lock).
+        self._write_lock: AbstractContextManager[object] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
+        self._answers = GroupCommit(self.transaction)
 
     @property
     def engine(self) -> Engine:
@@ -65,8 +76,9 @@ class Store:
         ``IntegrityError`` passes through untranslated for the callers that retry on it.
         """
         sessions = self._readers if read_only else self._sessions
+        writing = nullcontext() if read_only else self._write_lock
         try:
-            with sessions() as session, session.begin():
+            with writing, sessions() as session, session.begin():
                 yield session
         except IntegrityError:
             raise
@@ -95,7 +107,7 @@ class Store:
 
         Events of one dossier in the same batch see each other, as if stored one by one.
         """
-        return self._retrying(lambda session: [insert_event(session, e, now) for e in events])
+        return self._retrying(lambda session: insert_events(session, events, now))
 
     # ---- dispatch -----------------------------------------------------------------------
 
@@ -162,23 +174,36 @@ class Store:
         An in-beraad answer parks the message in ``waiting`` (no send slot held) until the
         decision arrives through the mailbox, unless that decision is already here (fetched
         while a resend of the message was under way). Returns False if the claim was fenced
-        off (another process holds the message now).
+        off (another process holds the message now). Answers of concurrent senders are
+        committed together (``GroupCommit``).
         """
-        with self.transaction() as session:
-            decision = answer
-            if not answer.final:
-                decision = early_decision(session, claim) or answer
-            state = MessageState.DONE if decision.final else MessageState.WAITING
-            if not self._finish(session, claim, now, state=state.value, outcome=decision.outcome):
-                return False
-            add_answer(session, answer, now)
-            if claim.ordering_key is not None:
-                known = decision if application else None
-                if decision.final:
-                    advance(session, claim.ordering_key, now, application=known)
-                elif known is not None:
-                    set_application(session, claim.ordering_key, known, now)
-            return True
+        return self._answers.submit(
+            lambda session: self._record_answer(session, claim, answer, now, application),
+            order=claim.ordering_key or "",
+        )
+
+    def _record_answer(
+        self,
+        session: Session,
+        claim: Claim,
+        answer: PreparedAnswer,
+        now: datetime,
+        application: bool,
+    ) -> bool:
+        decision = answer
+        if not answer.final:
+            decision = early_decision(session, claim) or answer
+        state = MessageState.DONE if decision.final else MessageState.WAITING
+        if not self._finish(session, claim, now, state=state.value, outcome=decision.outcome):
+            return False
+        add_answer(session, answer, now)
+        if claim.ordering_key is not None:
+            known = decision if application else None
+            if decision.final:
+                advance(session, claim.ordering_key, now, application=known)
+            elif known is not None:
+                set_application(session, claim.ordering_key, known, now)
+        return True
 
     def schedule_retry(
         self, claim: Claim, error: str, at: datetime, now: datetime, *, count: bool = True
