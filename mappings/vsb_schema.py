@@ -15,18 +15,26 @@ VSB_NS: Final = "urn:vsb-adapter:vsb:1"
 XSD_RESOURCE: Final = ("schemas", "vsb", "vsb-1.0.xsd")
 
 _XSD_FILE = resources.files("mappings").joinpath(*XSD_RESOURCE)
-_XSD = etree.fromstring(_XSD_FILE.read_bytes())
+_XSD_BYTES = _XSD_FILE.read_bytes()
 # An XMLSchema keeps its error log on the object and the engine maps in many threads: each
 # thread gets a schema of its own. A shared one behind a lock made the senders queue, since
 # lxml lets go of the GIL while validating and each lock holder then waited to get it back.
+# Building schemas is not thread-safe in libxml2 (concurrent builds fail at random), so
+# that happens under a lock, once per thread.
 _LOCAL = threading.local()
+_BUILDING = threading.Lock()
 
 
 def _schema() -> etree.XMLSchema:
     schema: etree.XMLSchema | None = getattr(_LOCAL, "schema", None)
     if schema is None:
-        schema = _LOCAL.schema = etree.XMLSchema(_XSD)
+        with _BUILDING:
+            schema = _LOCAL.schema = etree.XMLSchema(etree.fromstring(_XSD_BYTES))
     return schema
+
+
+_schema()  # a broken XSD fails at import, not at the first message
+
 
 _VALUE_PHRASES = (
     re.compile(r"The value '[^']*'"),
