@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from adapter.errors import StoreError
 
@@ -24,7 +24,7 @@ R = TypeVar("R")
 
 @dataclass
 class _Request(Generic[R]):
-    work: Callable[[Session], R]
+    work: Callable[[Connection], R]
     order: str
     done: bool = False
     result: R | None = None
@@ -34,13 +34,13 @@ class _Request(Generic[R]):
 class GroupCommit:
     """Runs queued pieces of work from many threads together, one transaction per batch."""
 
-    def __init__(self, transaction: Callable[[], AbstractContextManager[Session]]) -> None:
+    def __init__(self, transaction: Callable[[], AbstractContextManager[Connection]]) -> None:
         self._transaction = transaction
         self._queue: list[_Request[Any]] = []
         self._queue_lock = threading.Lock()
         self._leader = threading.Lock()
 
-    def submit(self, work: Callable[[Session], R], order: str = "") -> R:
+    def submit(self, work: Callable[[Connection], R], order: str = "") -> R:
         """Run ``work`` in a shared transaction and return its result once committed.
 
         Work within a batch runs sorted by ``order`` (a dossier key), so two processes'
@@ -63,8 +63,8 @@ class GroupCommit:
     def _run(self, batch: list[_Request[Any]]) -> None:
         batch.sort(key=lambda request: request.order)
         try:
-            with self._transaction() as session:
-                results = [request.work(session) for request in batch]
+            with self._transaction() as connection:
+                results = [request.work(connection) for request in batch]
         except Exception as exc:  # handed to each waiting thread, which raises it
             for request in batch:
                 request.error = exc

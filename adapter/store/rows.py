@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from adapter.store.records import (
     Claim,
@@ -56,12 +55,12 @@ def prepared_answer(row: AnswerRow | Row[Any]) -> PreparedAnswer:
     )
 
 
-def add_answer(session: Session, answer: PreparedAnswer, now: datetime) -> None:
+def add_answer(db: Connection, answer: PreparedAnswer, now: datetime) -> None:
     """Insert an answer unless its id is stored already (a resend's answer comes again)."""
-    add_answers(session, [answer], now)
+    add_answers(db, [answer], now)
 
 
-def add_answers(session: Session, answers: Sequence[PreparedAnswer], now: datetime) -> None:
+def add_answers(db: Connection, answers: Sequence[PreparedAnswer], now: datetime) -> None:
     """Insert answers, ignoring those whose id is stored already, in one statement."""
     if not answers:
         return
@@ -81,13 +80,11 @@ def add_answers(session: Session, answers: Sequence[PreparedAnswer], now: dateti
         for answer in answers
     ]
     # Ignoring a duplicate in SQL instead of a look-up and an insert.
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(ANSWERS).on_conflict_do_nothing(), rows)
+    insert = postgresql_insert if db.dialect.name == "postgresql" else sqlite_insert
+    db.execute(insert(ANSWERS).on_conflict_do_nothing(), rows)
 
 
-def insert_events(
-    session: Session, events: Sequence[NewEvent], now: datetime
-) -> list[IngestResult]:
+def insert_events(db: Connection, events: Sequence[NewEvent], now: datetime) -> list[IngestResult]:
     """Insert a batch of events, their messages or refusals; the checks ``Store.ingest`` promises.
 
     A handful of statements for the whole batch (the ingest runs for every event): the known
@@ -96,17 +93,17 @@ def insert_events(
     each other, as if they had been inserted one by one.
     """
     known = set(
-        session.scalars(
+        db.scalars(
             select(EVENTS.c.event_id).where(EVENTS.c.event_id.in_({e.event_id for e in events}))
         )
     )
     numbered = [e for e in events if e.ordering_key is not None and e.sequence is not None]
-    heads = dossier_heads(session, {e.ordering_key for e in numbered if e.ordering_key}, now)
+    heads = dossier_heads(db, {e.ordering_key for e in numbered if e.ordering_key}, now)
     taken: set[tuple[str | None, int | None]] = set()
     if numbered:
         taken = {
             (key, sequence)
-            for key, sequence in session.execute(
+            for key, sequence in db.execute(
                 select(MESSAGES.c.ordering_key, MESSAGES.c.sequence).where(
                     MESSAGES.c.ordering_key.in_(list(heads)),
                     MESSAGES.c.sequence.in_({e.sequence for e in numbered}),
@@ -143,12 +140,12 @@ def insert_events(
             to_advance.add(key)
         results.append(IngestResult.STORED)
     if event_rows:
-        session.execute(insert(EVENTS), event_rows)
+        db.execute(insert(EVENTS), event_rows)
     if message_rows:
-        session.execute(insert(MESSAGES), message_rows)
-    add_answers(session, answers, now)
+        db.execute(insert(MESSAGES), message_rows)
+    add_answers(db, answers, now)
     for key in sorted(to_advance):
-        advance(session, key, now)
+        advance(db, key, now)
     return results
 
 
@@ -184,11 +181,11 @@ def _message_row(event: NewEvent, now: datetime) -> dict[str, object]:
 
 
 def claim_rows(
-    session: Session, ids: Sequence[int], owner: str, now: datetime, lease: timedelta
+    db: Connection, ids: Sequence[int], owner: str, now: datetime, lease: timedelta
 ) -> list[Claim]:
     """Compare-and-set ``pending`` to ``sending`` and read back what this owner won."""
     expires = now + lease
-    session.execute(
+    db.execute(
         update(MESSAGES)
         .where(MESSAGES.c.id.in_(ids), MESSAGES.c.state == MessageState.PENDING.value)
         .values(
@@ -201,7 +198,7 @@ def claim_rows(
         )
     )
     m = MESSAGES.c
-    rows = session.execute(
+    rows = db.execute(
         select(
             m.id,
             m.message_id,
@@ -232,10 +229,10 @@ def claim_rows(
     return [Claim(**row._asdict()) for row in rows]
 
 
-def early_decision(session: Session, claim: Claim) -> PreparedAnswer | None:
+def early_decision(db: Connection, claim: Claim) -> PreparedAnswer | None:
     """The latest final mailbox answer already stored for the claimed message, if any."""
     ids = [claim.message_id, *([claim.replaces_message_id] if claim.replaces_message_id else [])]
-    row = session.execute(
+    row = db.execute(
         select(ANSWERS)
         .where(
             ANSWERS.c.message_id.in_(ids),

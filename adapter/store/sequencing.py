@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from adapter.store.records import MessageState, PreparedAnswer
 from adapter.store.tables import DOSSIERS, MESSAGES
@@ -23,19 +22,19 @@ _RUN = 16
 """Messages read per look-ahead while advancing (a dossier rarely moves more than one)."""
 
 
-def dossier_heads(session: Session, keys: Collection[str], now: datetime) -> dict[str, int]:
+def dossier_heads(db: Connection, keys: Collection[str], now: datetime) -> dict[str, int]:
     """The next sequence number of each dossier in ``keys``; new dossiers are created at 1."""
     if not keys:
         return {}
     heads = {
         key: int(head)
-        for key, head in session.execute(
+        for key, head in db.execute(
             select(DOSSIERS.c.key, DOSSIERS.c.next_sequence).where(DOSSIERS.c.key.in_(keys))
         )
     }
     new = sorted(set(keys) - heads.keys())
     if new:
-        session.execute(
+        db.execute(
             insert(DOSSIERS), [{"key": key, "next_sequence": 1, "updated_at": now} for key in new]
         )
         heads.update(dict.fromkeys(new, 1))
@@ -43,7 +42,7 @@ def dossier_heads(session: Session, keys: Collection[str], now: datetime) -> dic
 
 
 def advance(
-    session: Session, key: str, now: datetime, *, application: PreparedAnswer | None = None
+    db: Connection, key: str, now: datetime, *, application: PreparedAnswer | None = None
 ) -> int | None:
     """Move the dossier past every finished (or unordered) message at its head.
 
@@ -51,14 +50,14 @@ def advance(
     modifications, in the same statement. Returns the new next sequence number, or None if
     there is no such dossier.
     """
-    start = session.scalar(
+    start = db.scalar(
         select(DOSSIERS.c.next_sequence).where(DOSSIERS.c.key == key).with_for_update()
     )
     if start is None:
         return None
     head = int(start)
     while True:
-        rows = session.execute(
+        rows = db.execute(
             select(MESSAGES.c.sequence, MESSAGES.c.ordered, MESSAGES.c.state)
             .where(MESSAGES.c.ordering_key == key, MESSAGES.c.sequence >= head)
             .order_by(MESSAGES.c.sequence)
@@ -76,15 +75,13 @@ def advance(
     if head != start:
         values["next_sequence"] = head
     if values:
-        session.execute(
-            update(DOSSIERS).where(DOSSIERS.c.key == key).values(updated_at=now, **values)
-        )
+        db.execute(update(DOSSIERS).where(DOSSIERS.c.key == key).values(updated_at=now, **values))
     return head
 
 
-def set_application(session: Session, key: str, answer: PreparedAnswer, now: datetime) -> None:
+def set_application(db: Connection, key: str, answer: PreparedAnswer, now: datetime) -> None:
     """Remember the dossier's application outcome (and reference) for its modifications."""
-    session.execute(
+    db.execute(
         update(DOSSIERS)
         .where(DOSSIERS.c.key == key)
         .values(updated_at=now, **_application_values(answer))
@@ -102,14 +99,14 @@ def _application_values(answer: PreparedAnswer) -> dict[str, object]:
     return values
 
 
-def due_ids(session: Session, now: datetime, limit: int) -> list[int]:
+def due_ids(db: Connection, now: datetime, limit: int) -> list[int]:
     """Ids of the messages that may be sent now: dossier heads and look-ups, oldest first."""
     head = and_(
         MESSAGES.c.ordered.is_(True),
         DOSSIERS.c.key == MESSAGES.c.ordering_key,
         DOSSIERS.c.next_sequence == MESSAGES.c.sequence,
     )
-    rows = session.execute(
+    rows = db.execute(
         select(MESSAGES.c.id)
         .outerjoin(DOSSIERS, DOSSIERS.c.key == MESSAGES.c.ordering_key)
         .where(

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -45,14 +45,13 @@ T = TypeVar("T")
 
 
 class Store:
-    """Transactions over the store's tables; thread-safe (one session per call)."""
+    """Transactions over the store's tables; thread-safe (one connection per call)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._reader = engine.execution_options(**{READ_ONLY: True})
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._readers = sessionmaker(
-            engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
-        )
+        self._reader_sessions = sessionmaker(self._reader, expire_on_commit=False)
         # SQLite has one writer at a time and its busy handler waits by sleeping (1, 2, 5 …
         # 100 ms) and unfairly: under contention some writers starve for seconds. This
         # process's writers queue on a lock here instead, and the next one starts the moment
@@ -61,7 +60,7 @@ class Store:
         self._write_lock: AbstractContextManager[object] = (
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
-        self._answers = GroupCommit(self.transaction)
+        self._answers = GroupCommit(self.connection)
 
     @property
     def engine(self) -> Engine:
@@ -69,28 +68,48 @@ class Store:
         return self._engine
 
     @contextmanager
-    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
-        """One session in one transaction; SQLAlchemy errors become ``StoreError``.
+    def connection(self, *, read_only: bool = False) -> Iterator[Connection]:
+        """One connection in one transaction, for Core statements (the hot paths).
 
         ``read_only`` transactions must not write (on SQLite they take no write lock).
-        ``IntegrityError`` passes through untranslated for the callers that retry on it.
+        SQLAlchemy errors become ``StoreError``, except ``IntegrityError``, which passes
+        through untranslated for the callers that retry on it.
         """
-        sessions = self._readers if read_only else self._sessions
-        writing = nullcontext() if read_only else self._write_lock
+        engine = self._reader if read_only else self._engine
+        with self._translated(), self._writing(read_only), engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
+        """One ORM session in one transaction (support, rare paths); else as ``connection``."""
+        sessions = self._reader_sessions if read_only else self._sessions
+        with (
+            self._translated(),
+            self._writing(read_only),
+            sessions() as session,
+            session.begin(),
+        ):
+            yield session
+
+    def _writing(self, read_only: bool) -> AbstractContextManager[object]:
+        return nullcontext() if read_only else self._write_lock
+
+    @staticmethod
+    @contextmanager
+    def _translated() -> Iterator[None]:
         try:
-            with writing, sessions() as session, session.begin():
-                yield session
+            yield
         except IntegrityError:
             raise
         except SQLAlchemyError as exc:
             raise StoreError(f"store failed: {exc.__class__.__name__}: {exc}") from exc
 
-    def _retrying(self, work: Callable[[Session], T]) -> T:
+    def _retrying(self, work: Callable[[Connection], T]) -> T:
         # Two instances may create the same dossier row at once; the loser simply tries again.
         for attempt in range(3):
             try:
-                with self.transaction() as session:
-                    return work(session)
+                with self.connection() as db:
+                    return work(db)
             except IntegrityError as exc:
                 if attempt == 2:
                     raise StoreError(f"store conflict: {exc.orig}") from exc
@@ -107,45 +126,45 @@ class Store:
 
         Events of one dossier in the same batch see each other, as if stored one by one.
         """
-        return self._retrying(lambda session: insert_events(session, events, now))
+        return self._retrying(lambda db: insert_events(db, events, now))
 
     # ---- dispatch -----------------------------------------------------------------------
 
     def due(self, now: datetime, limit: int) -> list[int]:
         """Ids of messages that may be sent now: dossier heads and look-ups, oldest due first."""
-        with self.transaction(read_only=True) as session:
-            return due_ids(session, now, limit)
+        with self.connection(read_only=True) as db:
+            return due_ids(db, now, limit)
 
     def claim(self, message_pk: int, owner: str, now: datetime, lease: timedelta) -> Claim | None:
         """Mark one pending message ``sending`` under a lease (committed before any SOAP call).
 
         Returns None when another thread or process claimed it first.
         """
-        with self.transaction() as session:
-            claims = claim_rows(session, [message_pk], owner, now, lease)
+        with self.connection() as db:
+            claims = claim_rows(db, [message_pk], owner, now, lease)
         return claims[0] if claims else None
 
     def claim_due(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[Claim]:
         """Find and claim up to ``limit`` due messages in one transaction (the dispatcher's way)."""
-        with self.transaction() as session:
-            ids = due_ids(session, now, limit)
-            return claim_rows(session, ids, owner, now, lease) if ids else []
+        with self.connection() as db:
+            ids = due_ids(db, now, limit)
+            return claim_rows(db, ids, owner, now, lease) if ids else []
 
     def release_expired_leases(self, now: datetime) -> int:
         """Put in-doubt messages (``sending`` past their lease) back to ``pending``.
 
         They keep their message id, so the central application deduplicates the resend.
         """
-        with self.transaction() as session:
-            result = session.execute(
-                update(MessageRow)
+        with self.connection() as db:
+            result = db.execute(
+                update(MESSAGES)
                 .where(
-                    MessageRow.state == MessageState.SENDING.value,
-                    MessageRow.lease_expires_at < now,
+                    MESSAGES.c.state == MessageState.SENDING.value,
+                    MESSAGES.c.lease_expires_at < now,
                 )
                 .values(state=MessageState.PENDING.value, lease_owner=None, next_attempt_at=now)
             )
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            return int(result.rowcount)
 
     def release_leases(self, owner: str | None, now: datetime) -> int:
         """At start: messages left ``sending`` by ``owner`` (None: by anyone) are in doubt.
@@ -153,16 +172,16 @@ class Store:
         With SQLite only one instance can hold the file, so every ``sending`` row is an orphan
         of a previous run. They go back to ``pending`` with their message id unchanged.
         """
-        conditions = [MessageRow.state == MessageState.SENDING.value]
+        conditions = [MESSAGES.c.state == MessageState.SENDING.value]
         if owner is not None:
-            conditions.append(MessageRow.lease_owner == owner)
-        with self.transaction() as session:
-            result = session.execute(
-                update(MessageRow)
+            conditions.append(MESSAGES.c.lease_owner == owner)
+        with self.connection() as db:
+            result = db.execute(
+                update(MESSAGES)
                 .where(*conditions)
                 .values(state=MessageState.PENDING.value, lease_owner=None, next_attempt_at=now)
             )
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            return int(result.rowcount)
 
     # ---- outcomes of a send -------------------------------------------------------------
 
@@ -178,13 +197,13 @@ class Store:
         committed together (``GroupCommit``).
         """
         return self._answers.submit(
-            lambda session: self._record_answer(session, claim, answer, now, application),
+            lambda db: self._record_answer(db, claim, answer, now, application),
             order=claim.ordering_key or "",
         )
 
     def _record_answer(
         self,
-        session: Session,
+        db: Connection,
         claim: Claim,
         answer: PreparedAnswer,
         now: datetime,
@@ -192,17 +211,17 @@ class Store:
     ) -> bool:
         decision = answer
         if not answer.final:
-            decision = early_decision(session, claim) or answer
+            decision = early_decision(db, claim) or answer
         state = MessageState.DONE if decision.final else MessageState.WAITING
-        if not self._finish(session, claim, now, state=state.value, outcome=decision.outcome):
+        if not self._finish(db, claim, now, state=state.value, outcome=decision.outcome):
             return False
-        add_answer(session, answer, now)
+        add_answer(db, answer, now)
         if claim.ordering_key is not None:
             known = decision if application else None
             if decision.final:
-                advance(session, claim.ordering_key, now, application=known)
+                advance(db, claim.ordering_key, now, application=known)
             elif known is not None:
-                set_application(session, claim.ordering_key, known, now)
+                set_application(db, claim.ordering_key, known, now)
         return True
 
     def schedule_retry(
@@ -213,9 +232,9 @@ class Store:
         With ``count`` False the attempt is given back: it was spent on an outage the circuit
         breaker has recognised (the probe, or a send that opened the breaker).
         """
-        with self.transaction() as session:
+        with self.connection() as db:
             return self._finish(
-                session,
+                db,
                 claim,
                 now,
                 state=MessageState.PENDING.value,
@@ -249,13 +268,11 @@ class Store:
 
     def dead_letter(self, claim: Claim, error: str, now: datetime) -> bool:
         """Make a message a dead letter: it blocks its dossier until replayed or discarded."""
-        with self.transaction() as session:
-            return self._finish(
-                session, claim, now, state=MessageState.DEAD.value, last_error=error
-            )
+        with self.connection() as db:
+            return self._finish(db, claim, now, state=MessageState.DEAD.value, last_error=error)
 
-    def _finish(self, session: Session, claim: Claim, now: datetime, **values: object) -> bool:
-        result = session.execute(
+    def _finish(self, db: Connection, claim: Claim, now: datetime, **values: object) -> bool:
+        result = db.execute(
             update(MESSAGES)
             .where(
                 MESSAGES.c.id == claim.id,
@@ -264,7 +281,7 @@ class Store:
             )
             .values(lease_owner=None, lease_expires_at=None, updated_at=now, **values)
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return bool(result.rowcount == 1)
 
     # ---- later answers (mailbox) --------------------------------------------------------
 
@@ -293,7 +310,7 @@ class Store:
         with self.transaction() as session:
             if session.get(AnswerRow, answer.answer_id) is not None:
                 return False
-            add_answer(session, answer, now)
+            add_answer(session.connection(), answer, now)
             row = session.scalar(select(MessageRow).where(MessageRow.message_id == message_id))
             if row is None or row.state != MessageState.WAITING.value or not answer.final:
                 return True
@@ -302,15 +319,20 @@ class Store:
             row.updated_at = now
             if row.ordering_key is not None:
                 session.flush()  # advance reads the message's new state in SQL
-                advance(session, row.ordering_key, now, application=answer if application else None)
+                advance(
+                    session.connection(),
+                    row.ordering_key,
+                    now,
+                    application=answer if application else None,
+                )
             return True
 
     # ---- answers outbox -----------------------------------------------------------------
 
     def unpublished_answers(self, limit: int) -> list[PreparedAnswer]:
         """Answers not yet confirmed by RabbitMQ, oldest first."""
-        with self.transaction(read_only=True) as session:
-            rows = session.execute(
+        with self.connection(read_only=True) as db:
+            rows = db.execute(
                 select(ANSWERS)
                 .where(ANSWERS.c.published_at.is_(None))
                 .order_by(ANSWERS.c.created_at)
@@ -322,29 +344,27 @@ class Store:
         """Record that RabbitMQ confirmed these answers."""
         if not answer_ids:
             return
-        with self.transaction() as session:
-            session.execute(
+        with self.connection() as db:
+            db.execute(
                 update(ANSWERS).where(ANSWERS.c.answer_id.in_(answer_ids)).values(published_at=now)
             )
 
     def published(self, answer_ids: Sequence[str]) -> set[str]:
         """Which of these answers RabbitMQ has confirmed."""
-        with self.transaction(read_only=True) as session:
+        with self.connection(read_only=True) as db:
             return set(
-                session.scalars(
-                    select(AnswerRow.answer_id).where(
-                        AnswerRow.answer_id.in_(answer_ids), AnswerRow.published_at.is_not(None)
+                db.scalars(
+                    select(ANSWERS.c.answer_id).where(
+                        ANSWERS.c.answer_id.in_(answer_ids), ANSWERS.c.published_at.is_not(None)
                     )
                 )
             )
 
     def mark_confirmed(self, answer_ids: Sequence[str], now: datetime) -> None:
         """Record that the central application was told these mailbox answers are safe here."""
-        with self.transaction() as session:
-            session.execute(
-                update(AnswerRow)
-                .where(AnswerRow.answer_id.in_(answer_ids))
-                .values(confirmed_at=now)
+        with self.connection() as db:
+            db.execute(
+                update(ANSWERS).where(ANSWERS.c.answer_id.in_(answer_ids)).values(confirmed_at=now)
             )
 
     # ---- figures ------------------------------------------------------------------------

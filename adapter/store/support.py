@@ -98,11 +98,11 @@ class Support:
             row.state = MessageState.DISCARDED.value
             row.outcome = answer.outcome
             row.updated_at = now
-            add_answer(session, answer, now)
+            add_answer(session.connection(), answer, now)
             _audit(session, now, actor, "discard", message_id, {"reason": reason})
             session.flush()
             if row.ordering_key is not None:
-                advance(session, row.ordering_key, now)
+                advance(session.connection(), row.ordering_key, now)
             return message_view(row)
 
     def skip_gap(self, dossier_key: str, actor: str, now: datetime) -> int:
@@ -130,7 +130,7 @@ class Support:
             dossier.updated_at = now
             _audit(session, now, actor, "skip-gap", dossier_key, {"skipped": skipped})
             session.flush()
-            head = advance(session, dossier_key, now)
+            head = advance(session.connection(), dossier_key, now)
             assert head is not None
             return head
 

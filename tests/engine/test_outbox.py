@@ -48,9 +48,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def test_an_unexpected_publisher_error_does_not_end_the_outbox(store: Store) -> None:
     """After a ValueError from pika's socket code the outbox keeps going and publishes."""
-    with store.transaction() as session:
+    with store.connection() as db:
         add_answer(
-            session,
+            db,
             PreparedAnswer("a1", "e1", "reva-application", None, "accepted", "sync", "{}"),
             T0,
         )
