@@ -8,17 +8,19 @@ Each value travels with its JSON path, from which ``fhirpath`` renders the expre
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from mappings import fhirpath
 from mappings.fhirpath import Segment
 from mappings.vocabulary import CARE_TEAM_ROLE_SYSTEM, SUPPORTING_INFO_SYSTEM
 
 
-@dataclass(frozen=True)
-class Node:
-    """An element of the event (or ``None`` when absent) and its JSON path."""
+class Node(NamedTuple):
+    """An element of the event (or ``None`` when absent) and its JSON path.
+
+    A named tuple rather than a frozen dataclass: validation and mapping make hundreds of
+    nodes per event, and a tuple is several times cheaper to create.
+    """
 
     value: Any
     path: tuple[Segment, ...]
@@ -125,12 +127,19 @@ class EventBundle:
 
 
 def _coded_items(array: Node, concept_key: str, code: str, system: str) -> list[Node]:
+    # Called a dozen times per event over the same arrays: reads the raw values, making a
+    # node only for the items it returns.
     found = []
     for item in array.items():
-        for coding in item.child(concept_key).child("coding").items():
-            if coding.child("code").value == code and coding.child("system").value == system:
-                found.append(item)
-                break
+        concept = item.value.get(concept_key) if isinstance(item.value, dict) else None
+        codings = concept.get("coding") if isinstance(concept, dict) else None
+        if isinstance(codings, list) and any(
+            isinstance(coding, dict)
+            and coding.get("code") == code
+            and coding.get("system") == system
+            for coding in codings
+        ):
+            found.append(item)
     return found
 
 

@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 from mappings import fhirpath
 from mappings.bundle import EventBundle, Node
@@ -96,12 +96,24 @@ def supporting_info(
     return None
 
 
+def _holds_non_xml(value: Any) -> bool:
+    if isinstance(value, str):
+        return _NOT_XML.search(value) is not None
+    if isinstance(value, dict):
+        return any(_holds_non_xml(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_non_xml(v) for v in value)
+    return False
+
+
 def xml_character_issues(bundle: EventBundle, nodes: list[Node]) -> list[Issue]:
     """An ``xml-character`` issue for each string under ``nodes`` that XML cannot carry.
 
     JSON allows control characters that lxml refuses; found at ingest, they give the EPD
     an answer instead of a message that can never be built.
     """
+    if not any(_holds_non_xml(node.value) for node in nodes):
+        return []  # the usual case, found without building a node per value
     issues = []
     pending = list(nodes)
     while pending:
