@@ -1,10 +1,11 @@
 """Group commit: the writes of many threads in one transaction, one commit.
 
 Every sender thread records its answer in a transaction of its own; under load they queue for
-SQLite's single writer (or for PostgreSQL's WAL flush) and each pays a commit. Here a thread
-queues its piece of work and tries to become the leader: the leader runs everything queued so
-far in one transaction and hands each thread its own result. Nobody waits longer than one
-transaction behind the one in progress, and a burst of 32 answers costs one commit.
+SQLite's single writer (or pay PostgreSQL's round trips one by one) and each pays a commit.
+Here a thread queues its request and tries to become the leader: the leader hands everything
+queued so far to one batch function, in one transaction, and gives each thread its own
+result. Nobody waits longer than one batch behind the one in progress, and a burst of 32
+answers costs one commit and a few set-wide statements.
 """
 
 from __future__ import annotations
@@ -13,63 +14,65 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import Connection
 
 from adapter.errors import StoreError
 
+Q = TypeVar("Q")
 R = TypeVar("R")
 
 
 @dataclass
-class _Request(Generic[R]):
-    work: Callable[[Connection], R]
-    order: str
+class _Waiting(Generic[Q, R]):
+    request: Q
     done: bool = False
     result: R | None = None
     error: Exception | None = None
 
 
-class GroupCommit:
-    """Runs queued pieces of work from many threads together, one transaction per batch."""
+class GroupCommit(Generic[Q, R]):
+    """Runs the requests of many threads together: ``run(connection, requests)`` per batch."""
 
-    def __init__(self, transaction: Callable[[], AbstractContextManager[Connection]]) -> None:
+    def __init__(
+        self,
+        transaction: Callable[[], AbstractContextManager[Connection]],
+        run: Callable[[Connection, list[Q]], list[R]],
+    ) -> None:
         self._transaction = transaction
-        self._queue: list[_Request[Any]] = []
+        self._run_batch = run
+        self._queue: list[_Waiting[Q, R]] = []
         self._queue_lock = threading.Lock()
         self._leader = threading.Lock()
 
-    def submit(self, work: Callable[[Connection], R], order: str = "") -> R:
-        """Run ``work`` in a shared transaction and return its result once committed.
+    def submit(self, request: Q) -> R:
+        """Run ``request`` in a shared transaction and return its result once committed.
 
-        Work within a batch runs sorted by ``order`` (a dossier key), so two processes'
-        batches lock rows in the same order and cannot deadlock each other. If the batch's
-        transaction fails, every piece of work in it fails with a ``StoreError``: none of it
-        was committed.
+        If the batch's transaction fails, every request in it fails with a ``StoreError``:
+        none of it was committed.
         """
-        request: _Request[R] = _Request(work, order)
+        waiting: _Waiting[Q, R] = _Waiting(request)
         with self._queue_lock:
-            self._queue.append(request)
+            self._queue.append(waiting)
         with self._leader:
-            if not request.done:
+            if not waiting.done:
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
                 self._run(batch)
-        if request.error is not None:
-            raise StoreError(str(request.error)) from request.error
-        return request.result  # type: ignore[return-value]
+        if waiting.error is not None:
+            raise StoreError(str(waiting.error)) from waiting.error
+        return waiting.result  # type: ignore[return-value]
 
-    def _run(self, batch: list[_Request[Any]]) -> None:
-        batch.sort(key=lambda request: request.order)
+    def _run(self, batch: list[_Waiting[Q, R]]) -> None:
         try:
             with self._transaction() as connection:
-                results = [request.work(connection) for request in batch]
+                results = self._run_batch(connection, [waiting.request for waiting in batch])
         except Exception as exc:  # handed to each waiting thread, which raises it
-            for request in batch:
-                request.error = exc
-                request.done = True
+            for waiting in batch:
+                waiting.error = exc
+                waiting.done = True
             return
-        for request, result in zip(batch, results, strict=True):
-            request.result = result
-            request.done = True
+        for waiting, result in zip(batch, results, strict=True):
+            waiting.result = result
+            waiting.done = True

@@ -9,10 +9,10 @@ These run on every event, so they are Core statements on the tables, not ORM que
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from adapter.store.records import MessageState, PreparedAnswer
 from adapter.store.tables import DOSSIERS, MESSAGES
@@ -47,56 +47,124 @@ def advance(
     """Move the dossier past every finished (or unordered) message at its head.
 
     With ``application``, the dossier also remembers that answer (outcome, reference) for its
-    modifications, in the same statement. Returns the new next sequence number, or None if
-    there is no such dossier.
+    modifications. Returns the new next sequence number, or None if there is no such dossier.
     """
-    start = db.scalar(
-        select(DOSSIERS.c.next_sequence).where(DOSSIERS.c.key == key).with_for_update()
-    )
-    if start is None:
-        return None
-    head = int(start)
-    while True:
-        rows = db.execute(
-            select(MESSAGES.c.sequence, MESSAGES.c.ordered, MESSAGES.c.state)
-            .where(MESSAGES.c.ordering_key == key, MESSAGES.c.sequence >= head)
-            .order_by(MESSAGES.c.sequence)
-            .limit(_RUN)
-        ).all()
-        moved = 0
-        for sequence, ordered, state in rows:
-            if sequence != head or (ordered and state not in FINAL_STATES):
+    return advance_many(db, {key: application}, now).get(key)
+
+
+def advance_many(
+    db: Connection, applications: Mapping[str, PreparedAnswer | None], now: datetime
+) -> dict[str, int]:
+    """``advance`` for several dossiers with a fixed number of statements; their new heads.
+
+    The dossier rows are locked first (in key order, so concurrent batches cannot deadlock),
+    and only then are their messages read: read in the same statement, a message committed by
+    a transaction that held the lock would be missed.
+    """
+    keys = sorted(applications)
+    if not keys:
+        return {}
+    starts = {
+        key: int(head)
+        for key, head in db.execute(
+            select(DOSSIERS.c.key, DOSSIERS.c.next_sequence)
+            .where(DOSSIERS.c.key.in_(keys))
+            .order_by(DOSSIERS.c.key)
+            .with_for_update()
+        )
+    }
+    following: dict[str, list[tuple[int, bool, str]]] = {key: [] for key in starts}
+    for key, sequence, ordered, state in db.execute(
+        select(MESSAGES.c.ordering_key, MESSAGES.c.sequence, MESSAGES.c.ordered, MESSAGES.c.state)
+        .join(DOSSIERS, DOSSIERS.c.key == MESSAGES.c.ordering_key)
+        .where(
+            DOSSIERS.c.key.in_(list(starts)),
+            MESSAGES.c.sequence >= DOSSIERS.c.next_sequence,
+            MESSAGES.c.sequence < DOSSIERS.c.next_sequence + _RUN,
+        )
+        .order_by(MESSAGES.c.ordering_key, MESSAGES.c.sequence)
+    ):
+        following[key].append((sequence, ordered, state))
+    heads: dict[str, int] = {}
+    for key, start in starts.items():
+        head = _past_finished(start, following[key])
+        while head - start > 0 and (head - start) % _RUN == 0:
+            # A run as long as the look-ahead (rare): read further for this dossier alone.
+            further = _past_finished(head, _messages_from(db, key, head))
+            if further == head:
                 break
-            head += 1
-            moved += 1
-        if moved < _RUN:
+            head = further
+        heads[key] = head
+    _write_heads(db, starts, heads, applications, now)
+    return heads
+
+
+def _past_finished(head: int, messages: list[tuple[int, bool, str]]) -> int:
+    """The first sequence number from ``head`` on that is missing or still to be sent."""
+    for sequence, ordered, state in messages:
+        if sequence != head or (ordered and state not in FINAL_STATES):
             break
-    values = {} if application is None else _application_values(application)
-    if head != start:
-        values["next_sequence"] = head
-    if values:
-        db.execute(update(DOSSIERS).where(DOSSIERS.c.key == key).values(updated_at=now, **values))
+        head += 1
     return head
 
 
-def set_application(db: Connection, key: str, answer: PreparedAnswer, now: datetime) -> None:
-    """Remember the dossier's application outcome (and reference) for its modifications."""
-    db.execute(
-        update(DOSSIERS)
-        .where(DOSSIERS.c.key == key)
-        .values(updated_at=now, **_application_values(answer))
+def _messages_from(db: Connection, key: str, head: int) -> list[tuple[int, bool, str]]:
+    rows = db.execute(
+        select(MESSAGES.c.sequence, MESSAGES.c.ordered, MESSAGES.c.state)
+        .where(MESSAGES.c.ordering_key == key, MESSAGES.c.sequence >= head)
+        .order_by(MESSAGES.c.sequence)
+        .limit(_RUN)
     )
+    return [(sequence, ordered, state) for sequence, ordered, state in rows]
 
 
-def _application_values(answer: PreparedAnswer) -> dict[str, object]:
-    values: dict[str, object] = {
-        "application_outcome": answer.outcome,
-        "application_issues": answer.issues_json,
-    }
-    if answer.vsb_reference:
-        # An answer without a reference keeps the one already known.
-        values["vsb_reference"] = answer.vsb_reference
-    return values
+def _write_heads(
+    db: Connection,
+    starts: Mapping[str, int],
+    heads: Mapping[str, int],
+    applications: Mapping[str, PreparedAnswer | None],
+    now: datetime,
+) -> None:
+    """One statement (run for many rows) per kind of change: moved, or told its application."""
+    moved = [
+        {"b_key": key, "b_next": heads[key], "b_now": now}
+        for key in starts
+        if applications[key] is None and heads[key] != starts[key]
+    ]
+    told = [
+        {
+            "b_key": key,
+            "b_next": heads[key],
+            "b_now": now,
+            "b_outcome": answer.outcome,
+            "b_issues": answer.issues_json,
+            "b_reference": answer.vsb_reference or None,
+        }
+        for key in starts
+        if (answer := applications[key]) is not None
+    ]
+    by_key = DOSSIERS.c.key == bindparam("b_key")
+    if moved:
+        db.execute(
+            update(DOSSIERS)
+            .where(by_key)
+            .values(next_sequence=bindparam("b_next"), updated_at=bindparam("b_now")),
+            moved,
+        )
+    if told:
+        db.execute(
+            update(DOSSIERS)
+            .where(by_key)
+            .values(
+                next_sequence=bindparam("b_next"),
+                updated_at=bindparam("b_now"),
+                application_outcome=bindparam("b_outcome"),
+                application_issues=bindparam("b_issues"),
+                # An answer without a reference keeps the one already known.
+                vsb_reference=func.coalesce(bindparam("b_reference"), DOSSIERS.c.vsb_reference),
+            ),
+            told,
+        )
 
 
 def due_ids(db: Connection, now: datetime, limit: int) -> list[int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -32,16 +33,25 @@ from adapter.store.records import (
 )
 from adapter.store.rows import (
     add_answer,
+    add_answers,
     claim_rows,
     early_decision,
     insert_events,
     message_view,
     prepared_answer,
 )
-from adapter.store.sequencing import advance, due_ids, set_application
+from adapter.store.sequencing import advance, advance_many, due_ids
 from adapter.store.tables import ANSWERS, MESSAGES, AnswerRow, DossierRow, MessageRow
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _AnswerToRecord:
+    claim: Claim
+    answer: PreparedAnswer
+    now: datetime
+    application: bool
 
 
 class Store:
@@ -60,7 +70,7 @@ class Store:
         self._write_lock: AbstractContextManager[object] = (
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
-        self._answers = GroupCommit(self.connection)
+        self._answers = GroupCommit(self.connection, self._record_answers)
 
     @property
     def engine(self) -> Engine:
@@ -192,37 +202,40 @@ class Store:
 
         An in-beraad answer parks the message in ``waiting`` (no send slot held) until the
         decision arrives through the mailbox, unless that decision is already here (fetched
-        while a resend of the message was under way). Returns False if the claim was fenced
+        while a resend of the message was under way). With ``application`` the dossier
+        remembers the outcome for its modifications. Returns False if the claim was fenced
         off (another process holds the message now). Answers of concurrent senders are
         committed together (``GroupCommit``).
         """
-        return self._answers.submit(
-            lambda db: self._record_answer(db, claim, answer, now, application),
-            order=claim.ordering_key or "",
-        )
+        return self._answers.submit(_AnswerToRecord(claim, answer, now, application))
 
-    def _record_answer(
-        self,
-        db: Connection,
-        claim: Claim,
-        answer: PreparedAnswer,
-        now: datetime,
-        application: bool,
-    ) -> bool:
-        decision = answer
-        if not answer.final:
-            decision = early_decision(db, claim) or answer
-        state = MessageState.DONE if decision.final else MessageState.WAITING
-        if not self._finish(db, claim, now, state=state.value, outcome=decision.outcome):
-            return False
-        add_answer(db, answer, now)
-        if claim.ordering_key is not None:
-            known = decision if application else None
-            if decision.final:
-                advance(db, claim.ordering_key, now, application=known)
-            elif known is not None:
-                set_application(db, claim.ordering_key, known, now)
-        return True
+    def _record_answers(self, db: Connection, batch: list[_AnswerToRecord]) -> list[bool]:
+        recorded: list[bool] = []
+        answers: list[PreparedAnswer] = []
+        dossiers: dict[str, PreparedAnswer | None] = {}
+        for item in batch:
+            decision = item.answer
+            if not item.answer.final:
+                decision = early_decision(db, item.claim) or item.answer
+            state = MessageState.DONE if decision.final else MessageState.WAITING
+            finished = self._finish(
+                db, item.claim, item.now, state=state.value, outcome=decision.outcome
+            )
+            recorded.append(finished)
+            if not finished:
+                continue
+            answers.append(item.answer)
+            key = item.claim.ordering_key
+            if key is not None:
+                # A dossier whose head is now waiting does not move; it learns its answer.
+                if item.application:
+                    dossiers[key] = decision
+                else:
+                    dossiers.setdefault(key, None)
+        now = max(item.now for item in batch)
+        add_answers(db, answers, now)
+        advance_many(db, dossiers, now)
+        return recorded
 
     def schedule_retry(
         self, claim: Claim, error: str, at: datetime, now: datetime, *, count: bool = True

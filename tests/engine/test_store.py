@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from adapter.store import (
+    Claim,
     IngestResult,
     MessageState,
     NewEvent,
@@ -189,6 +191,35 @@ class TestOrder:
         head = store.claim(store.due(T0, 10)[0], "t", T0, LEASE)
         assert head is not None
         assert head.vsb_reference == "VSB-7"
+
+    def test_a_long_run_of_lookups_is_passed_at_once(self, store: Store) -> None:
+        """Finishing the head skips every look-up behind it, more than one read's worth."""
+        store.ingest(event("app", sequence=1), T0)
+        for n in range(2, 42):
+            store.ingest(event(f"look{n}", sequence=n, ordered=False), T0)
+        store.ingest(event("stop", sequence=42), T0)
+        send_and_answer(store, "app")
+        assert "stop" in due_events(store)
+
+    def test_answers_recorded_together_keep_each_dossier_apart(self, store: Store) -> None:
+        """Answers of many threads at once each move their own dossier, with their reference."""
+        for n in range(12):
+            store.ingest(event(f"a{n}", f"G{n}", 1), T0)
+            store.ingest(event(f"s{n}", f"G{n}", 2), T0)
+        claims = store.claim_due(T0, "t", LEASE, 100)
+        assert len(claims) == 12
+
+        def record(claim: Claim) -> bool:
+            n = claim.event_id[1:]
+            answer = answer_for(claim.event_id, f"x{n}", "accepted", reference=f"VSB-{n}")
+            return store.record_answer(claim, answer, T0, application=True)
+
+        with ThreadPoolExecutor(12) as pool:
+            assert all(pool.map(record, claims))
+        heads = store.claim_due(T0, "t", LEASE, 100)
+        assert {(c.event_id, c.vsb_reference) for c in heads} == {
+            (f"s{n}", f"VSB-{n}") for n in range(12)
+        }
 
 
 class TestSingleFlight:
