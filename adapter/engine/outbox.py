@@ -85,7 +85,9 @@ class AnswerOutbox:
                 continue
             if self._stopping.is_set() and published == 0:
                 return
-            if published == 0:
+            if published < self._batch:
+                # A short batch took everything there was: wait for a wake-up rather than
+                # read the store again at once (a wake-up that came meanwhile is not lost).
                 self._idle()
 
     def _idle(self) -> None:

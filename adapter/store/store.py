@@ -156,6 +156,11 @@ class Store:
 
     def claim_due(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[Claim]:
         """Find and claim up to ``limit`` due messages in one transaction (the dispatcher's way)."""
+        # The dispatcher asks after every event and every answer, mostly to find nothing new:
+        # a read needs no write lock (SQLite), so look first.
+        with self.connection(read_only=True) as db:
+            if not due_ids(db, now, 1):
+                return []
         with self.connection() as db:
             ids = due_ids(db, now, limit)
             return claim_rows(db, ids, owner, now, lease) if ids else []
