@@ -370,14 +370,7 @@ def closed_loop(rig: Rig, target: Target, latency_ms: float) -> PhaseResult:
             declare(topology)
             target.start(_names(topology))
             traffic = RoundRobinTraffic(tag, args.dossiers)
-            cpu = CpuWindow(
-                {
-                    "target": target.pid,
-                    "simulator": rig.simulator.pid,
-                    "rabbitmq": rig.rabbitmq,
-                    "bench": os.getpid(),
-                }
-            )
+            cpu = _cpu_window(rig, target)
             began = time.monotonic()
             window_start = began + args.warmup
             window_end = window_start + args.seconds
@@ -412,6 +405,18 @@ def closed_loop(rig: Rig, target: Target, latency_ms: float) -> PhaseResult:
         service = _service_times(rig.simulator)
     _figures(result, published, seen, service, window_start, window_end, cpu)
     return result
+
+
+def _cpu_window(rig: Rig, target: Target) -> CpuWindow:
+    """CPU accounting of the processes a phase measures."""
+    return CpuWindow(
+        {
+            "target": target.pid,
+            "simulator": rig.simulator.pid,
+            "rabbitmq": rig.rabbitmq,
+            "bench": os.getpid(),
+        }
+    )
 
 
 def _names(topology: Topology) -> dict[str, str]:
@@ -505,14 +510,7 @@ def paced(rig: Rig, target: Target, latency_ms: float) -> PhaseResult:
             target.start(_names(topology))
             time.sleep(3)  # the adapter's start (imports, keystore, WSDL) is not measured
             traffic = RoundRobinTraffic(tag, args.dossiers)
-            cpu = CpuWindow(
-                {
-                    "target": target.pid,
-                    "simulator": rig.simulator.pid,
-                    "rabbitmq": rig.rabbitmq,
-                    "bench": os.getpid(),
-                }
-            )
+            cpu = _cpu_window(rig, target)
             began = time.monotonic()
             window_start = began + args.warmup
             window_end = window_start + args.seconds

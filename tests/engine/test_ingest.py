@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
 
 from adapter.engine.ingest import Ingest
-from adapter.store import Store, Support, create_store_engine, migrate
+from adapter.store import Store, Support
 from adapter.testing import FixedClock
 from mappings import Facility
 from monitoring import Metrics
 from queues import Delivery, Disposition
 from tests.integration import events
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    engine = create_store_engine(f"sqlite:///{tmp_path / 's.db'}")
-    migrate(engine)
-    yield Store(engine)
-    engine.dispose()
 
 
 def ingest(store: Store, *bodies: bytes) -> list[Disposition]:

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from adapter.engine.outbox import AnswerOutbox
-from adapter.store import PreparedAnswer, Store, create_store_engine, migrate
+from adapter.store import PreparedAnswer, Store
 from adapter.store.rows import add_answer
 from adapter.testing import FixedClock
 from monitoring import Metrics
@@ -36,14 +32,6 @@ class FlakyPublisher:
 
     def close(self) -> None:
         pass
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    engine = create_store_engine(f"sqlite:///{tmp_path / 's.db'}")
-    migrate(engine)
-    yield Store(engine)
-    engine.dispose()
 
 
 def test_an_unexpected_publisher_error_does_not_end_the_outbox(store: Store) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -16,7 +14,7 @@ from adapter.engine.sender import Sender
 from adapter.errors import PermanentDeliveryError, TransientDeliveryError
 from adapter.settings import DeliverySettings
 from adapter.signing import Signer
-from adapter.store import Store, Support, create_store_engine, migrate
+from adapter.store import Store, Support
 from adapter.testing import FixedClock, ScriptedCentral
 from mappings import Facility
 from monitoring import Metrics
@@ -72,14 +70,6 @@ class Rig:
 @pytest.fixture
 def signer(pki: DevPki) -> Signer:
     return Signer.from_keystore(pki.keystore, b"dev-only")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    engine = create_store_engine(f"sqlite:///{tmp_path / 's.db'}")
-    migrate(engine)
-    yield Store(engine)
-    engine.dispose()
 
 
 def test_an_answer_finishes_the_message(store: Store, signer: Signer) -> None:
