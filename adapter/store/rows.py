@@ -18,7 +18,7 @@ from adapter.store.records import (
     NewEvent,
     PreparedAnswer,
 )
-from adapter.store.sequencing import advance, dossier_heads
+from adapter.store.sequencing import advance_many, dossier_heads
 from adapter.store.tables import ANSWERS, DOSSIERS, EVENTS, MESSAGES, AnswerRow, MessageRow
 
 
@@ -144,8 +144,7 @@ def insert_events(db: Connection, events: Sequence[NewEvent], now: datetime) -> 
     if message_rows:
         db.execute(insert(MESSAGES), message_rows)
     add_answers(db, answers, now)
-    for key in sorted(to_advance):
-        advance(db, key, now)
+    advance_many(db, dict.fromkeys(to_advance), now)
     return results
 
 
