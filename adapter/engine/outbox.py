@@ -10,13 +10,36 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Protocol
 
 from adapter.clock import Clock
 from adapter.store import PreparedAnswer, Store
 from monitoring import Metrics
-from queues import BrokerError, ConfirmedPublisher
+from queues import BrokerError
 
 log = logging.getLogger(__name__)
+
+
+class AnswerPublisher(Protocol):
+    """What the outbox needs of a publisher (``queues.ConfirmedPublisher`` in the daemon)."""
+
+    def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        *,
+        message_id: str,
+        correlation_id: str | None = None,
+        content_type: str = ...,
+    ) -> None:
+        """Publish and return once the broker confirmed it."""
+
+    def keepalive(self) -> None:
+        """Keep an idle connection alive."""
+
+    def close(self) -> None:
+        """Close the connection (a later publish reopens it)."""
 
 
 class AnswerOutbox:
@@ -25,7 +48,7 @@ class AnswerOutbox:
     def __init__(
         self,
         store: Store,
-        publisher: ConfirmedPublisher,
+        publisher: AnswerPublisher,
         exchange: str,
         clock: Clock,
         metrics: Metrics,

@@ -99,7 +99,7 @@ def insert_events(db: Connection, events: Sequence[NewEvent], now: datetime) -> 
     )
     numbered = [e for e in events if e.ordering_key is not None and e.sequence is not None]
     heads = dossier_heads(db, {e.ordering_key for e in numbered if e.ordering_key}, now)
-    taken: set[tuple[str | None, int | None]] = set()
+    taken: set[tuple[str, int]] = set()
     if numbered:
         taken = {
             (key, sequence)

@@ -87,14 +87,14 @@ def advance_many(
         following[key].append((sequence, ordered, state))
     heads: dict[str, int] = {}
     for key, start in starts.items():
-        head = _past_finished(start, following[key])
-        while head - start > 0 and (head - start) % _RUN == 0:
-            # A run as long as the look-ahead (rare): read further for this dossier alone.
-            further = _past_finished(head, _messages_from(db, key, head))
-            if further == head:
+        head, read = start, following[key]
+        while True:
+            moved_to = _past_finished(head, read)
+            if moved_to - head < _RUN:
                 break
-            head = further
-        heads[key] = head
+            # The whole look-ahead was finished (rare): read further for this dossier alone.
+            head, read = moved_to, _messages_from(db, key, moved_to)
+        heads[key] = moved_to
     _write_heads(db, starts, heads, applications, now)
     return heads
 

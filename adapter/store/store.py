@@ -91,7 +91,7 @@ class Store:
 
     @contextmanager
     def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
-        """One ORM session in one transaction (support, rare paths); else as ``connection``."""
+        """One ORM session in one transaction (support, rare paths); errors as ``connection``."""
         sessions = self._reader_sessions if read_only else self._sessions
         with (
             self._translated(),

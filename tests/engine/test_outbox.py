@@ -1,10 +1,14 @@
-"""The answer outbox publishes stored answers and survives whatever its publisher throws."""
+"""The answer outbox publishes stored answers and survives whatever its publisher throws.
+
+A stand-in publisher, because pika raises its ``ValueError`` only when a socket is reset in
+the middle of its own connect, a race the fault proxy cannot hit on demand; the outbox
+against real RabbitMQ, cut and refused, is in ``tests/faults``.
+"""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 from adapter.engine.outbox import AnswerOutbox
 from adapter.store import PreparedAnswer, Store
@@ -22,10 +26,19 @@ class FlakyPublisher:
         self.errors = list(errors)
         self.published: list[str] = []
 
-    def publish(self, exchange: str, routing_key: str, body: bytes, **kw: Any) -> None:
+    def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        *,
+        message_id: str,
+        correlation_id: str | None = None,
+        content_type: str = "application/fhir+json",
+    ) -> None:
         if self.errors:
             raise self.errors.pop(0)
-        self.published.append(kw["message_id"])
+        self.published.append(message_id)
 
     def keepalive(self) -> None:
         pass
@@ -49,7 +62,7 @@ def test_an_unexpected_publisher_error_does_not_end_the_outbox(store: Store) -> 
         "answers",
         FixedClock(T0),
         Metrics(),
-        poll_seconds=0.05,  # type: ignore[arg-type]
+        poll_seconds=0.05,
     )
     outbox.start()
     try:
