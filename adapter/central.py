@@ -9,7 +9,7 @@ leaves this module as a ``TransientDeliveryError`` (try again) or a
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,7 +19,7 @@ import zeep.exceptions
 from lxml import etree
 from zeep.transports import Transport
 
-from adapter.errors import PermanentDeliveryError, TransientDeliveryError
+from adapter.errors import PermanentDeliveryError, TransientDeliveryError, UnreadableAnswer
 from adapter.settings import CentralSettings
 
 WSDL = Path(__file__).resolve().parent.parent / "mappings" / "wsdl" / "central-1.0.wsdl"
@@ -42,6 +42,21 @@ class CentralTransport(Protocol):
         ...
 
 
+class _RecordingTransport(Transport):
+    """zeep's transport, keeping what the last response looked like (never its content)."""
+
+    last_response = "no response"
+
+    def post_xml(self, address: str, envelope: Any, headers: Any) -> Any:
+        self.last_response = "no response"
+        response = super().post_xml(address, envelope, headers)
+        content_type = response.headers.get("Content-Type", "no content type")
+        self.last_response = (
+            f"HTTP {response.status_code}, {content_type}, {len(response.content)} bytes"
+        )
+        return response
+
+
 class ZeepCentral:
     """``CentralTransport`` over SOAP with zeep; one zeep client (and HTTP session) per thread."""
 
@@ -54,7 +69,7 @@ class ZeepCentral:
         service = getattr(self._local, "service", None)
         if service is None:
             session = requests.Session()
-            transport = Transport(
+            transport = _RecordingTransport(
                 session=session,
                 timeout=self._settings.timeout_seconds,
                 operation_timeout=self._settings.timeout_seconds,
@@ -62,27 +77,38 @@ class ZeepCentral:
             client = zeep.Client(self._wsdl, transport=transport)
             service = client.create_service(_SERVICE, self._settings.url)
             self._local.service = service
+            self._local.transport = transport
         return service
+
+    def _call(self, operation: Callable[[Any], Any]) -> Any:
+        service = self._service()
+        return _call(lambda: operation(service), self._local.transport)
 
     def submit(self, message: etree._Element) -> etree._Element:
         """Send one signed VSB message in the ``xs:any`` slot, untouched by zeep's typing."""
-        response = _call(lambda: self._service().Submit(_value_1=message))
-        answers = _elements(response)
+        answers = _elements(self._call(lambda service: service.Submit(_value_1=message)))
         if len(answers) != 1:
-            raise TransientDeliveryError("central application answered without a vsb:Answer")
+            raise UnreadableAnswer(
+                f"unreadable answer: {self._local.transport.last_response}:"
+                f" {len(answers)} elements where one vsb:Answer belongs"
+            )
         return answers[0]
 
     def fetch_answers(self, nihdi: str, limit: int) -> list[etree._Element]:
         """Fetch up to ``limit`` unconfirmed later answers."""
-        response = _call(lambda: self._service().FetchAnswers(Nihdi=nihdi, Max=limit))
-        return _elements(response)
+        return _elements(self._call(lambda service: service.FetchAnswers(Nihdi=nihdi, Max=limit)))
 
     def confirm_answers(self, nihdi: str, answer_ids: Sequence[str]) -> int:
         """Confirm answers so the mailbox stops delivering them."""
-        response = _call(
-            lambda: self._service().ConfirmAnswers(Nihdi=nihdi, AnswerId=list(answer_ids))
+        response = self._call(
+            lambda service: service.ConfirmAnswers(Nihdi=nihdi, AnswerId=list(answer_ids))
         )
-        return int(response)
+        try:
+            return int(response)
+        except (TypeError, ValueError) as exc:
+            raise UnreadableAnswer(
+                f"unreadable answer: {self._local.transport.last_response}: no count"
+            ) from exc
 
 
 def _elements(response: Any) -> list[etree._Element]:
@@ -96,8 +122,14 @@ def _elements(response: Any) -> list[etree._Element]:
     return _elements(getattr(response, "_value_1", None))
 
 
-def _call(operation: Any) -> Any:
-    """Run one zeep call, translating every library error into ours."""
+def _call(operation: Callable[[], Any], transport: _RecordingTransport) -> Any:
+    """Run one zeep call, translating every library error into ours.
+
+    A response that came (HTTP 2xx) but cannot be read, whether garbage, empty, not SOAP or
+    XML with entity declarations (which are never expanded), is an ``UnreadableAnswer``:
+    the message may have been applied. Its text says what came (status, content type,
+    size, parser error), never the content, which could quote the message.
+    """
     try:
         return operation()
     except zeep.exceptions.Fault as exc:
@@ -107,16 +139,34 @@ def _call(operation: Any) -> Any:
             raise PermanentDeliveryError(text) from exc
         raise TransientDeliveryError(text) from exc
     except zeep.exceptions.TransportError as exc:
+        if 200 <= exc.status_code < 300:
+            parser = (
+                exc.__context__.message
+                if isinstance(exc.__context__, zeep.exceptions.Error)
+                else "not XML"
+            )
+            raise UnreadableAnswer(
+                f"unreadable answer: {transport.last_response}: {parser}"
+            ) from exc
         text = f"HTTP {exc.status_code} from the central application"
         if exc.status_code >= 500 or exc.status_code in (408, 429):
             raise TransientDeliveryError(text) from exc
         raise PermanentDeliveryError(text) from exc
+    except (zeep.exceptions.DTDForbidden, zeep.exceptions.EntitiesForbidden) as exc:
+        raise UnreadableAnswer(
+            f"unreadable answer: {transport.last_response}: a DTD or entity declaration"
+            " (refused, never expanded)"
+        ) from exc
+    except zeep.exceptions.XMLSyntaxError as exc:
+        raise UnreadableAnswer(
+            f"unreadable answer: {transport.last_response}: {exc.message}"
+        ) from exc
     except requests.Timeout as exc:
         raise TransientDeliveryError("timeout waiting for the central application") from exc
     except requests.ConnectionError as exc:
         raise TransientDeliveryError("cannot connect to the central application") from exc
-    except (etree.XMLSyntaxError, zeep.exceptions.XMLSyntaxError) as exc:
-        raise TransientDeliveryError("unreadable response from the central application") from exc
+    except etree.XMLSyntaxError as exc:
+        raise UnreadableAnswer(f"unreadable answer: {transport.last_response}: {exc.msg}") from exc
     except zeep.exceptions.Error as exc:
         raise PermanentDeliveryError(f"SOAP error: {exc}") from exc
 

@@ -29,6 +29,7 @@ from adapter.engine.mailbox import MailboxPoller
 from adapter.engine.outbox import AnswerOutbox
 from adapter.engine.sender import Sender
 from adapter.errors import StoreError
+from adapter.failure_log import FailureLog
 from adapter.settings import Settings
 from adapter.signing import Signer, read_passphrase
 from adapter.store import InstanceLock, Store, create_store_engine, migrate
@@ -130,6 +131,7 @@ class Daemon:
             on_rejected=lambda _reason: self.metrics.events.labels(
                 "unknown", "dead_lettered"
             ).inc(),
+            on_reconnect=self.metrics.broker_reconnects.labels("consumer").inc,
         )
         self.mailbox = MailboxPoller(
             self.store,
@@ -144,16 +146,26 @@ class Daemon:
         self.health_server = HealthServer(
             settings.monitoring.host, settings.monitoring.port, self.metrics.registry, self.health
         )
-        self._stopping = threading.Event()
+        self._stop_requested = threading.Event()
+        self._stopped = False
+        self._running = False
+        self._store_state = "starting"
+        """What /health says of the store before it is migrated."""
         self._gauges = threading.Thread(target=self._refresh_gauges, name="gauges", daemon=True)
 
     # ---- life cycle ---------------------------------------------------------------------
 
     def start(self) -> None:
-        """Lock the store, migrate it, recover in-doubt sends, then start every thread."""
+        """Lock the store, migrate it, recover in-doubt sends, then start every thread.
+
+        While the store cannot be migrated (PostgreSQL not up yet), ``/health`` answers
+        "down" and this waits, trying again with backoff, until it can or a stop is requested.
+        """
         crashpoints.arm(self.settings.crash_point)
         self._lock.acquire()
-        migrate(self._engine)
+        self.health_server.start()
+        if not self._migrate():
+            return
         now = self.clock.now()
         sqlite = self._engine.dialect.name == "sqlite"
         recovered = self.store.release_leases(None if sqlite else self.owner, now)
@@ -164,12 +176,12 @@ class Daemon:
         problem = check_broker(self.settings)
         if problem is not None:
             log.error("%s; the adapter keeps trying", problem)
-        self.health_server.start()
         self.outbox.start()
         self.dispatcher.start()
         self.mailbox.start()
         self.consumer.start()
         self._gauges.start()
+        self._running = True
         log.info(
             "vsb-adapter %s started: store %s, central %s, concurrency %d",
             self.owner,
@@ -184,15 +196,17 @@ class Daemon:
         Bounded: ``delivery.drain_seconds`` for sends plus a few seconds for each thread.
         Stopping twice is harmless.
         """
-        if self._stopping.is_set():
+        if self._stopped:
             return
-        self._stopping.set()
-        self.consumer.stop(5)
-        drained = self.dispatcher.stop(self.settings.delivery.drain_seconds)
-        if not drained:
-            log.warning("stopped with sends in flight; they are resent on the next start")
-        self.mailbox.stop(5)
-        self.outbox.stop(5)
+        self._stopped = True
+        self._stop_requested.set()
+        if self._running:
+            self.consumer.stop(5)
+            drained = self.dispatcher.stop(self.settings.delivery.drain_seconds)
+            if not drained:
+                log.warning("stopped with sends in flight; they are resent on the next start")
+            self.mailbox.stop(5)
+            self.outbox.stop(5)
         self.health_server.stop()
         self._engine.dispose()
         self._lock.release()
@@ -200,17 +214,35 @@ class Daemon:
 
     def run_forever(self) -> None:
         """Start, then run until SIGTERM or SIGINT; stop within the drain time."""
-        stop = threading.Event()
 
         def _on_signal(signum: int, _frame: FrameType | None) -> None:
             log.info("signal %s received; stopping", signal.Signals(signum).name)
-            stop.set()
+            self._stop_requested.set()
 
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
         self.start()
-        stop.wait()
+        self._stop_requested.wait()
         self.stop()
+
+    def _migrate(self) -> bool:
+        """Migrate the store, waiting for it with backoff; False if a stop came first."""
+        failures = FailureLog(log, "migrating the store", self.clock)
+        delay = 1.0
+        while not self._stop_requested.is_set():
+            try:
+                migrate(self._engine)
+            except StoreError as exc:
+                failures.failed(exc)
+                cause = exc.__cause__.__class__.__name__ if exc.__cause__ else "error"
+                self._store_state = f"starting: waiting for the store ({cause})"
+                self._stop_requested.wait(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            failures.succeeded()
+            self._store_state = "ok"
+            return True
+        return False
 
     # ---- wiring -------------------------------------------------------------------------
 
@@ -236,12 +268,18 @@ class Daemon:
     def _refresh_gauges(self) -> None:
         gap_alert = timedelta(seconds=self.settings.delivery.gap_alert_seconds)
         reported_states: set[str] = set()
-        while not self._stopping.wait(2.0):
+        failures = FailureLog(log, "reading the store's figures", self.clock)
+        while not self._stop_requested.wait(2.0):
             try:
+                # A write every round: readiness learns of a store that stopped taking
+                # writes (a full disk) even when no event comes.
+                self.store.heartbeat(self.owner, self.clock.now())
                 stats = self.store.stats(self.clock.now(), gap_alert)
-            except StoreError:
-                log.warning("cannot read store figures for the metrics", exc_info=True)
+            except StoreError as exc:
+                self.metrics.store_failures.labels("gauges", "transient").inc()
+                failures.failed(exc)
                 continue
+            failures.succeeded()
             for state in reported_states | set(stats.by_state):
                 self.metrics.messages.labels(state).set(stats.by_state.get(state, 0))
             reported_states |= set(stats.by_state)
@@ -257,15 +295,12 @@ class Daemon:
             self.metrics.unpublished_answers.set(stats.unpublished_answers)
 
     def health(self) -> dict[str, object]:
-        """The /health report: "down" without the store, "degraded" without broker or central."""
+        """The /health report: "down" when the store cannot be read or written (or is not
+        migrated yet), "degraded" without broker or central application."""
         checks: dict[str, object] = {}
         status = "ok"
-        try:
-            with self._engine.connect() as connection:
-                connection.exec_driver_sql("SELECT 1")
-            checks["store"] = "ok"
-        except Exception as exc:  # any failure means "down", whatever raised it
-            checks["store"] = f"error: {exc.__class__.__name__}"
+        checks["store"] = self._store_health()
+        if checks["store"] != "ok":
             status = "down"
         breaker = self.breaker.state
         checks["central"] = breaker.value
@@ -274,6 +309,18 @@ class Daemon:
             status = "degraded"
         checks["in_flight"] = self.dispatcher.in_flight
         return {"status": status, "instance": self.owner, "checks": checks}
+
+    def _store_health(self) -> str:
+        if self._store_state != "ok":
+            return self._store_state
+        try:
+            with self._engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except Exception as exc:  # any failure means "down", whatever raised it
+            return f"error: reads fail ({exc.__class__.__name__})"
+        if self.store.write_error is not None:
+            return f"error: writes fail ({self.store.write_error})"
+        return "ok"
 
 
 def check_broker(settings: Settings) -> str | None:

@@ -6,10 +6,15 @@
     ├── ConfigError              bad settings file or environment; the daemon refuses to start
     ├── KeystoreError            the PKCS#12 keystore cannot be read or opened
     ├── StoreError               the SQL store failed (translated from SQLAlchemy)
+    │   ├── StoreUnavailable     connection lost, timeout, lock timeout, disk full: retry
+    │   ├── UnstorableData       the store refuses these values (DataError, encoding, a
+    │   │                        constraint that holds on retry): retrying cannot help
     │   └── StoreLockedError     another adapter instance holds the SQLite file
     └── DeliveryError            a VSB message could not be delivered
         ├── TransientDeliveryError   connection, timeout, HTTP 5xx, soap:Server fault: retry
-        └── PermanentDeliveryError   soap:Client fault, unreadable answer: dead letter
+        │   └── UnreadableAnswer     an answer that cannot be read (garbage, empty, entities):
+        │                            in doubt, resent with its id until the retry caps
+        └── PermanentDeliveryError   soap:Client fault, HTTP 4xx: dead letter
 
     mappings.errors.MappingError    (the pure mapping layer; no broker, no store)
     ├── InvalidEvent                the event breaks the contract: refused, answered "invalid"
@@ -40,7 +45,18 @@ class KeystoreError(AdapterError):
 
 
 class StoreError(AdapterError):
-    """The SQL store failed."""
+    """The SQL store failed; the subclass says whether trying again can help."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached or cannot write now (connection, timeout, disk full)."""
+
+
+class UnstorableData(StoreError):
+    """The store refuses these values for good (a NUL byte in PostgreSQL text, say).
+
+    Retrying the same values fails the same way: ingest isolates the one event instead.
+    """
 
 
 class StoreLockedError(StoreError):
@@ -53,6 +69,15 @@ class DeliveryError(AdapterError):
 
 class TransientDeliveryError(DeliveryError):
     """A failure that may go away by itself: try again later."""
+
+
+class UnreadableAnswer(TransientDeliveryError):
+    """The central application answered something that cannot be read.
+
+    It may have applied the message before answering, so the message is in doubt: it is
+    resent with the same message id (the central application returns its stored answer)
+    until the retry caps, then becomes a dead letter whose cause says what was received.
+    """
 
 
 class PermanentDeliveryError(DeliveryError):

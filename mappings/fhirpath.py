@@ -25,6 +25,9 @@ Segment = str | int
 _SAFE_SELECTOR = re.compile(r"[A-Za-z0-9:/._#\-]{1,200}")
 _DIGIT_RUN = re.compile(r"[0-9]{9}")
 _RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
+_ELEMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+UNREADABLE_NAME = "`?`"
+"""How a member name that is not an element name is rendered (it could hold anything)."""
 
 
 def where(attribute: str, value: str) -> str:
@@ -60,7 +63,8 @@ def render(document: Mapping[str, Any], path: Sequence[Segment]) -> str:
             expression = _select(expression, previous, element, segment)
             node = element
         else:
-            expression += f".{segment}"
+            name = segment if _ELEMENT_NAME.fullmatch(segment) else UNREADABLE_NAME
+            expression += f".{name}"
             node = node.get(segment) if isinstance(node, dict) else None
         previous = segment
     return expression

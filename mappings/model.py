@@ -69,6 +69,8 @@ class Envelope:
     dossier_id: str | None
     sequence: int | None
     document: dict[str, Any]
+    issues: tuple[Issue, ...] = ()
+    """Defects of the body's strings found while reading it (``mappings.body``)."""
 
 
 @dataclass(frozen=True)

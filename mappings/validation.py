@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mappings import fhirpath
 from mappings.bundle import EventBundle, Node
-from mappings.envelope import MAX_DOSSIER_ID, MAX_SEQUENCE, header_extension
+from mappings.envelope import MAX_DOSSIER_ID, MAX_SEQUENCE, header_extension, is_clean_key
 from mappings.errors import InvalidEvent
 from mappings.event_schema import schema_issues
 from mappings.event_type import EventType
@@ -30,7 +30,8 @@ def validate_event(envelope: Envelope, facility: Facility) -> EventType:
     """
     bundle = EventBundle(envelope.document)
     event_type = EVENT_TYPES.get(envelope.event_code or "")
-    issues = schema_issues(envelope.document, event_type.code if event_type else None)
+    issues = list(envelope.issues)
+    issues.extend(schema_issues(envelope.document, event_type.code if event_type else None))
     issues.extend(_event_code_issues(bundle, envelope))
     issues.extend(_dossier_issues(bundle))
     issues.extend(_patient_issues(bundle))
@@ -74,7 +75,8 @@ def _dossier_issues(bundle: EventBundle) -> list[Issue]:
             "valueString",
             "dossier-id",
             f"must be one non-blank text of at most {MAX_DOSSIER_ID} characters without "
-            "surrounding spaces",
+            "surrounding spaces, in Unicode NFC, without control, zero-width or "
+            "bidirectional characters",
         ),
         (
             SEQUENCE_EXTENSION,
@@ -99,7 +101,7 @@ def _well_formed(found: list[Node], key: str, code: str) -> bool:
     value = found[0].child(key).value
     if code == "sequence":
         return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SEQUENCE
-    return isinstance(value, str) and value.strip() == value and 0 < len(value) <= MAX_DOSSIER_ID
+    return isinstance(value, str) and is_clean_key(value)
 
 
 def _count_issues(bundle: EventBundle, resource_type: str) -> list[Issue]:

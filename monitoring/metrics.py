@@ -28,7 +28,7 @@ class Metrics:
         self.events = Counter(
             "vsb_events_received",
             "Events taken from RabbitMQ, by event code and result"
-            " (stored, duplicate, invalid, dead_lettered, retry).",
+            " (stored, duplicate, conflict, invalid, dead_lettered, retry).",
             ["event_code", "result"],
             registry=r,
         )
@@ -73,6 +73,20 @@ class Metrics:
         self.mailbox_answers = Counter(
             "vsb_mailbox_answers",
             "Later answers fetched from the central application's mailbox (new ones only).",
+            registry=r,
+        )
+        self.store_failures = Counter(
+            "vsb_store_failures",
+            "Store operations that failed, by operation (ingest, send, dispatch, outbox,"
+            " mailbox, gauges, heartbeat) and kind (transient: retried; permanent: the data"
+            " was refused, the event isolated).",
+            ["operation", "kind"],
+            registry=r,
+        )
+        self.broker_reconnects = Counter(
+            "vsb_broker_reconnects",
+            "Times a RabbitMQ connection was lost and opened again, by connection.",
+            ["connection"],
             registry=r,
         )
         self.in_flight = Gauge("vsb_in_flight", "Messages being sent right now.", registry=r)

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pika
 import pika.exceptions
@@ -24,19 +24,40 @@ from queues.topology import Topology
 log = logging.getLogger(__name__)
 
 
-class Disposition(enum.Enum):
-    """What to do with a delivery once the callback is done with it."""
+class Action(enum.Enum):
+    """The three things the consumer can do with a delivery."""
 
     ACK = "ack"
     """Stored (or a known duplicate): remove it from the queue."""
     DEAD_LETTER = "dead-letter"
-    """Cannot ever be stored (oversized): to the dead-letter exchange, not requeued."""
+    """Cannot ever be stored: published to the dead-letter exchange with the reason, acked."""
     RETRY = "retry"
     """Not stored for a passing reason (store down): offered to the handler again, in place.
 
     The delivery is not returned to the queue meanwhile: a return would count toward the
     queue's delivery limit and a long store outage would dead-letter good events.
     """
+
+
+@dataclass(frozen=True)
+class Disposition:
+    """What to do with a delivery once the callback is done with it, and why."""
+
+    action: Action
+    reason: str = ""
+    """For a dead letter: the ``x-vsb-reason`` header (no personal data)."""
+
+    ACK: ClassVar[Disposition]
+    RETRY: ClassVar[Disposition]
+
+    @classmethod
+    def dead_letter(cls, reason: str) -> Disposition:
+        """To the dead-letter queue with ``reason`` in its headers."""
+        return cls(Action.DEAD_LETTER, reason)
+
+
+Disposition.ACK = Disposition(Action.ACK)
+Disposition.RETRY = Disposition(Action.RETRY)
 
 
 @dataclass(frozen=True)
@@ -53,7 +74,12 @@ Handler = Callable[[Sequence[Delivery]], list[Disposition]]
 
 
 class Consumer:
-    """Consumes the events queue on its own thread and connection until ``stop()``."""
+    """Consumes the events queue on its own thread and connection until ``stop()``.
+
+    No content of a delivery can make it reconnect: a handler that raises on a batch is
+    called again with each delivery alone, and a delivery it still raises on is
+    dead-lettered with the exception's class as the reason. Only broker trouble reconnects.
+    """
 
     def __init__(
         self,
@@ -64,8 +90,10 @@ class Consumer:
         prefetch: int = 200,
         max_body_bytes: int = 1_048_576,
         retry_seconds: float = 2.0,
+        max_retry_seconds: float = 30.0,
         on_connection_change: Callable[[bool], None] | None = None,
         on_rejected: Callable[[str], None] | None = None,
+        on_reconnect: Callable[[], None] | None = None,
     ) -> None:
         self._address = address
         self._topology = topology
@@ -73,9 +101,12 @@ class Consumer:
         self._prefetch = prefetch
         self._max_body = max_body_bytes
         self._retry_seconds = retry_seconds
+        self._max_retry_seconds = max_retry_seconds
         self._on_connection_change = on_connection_change or (lambda _up: None)
         self._on_rejected = on_rejected or (lambda _reason: None)
+        self._on_reconnect = on_reconnect or (lambda: None)
         self._connection: pika.BlockingConnection | None = None
+        self._dead_letters: Any = None
         self._batch: list[tuple[int, Delivery]] = []
         self.connected = False
         self._consumed = False
@@ -105,6 +136,7 @@ class Consumer:
                     # A connection that worked resets the backoff: only failing reconnects grow it.
                     delay = self._retry_seconds
                     self._consumed = False
+                    self._on_reconnect()
                 self._on_connection_change(False)
                 log.warning("event consumer lost RabbitMQ (%s); retrying in %.0f s", exc, delay)
                 self._stopping.wait(delay)
@@ -117,6 +149,10 @@ class Consumer:
         try:
             channel = connection.channel()
             self._topology.declare(channel)
+            # Dead letters of the adapter's own go out on a channel with publisher confirms:
+            # the delivery is acknowledged only once its copy is safe in the dead-letter queue.
+            self._dead_letters = connection.channel()
+            self._dead_letters.confirm_delivery()
             channel.basic_qos(prefetch_count=self._prefetch)
             channel.basic_consume(self._topology.events_queue, self._on_message)
             self.connected = self._consumed = True
@@ -135,41 +171,74 @@ class Consumer:
                     connection.close()
 
     def _on_message(self, channel: Any, method: Any, properties: Any, body: bytes) -> None:
-        if len(body) > self._max_body:
-            log.error(
-                "event of %d bytes exceeds broker.max_event_bytes; sent to the dead-letter queue",
-                len(body),
-            )
-            channel.basic_reject(method.delivery_tag, requeue=False)
-            self._on_rejected("oversized")
-            return
         delivery = Delivery(
             body=body,
             redelivered=bool(method.redelivered),
             message_id=getattr(properties, "message_id", None),
         )
+        if len(body) > self._max_body:
+            log.error(
+                "event of %d bytes exceeds broker.max_event_bytes; sent to the dead-letter queue",
+                len(body),
+            )
+            reason = f"oversized: {len(body)} bytes, more than broker.max_event_bytes"
+            self._settle(channel, method.delivery_tag, delivery, Disposition.dead_letter(reason))
+            self._on_rejected("oversized")
+            return
         self._batch.append((method.delivery_tag, delivery))
 
     def _handle_batch(self, channel: Any) -> None:
         """Hand everything delivered so far to the handler at once, then settle each."""
         batch, self._batch = self._batch, []
-        dispositions = self._handler([delivery for _tag, delivery in batch])
-        while Disposition.RETRY in dispositions and not self._stopping.is_set():
+        deliveries = [delivery for _tag, delivery in batch]
+        dispositions = self._handled(deliveries)
+        delay = self._retry_seconds
+        while any(d.action is Action.RETRY for d in dispositions) and not self._stopping.is_set():
             # connection.sleep keeps heartbeats flowing while the handler's store is away.
             assert self._connection is not None
-            self._connection.sleep(self._retry_seconds)
-            again = [i for i, d in enumerate(dispositions) if d is Disposition.RETRY]
-            retried = self._handler([batch[i][1] for i in again])
+            self._connection.sleep(delay)
+            delay = min(delay * 2, self._max_retry_seconds)
+            again = [i for i, d in enumerate(dispositions) if d.action is Action.RETRY]
+            retried = self._handled([deliveries[i] for i in again])
             for i, disposition in zip(again, retried, strict=True):
                 dispositions[i] = disposition
-        if all(d is Disposition.ACK for d in dispositions):
+        if all(d.action is Action.ACK for d in dispositions):
             channel.basic_ack(batch[-1][0], multiple=True)
             return
-        for (tag, _delivery), disposition in zip(batch, dispositions, strict=True):
-            if disposition is Disposition.ACK:
-                channel.basic_ack(tag)
-            elif disposition is Disposition.DEAD_LETTER:
-                channel.basic_reject(tag, requeue=False)
-                self._on_rejected("handler")
-            else:
-                channel.basic_nack(tag, requeue=True)
+        for (tag, delivery), disposition in zip(batch, dispositions, strict=True):
+            self._settle(channel, tag, delivery, disposition)
+
+    def _handled(self, deliveries: list[Delivery]) -> list[Disposition]:
+        """The handler's dispositions; a batch it raises on is handed over one by one."""
+        try:
+            dispositions = self._handler(deliveries)
+            if len(dispositions) != len(deliveries):
+                raise ValueError(f"{len(dispositions)} dispositions for {len(deliveries)}")
+            return dispositions
+        except Exception as exc:
+            if len(deliveries) == 1:
+                log.exception("the event handler failed on a delivery; dead-lettering it")
+                self._on_rejected("handler-error")
+                return [Disposition.dead_letter(f"handler failed: {exc.__class__.__name__}")]
+            log.exception("the event handler failed on a batch; handing it over one by one")
+            return [self._handled([delivery])[0] for delivery in deliveries]
+
+    def _settle(self, channel: Any, tag: int, delivery: Delivery, disposition: Disposition) -> None:
+        if disposition.action is Action.ACK:
+            channel.basic_ack(tag)
+        elif disposition.action is Action.DEAD_LETTER:
+            self._publish_dead_letter(delivery, disposition.reason)
+            channel.basic_ack(tag)
+        else:
+            channel.basic_nack(tag, requeue=True)
+
+    def _publish_dead_letter(self, delivery: Delivery, reason: str) -> None:
+        """A copy in the dead-letter queue, with the reason; raises if it is not confirmed."""
+        properties = pika.BasicProperties(
+            delivery_mode=pika.DeliveryMode.Persistent,
+            message_id=delivery.message_id,
+            headers={"x-vsb-reason": reason, "x-vsb-dead-lettered-by": "vsb-adapter"},
+        )
+        self._dead_letters.basic_publish(
+            self._topology.dead_letter_exchange, "", delivery.body, properties, mandatory=True
+        )

@@ -35,11 +35,45 @@ class FaultKind(enum.Enum):
     """The request is applied (state changes), then the real answer comes after the stall."""
     APPLY_THEN_DROP = "apply-then-drop"
     """The request is applied, then the connection is closed without any response."""
+    APPLY_THEN_GARBAGE = "apply-then-garbage"
+    """The request is applied, then HTTP 200 with an HTML page instead of the answer."""
+    APPLY_THEN_EMPTY = "apply-then-empty"
+    """The request is applied, then HTTP 200 with an empty body."""
+    APPLY_THEN_ENTITIES = "apply-then-entities"
+    """The request is applied, then HTTP 200 with a "billion laughs" entity bomb."""
 
     @property
     def applies(self) -> bool:
         """Whether the request takes effect despite the fault."""
-        return self in (FaultKind.APPLY_THEN_TIMEOUT, FaultKind.APPLY_THEN_DROP)
+        return self in _APPLYING
+
+    @property
+    def replaces_answer(self) -> bool:
+        """Whether an HTTP 200 with an unreadable body comes instead of the answer."""
+        return self in _UNREADABLE
+
+
+_UNREADABLE: Final = frozenset(
+    {FaultKind.APPLY_THEN_GARBAGE, FaultKind.APPLY_THEN_EMPTY, FaultKind.APPLY_THEN_ENTITIES}
+)
+_APPLYING: Final = _UNREADABLE | {FaultKind.APPLY_THEN_TIMEOUT, FaultKind.APPLY_THEN_DROP}
+UNREADABLE_BODIES: Final = {
+    FaultKind.APPLY_THEN_GARBAGE: (
+        b"<html><body><h1>Maintenance</h1><p>Back soon.</p></body></html>\n",
+        "text/html",
+    ),
+    FaultKind.APPLY_THEN_EMPTY: (b"", "text/xml; charset=utf-8"),
+    FaultKind.APPLY_THEN_ENTITIES: (
+        b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + b"".join(
+            b'<!ENTITY lol%d "%s">' % (n, (b"&lol%d;" % (n - 1) if n > 1 else b"&lol;") * 10)
+            for n in range(1, 10)
+        )
+        + b"]>\n<lolz>&lol9;</lolz>\n",
+        "text/xml; charset=utf-8",
+    ),
+}
+"""The body and content type each unreadable-answer fault sends with HTTP 200."""
 
 
 @dataclass(frozen=True)

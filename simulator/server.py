@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 from simulator import soap
 from simulator.admin import AdminApi
 from simulator.errors import RequestError
-from simulator.faults import FaultKind, Injection
+from simulator.faults import UNREADABLE_BODIES, FaultKind, Injection
 from simulator.messages import peek_header
 from simulator.population import mask_numbers
 from simulator.record import Call
@@ -197,15 +197,19 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             self._inject(injection, record)
             return
         status, body, fields = self._process(call)
+        content_type = soap.CONTENT_TYPE
         if injection is not None:
             fields["injected"] = injection.kind.value
             if injection.kind is FaultKind.APPLY_THEN_DROP:
                 self._finish(record, http_status=None, **fields)
                 self._drop()
                 return
-            self._wait(injection.stall_seconds)
+            if injection.kind.replaces_answer:
+                status, (body, content_type) = 200, UNREADABLE_BODIES[injection.kind]
+            else:
+                self._wait(injection.stall_seconds)
         self._finish(record, http_status=status, **fields)
-        self._send(status, body, soap.CONTENT_TYPE)
+        self._send(status, body, content_type)
 
     def _record(self, call: soap.SoapCall, received_at: float, received_wall: str) -> Call | None:
         """Start the record of a Submit call (other operations are not recorded)."""

@@ -19,6 +19,7 @@ from adapter.clock import Clock
 from adapter.engine.breaker import CircuitBreaker
 from adapter.engine.sender import Sender
 from adapter.errors import StoreError
+from adapter.failure_log import FailureLog
 from adapter.settings import DeliverySettings
 from adapter.store import Claim, Store
 from monitoring import Metrics
@@ -49,6 +50,8 @@ class Dispatcher:
         self._owner = owner
         self._on_done = on_done
         self._lease = timedelta(seconds=settings.lease_seconds)
+        self._failures = FailureLog(log, "dispatching from the store", clock)
+        self._send_failures = FailureLog(log, "recording a send in the store", clock)
         # Daemon threads fed by a queue, not a ThreadPoolExecutor: the executor's threads are
         # joined at interpreter exit, so a send stuck past the drain time would hold the
         # process beyond systemd's stop timeout. An abandoned send is resent after a restart.
@@ -105,8 +108,10 @@ class Dispatcher:
                         log.warning("%d in-doubt message(s) found with an expired lease", released)
                     next_lease_sweep = now + self._lease / 4
                 self._dispatch_once()
-            except StoreError:
-                log.exception("dispatcher cannot reach the store; retrying")
+                self._failures.succeeded()
+            except StoreError as exc:
+                self._failures.failed(exc)
+                self._metrics.store_failures.labels("dispatch", "transient").inc()
                 self._stopping.wait(self._settings.poll_seconds * 4)
             self._wake.wait(self._settings.poll_seconds)
             self._wake.clear()
@@ -134,9 +139,11 @@ class Dispatcher:
     def _run(self, claim: Claim) -> None:
         try:
             self._sender.send(claim)
-        except StoreError:
+            self._send_failures.succeeded()
+        except StoreError as exc:
             # The store is down: the lease expires and the message comes back as in doubt.
-            log.exception("message %s: the store failed while sending", claim.message_id)
+            self._send_failures.failed(exc)
+            self._metrics.store_failures.labels("send", "transient").inc()
         except Exception as exc:
             # A bug must neither kill the sender thread nor resend the message forever.
             log.exception("message %s: unexpected failure while sending", claim.message_id)

@@ -3,6 +3,14 @@
 An invalid event is stored as refused and answered at once (outcome ``invalid``, naming each
 field and rule); if its dossier and sequence number could be read it still uses up that
 number, so the dossier is not held on a gap.
+
+One delivery can never cost another its answer. Whatever a delivery raises while it is read
+or checked makes it an invalid event of its own (issue ``unprocessable``). If the store
+refuses a batch for good (``UnstorableData``, or anything unforeseen), the batch is stored
+event by event, and an event the store refuses even alone is stored as a bare refusal (its
+body escaped to ASCII, issue ``unstorable``); only when even that fails is the delivery
+dead-lettered, with the reason in its headers. A store that is down (``StoreUnavailable``)
+keeps the whole batch in hand, unacknowledged, to be offered again.
 """
 
 from __future__ import annotations
@@ -11,13 +19,15 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from adapter import crashpoints
 from adapter.clock import Clock
 from adapter.crashpoints import CrashPoint
 from adapter.engine.answers import adapter_answer_id, issues_json, prepare
-from adapter.errors import StoreError
-from adapter.store import IngestResult, NewEvent, Store
+from adapter.errors import StoreError, UnstorableData
+from adapter.failure_log import FailureLog
+from adapter.store import IngestResult, NewEvent, PreparedAnswer, Store
 from mappings import read_envelope, validate_event
 from mappings.errors import InvalidEvent
 from mappings.model import Envelope, Facility, Issue, Ordering, Outcome
@@ -27,7 +37,7 @@ from queues import Delivery, Disposition
 log = logging.getLogger(__name__)
 
 _SEQUENCE = "MessageHeader.extension('urn:vsb-adapter:fhir:sequence').valuePositiveInt"
-_SEQUENCE_ISSUES = {
+_REFUSED_FOR_NUMBER = {
     IngestResult.SEQUENCE_TAKEN: Issue(
         code="sequence-taken",
         text="another event of this dossier already has this sequence number",
@@ -39,6 +49,12 @@ _SEQUENCE_ISSUES = {
         expression=_SEQUENCE,
     ),
 }
+_CONFLICT = Issue(
+    code="event-id-conflict",
+    text="Bundle.id is the id of an earlier event with another body; the earlier event stands."
+    " Send this event under a new id.",
+    expression="Bundle.id",
+)
 
 
 def dossier_key(dossier_id: str) -> str:
@@ -46,8 +62,20 @@ def dossier_key(dossier_id: str) -> str:
     return f"dossier:{dossier_id}"
 
 
-def _key(envelope: Envelope) -> str | None:
-    return dossier_key(envelope.dossier_id) if envelope.dossier_id else None
+@dataclass(frozen=True)
+class _Checked:
+    """One delivery after reading and checking: what the store is given for it."""
+
+    delivery: Delivery
+    envelope: Envelope
+    issues: list[Issue]
+    ordering: Ordering | None
+    """None for an invalid event."""
+    digest: str
+
+    @property
+    def code(self) -> str:
+        return self.envelope.event_code or "unknown"
 
 
 class Ingest:
@@ -70,105 +98,195 @@ class Ingest:
         self._clock = clock
         self._metrics = metrics
         self._on_stored = on_stored
+        self._failures = FailureLog(log, "storing events", clock)
 
     def __call__(self, deliveries: Sequence[Delivery]) -> list[Disposition]:
         """Store the events (or their refusals); ACK each once it is safely in the store."""
         checked = [self._check(delivery) for delivery in deliveries]
-        news = [
-            self._new_event(d, envelope, issues, ordering, _key(envelope))
-            for d, (envelope, issues, ordering) in zip(deliveries, checked, strict=True)
-        ]
+        dispositions = self._store_all(checked)
+        crashpoints.reach(CrashPoint.AFTER_STORE_BEFORE_ACK)
+        return dispositions
+
+    # ---- storing --------------------------------------------------------------------------
+
+    def _store_all(self, checked: list[_Checked]) -> list[Disposition]:
         try:
-            results = self._store.ingest_many(news, self._clock.now())
-            taken = [i for i, result in enumerate(results) if result in _SEQUENCE_ISSUES]
-            if taken:
-                # Refused for its number: stored again as invalid, outside its dossier.
-                for i in taken:
-                    envelope = checked[i][0]
-                    checked[i] = (envelope, [_SEQUENCE_ISSUES[results[i]]], None)
-                    news[i] = self._new_event(deliveries[i], envelope, checked[i][1], None, None)
-                again = self._store.ingest_many([news[i] for i in taken], self._clock.now())
-                for i, result in zip(taken, again, strict=True):
-                    results[i] = result
-        except StoreError:
-            log.exception("cannot store %d event(s); trying again, unacknowledged", len(news))
-            for envelope, _issues, _ordering in checked:
-                self._metrics.events.labels(envelope.event_code or "unknown", "retry").inc()
-            return [Disposition.RETRY] * len(deliveries)
+            results = self._store_batch(checked)
+        except UnstorableData as exc:
+            return self._isolated(checked, exc)
+        except StoreError as exc:
+            self._failures.failed(exc)
+            self._metrics.store_failures.labels("ingest", "transient").inc()
+            for item in checked:
+                self._metrics.events.labels(item.code, "retry").inc()
+            return [Disposition.RETRY] * len(checked)
+        except Exception as exc:
+            # A bug met by this batch: the same isolation as for data the store refuses.
+            log.exception("storing %d event(s) failed unexpectedly", len(checked))
+            return self._isolated(checked, exc)
+        self._failures.succeeded()
+        self._count(checked, results)
+        return [Disposition.ACK] * len(checked)
+
+    def _store_batch(self, checked: list[_Checked]) -> list[IngestResult]:
+        """Store the batch; then the events refused for their number or their id."""
+        now = self._clock.now()
+        results = self._store.ingest_many([self._new_event(item) for item in checked], now)
+        again = [i for i, result in enumerate(results) if result in _REFUSED_FOR_NUMBER]
+        if again:
+            # Refused for its number: stored again as invalid, outside its dossier.
+            for i in again:
+                checked[i] = replace(
+                    checked[i], issues=[_REFUSED_FOR_NUMBER[results[i]]], ordering=None
+                )
+            news = [self._new_event(checked[i], in_dossier=False) for i in again]
+            for i, result in zip(again, self._store.ingest_many(news, now), strict=True):
+                results[i] = result
+        conflicts = [
+            self._conflict_answer(item)
+            for item, result in zip(checked, results, strict=True)
+            if result is IngestResult.CONFLICT
+        ]
+        if conflicts:
+            self._store.add_answers(conflicts, now)
+        return results
+
+    def _isolated(self, checked: list[_Checked], cause: Exception) -> list[Disposition]:
+        """Store each event on its own, so that the one the store refuses costs no other."""
+        if len(checked) > 1:
+            return [self._store_all([item])[0] for item in checked]
+        item = checked[0]
+        self._metrics.store_failures.labels("ingest", "permanent").inc()
+        log.error(
+            "event %s cannot be stored (%s); storing it as refused, its body escaped",
+            item.envelope.event_id,
+            cause.__class__.__name__,
+        )
+        bare = self._bare_refusal(item, cause)
+        try:
+            results = self._store_batch([bare])
+        except StoreError as exc:
+            if not isinstance(exc, UnstorableData):
+                return self._store_all([item])  # the store went away meanwhile: retry
+            return [self._dead_letter(item, exc)]
+        except Exception as exc:
+            return [self._dead_letter(item, exc)]
+        self._count([bare], results)
+        return [Disposition.ACK]
+
+    def _dead_letter(self, item: _Checked, exc: Exception) -> Disposition:
+        reason = f"the store refused the event even as a bare refusal: {exc.__class__.__name__}"
+        log.error("event %s dead-lettered: %s", item.envelope.event_id, reason)
+        self._metrics.events.labels(item.code, "dead_lettered").inc()
+        return Disposition.dead_letter(reason)
+
+    def _count(self, checked: list[_Checked], results: list[IngestResult]) -> None:
         stored = False
-        for (envelope, issues, _ordering), result in zip(checked, results, strict=True):
-            code = envelope.event_code or "unknown"
+        for item, result in zip(checked, results, strict=True):
             if result is IngestResult.DUPLICATE:
-                self._metrics.events.labels(code, "duplicate").inc()
+                self._metrics.events.labels(item.code, "duplicate").inc()
+                continue
+            if result is IngestResult.CONFLICT:
+                log.warning("event %s: id already used by another body", item.envelope.event_id)
+                self._metrics.events.labels(item.code, "conflict").inc()
+                stored = True
                 continue
             stored = True
-            if issues:
+            if item.issues:
                 log.info(
                     "event %s refused as invalid: %s",
-                    envelope.event_id,
-                    ", ".join(f"{i.code} at {i.expression}" for i in issues),
+                    item.envelope.event_id,
+                    ", ".join(f"{i.code} at {i.expression}" for i in item.issues),
                 )
-            self._metrics.events.labels(code, "invalid" if issues else "stored").inc()
+            self._metrics.events.labels(item.code, "invalid" if item.issues else "stored").inc()
         if stored:
             self._on_stored()
-        crashpoints.reach(CrashPoint.AFTER_STORE_BEFORE_ACK)
-        return [Disposition.ACK] * len(deliveries)
 
-    @staticmethod
-    def _unreadable(body: bytes) -> Envelope:
-        # Without an event id nothing can be correlated; keep the body under a digest id.
-        return Envelope(
-            event_id="unreadable-" + hashlib.sha256(body).hexdigest()[:40],
-            event_code=None,
-            dossier_id=None,
-            sequence=None,
-            document={},
-        )
+    # ---- checking -------------------------------------------------------------------------
 
-    def _check(self, delivery: Delivery) -> tuple[Envelope, list[Issue], Ordering | None]:
-        """The event's envelope, its issues, and its ordering if it is valid."""
+    def _check(self, delivery: Delivery) -> _Checked:
+        """The event's envelope, its issues, and its ordering if it is valid (never raises)."""
+        digest = hashlib.sha256(delivery.body).hexdigest()
         try:
             envelope = read_envelope(delivery.body)
         except InvalidEvent as exc:
-            return self._unreadable(delivery.body), list(exc.issues), None
+            return _Checked(delivery, _unreadable(digest), list(exc.issues), None, digest)
+        except Exception as exc:
+            return _Checked(delivery, _unreadable(digest), [_unprocessable(exc)], None, digest)
         try:
             event_type = validate_event(envelope, self._facility)
         except InvalidEvent as exc:
-            return envelope, list(exc.issues), None
-        return envelope, [], event_type.ordering
+            return _Checked(delivery, envelope, list(exc.issues), None, digest)
+        except Exception as exc:
+            log.exception("checking event %s failed unexpectedly", envelope.event_id)
+            return _Checked(delivery, envelope, [_unprocessable(exc)], None, digest)
+        return _Checked(delivery, envelope, [], event_type.ordering, digest)
 
-    def _new_event(
-        self,
-        delivery: Delivery,
-        envelope: Envelope,
-        issues: list[Issue],
-        ordering: Ordering | None,
-        key: str | None,
-    ) -> NewEvent:
-        """The event for the store; ``key`` None keeps it out of any dossier's order."""
-        valid = not issues
-        answer = None
-        if not valid:
-            answer = prepare(
-                answer_id=adapter_answer_id(envelope.event_id, "invalid"),
-                event_id=envelope.event_id,
-                event_code=envelope.event_code,
-                message_id=None,
-                outcome=Outcome.INVALID,
-                source="adapter",
-                created_at=self._clock.now(),
-                issues=issues,
-            )
+    def _new_event(self, item: _Checked, *, in_dossier: bool = True) -> NewEvent:
+        """The event for the store; an event not ``in_dossier`` stays out of any order."""
+        envelope = item.envelope
+        valid = not item.issues
+        key = None
+        if in_dossier and envelope.dossier_id is not None and envelope.sequence is not None:
+            key = dossier_key(envelope.dossier_id)
         return NewEvent(
             event_id=envelope.event_id,
-            payload=delivery.body.decode("utf-8", errors="replace"),
+            payload=item.delivery.body.decode("utf-8", errors="replace"),
+            body_digest=item.digest,
             event_code=envelope.event_code,
             dossier_id=envelope.dossier_id,
             sequence=envelope.sequence,
-            ordering_key=key if envelope.sequence is not None else None,
-            ordered=ordering is not Ordering.NONE,
+            ordering_key=key,
+            ordered=item.ordering is not Ordering.NONE,
             valid=valid,
-            issues_json=issues_json(issues),
+            issues_json=issues_json(item.issues),
             message_id=str(uuid.uuid4()) if valid else None,
-            answer=answer,
+            answer=None if valid else self._invalid_answer(item, "invalid"),
         )
+
+    def _invalid_answer(self, item: _Checked, reason: str) -> PreparedAnswer:
+        envelope = item.envelope
+        return prepare(
+            answer_id=adapter_answer_id(envelope.event_id, reason),
+            event_id=envelope.event_id,
+            event_code=envelope.event_code,
+            message_id=None,
+            outcome=Outcome.INVALID,
+            source="adapter",
+            created_at=self._clock.now(),
+            issues=item.issues,
+        )
+
+    def _conflict_answer(self, item: _Checked) -> PreparedAnswer:
+        # One answer per conflicting body: a redelivery of it is answered once.
+        conflict = replace(item, issues=[_CONFLICT])
+        return self._invalid_answer(conflict, f"conflict/{item.digest}")
+
+    def _bare_refusal(self, item: _Checked, cause: Exception) -> _Checked:
+        """The event reduced to what any store can hold: its id, an issue, an ASCII body."""
+        escaped = item.delivery.body.decode("utf-8", "backslashreplace")
+        ascii_body = escaped.encode("ascii", "backslashreplace").replace(b"\0", b"\\x00")
+        delivery = replace(item.delivery, body=ascii_body)
+        # Id, dossier and number are checked values any store takes; keeping the last two
+        # uses up the number, so the dossier does not wait on a gap.
+        old = item.envelope
+        envelope = Envelope(old.event_id, None, old.dossier_id, old.sequence, {})
+        issue = Issue(
+            "unstorable",
+            f"The store refused this event ({cause.__class__.__name__}); it is kept escaped.",
+            None,
+        )
+        return _Checked(delivery, envelope, [issue], None, item.digest)
+
+
+def _unreadable(digest: str) -> Envelope:
+    # Without an event id nothing can be correlated; keep the body under a digest id.
+    return Envelope(f"unreadable-{digest[:40]}", None, None, None, {})
+
+
+def _unprocessable(exc: Exception) -> Issue:
+    return Issue(
+        "unprocessable",
+        f"The adapter could not check this event ({exc.__class__.__name__}).",
+        None,
+    )

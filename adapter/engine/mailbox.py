@@ -18,6 +18,7 @@ from adapter.clock import Clock
 from adapter.crashpoints import CrashPoint
 from adapter.engine.answers import from_central
 from adapter.errors import DeliveryError, StoreError
+from adapter.failure_log import FailureLog
 from adapter.store import Store
 from mappings import EVENT_TYPES, parse_answer
 from mappings.errors import AnswerFormatError
@@ -51,6 +52,7 @@ class MailboxPoller:
         self._poll = poll_seconds
         self._batch = batch
         self._publish_wait = publish_wait_seconds
+        self._failures = FailureLog(log, "polling the mailbox", clock)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self.run, name="mailbox", daemon=True)
 
@@ -68,8 +70,16 @@ class MailboxPoller:
         while not self._stopping.is_set():
             try:
                 fetched = self.poll_once()
+                self._failures.succeeded()
             except (DeliveryError, StoreError) as exc:
-                log.warning("mailbox poll failed: %s", exc)
+                self._failures.failed(exc)
+                if isinstance(exc, StoreError):
+                    self._metrics.store_failures.labels("mailbox", "transient").inc()
+                fetched = 0
+            except Exception as exc:
+                # Never end the thread: later answers would wait for a restart.
+                log.exception("mailbox poll failed unexpectedly")
+                self._failures.failed(exc)
                 fetched = 0
             if fetched < self._batch:
                 self._stopping.wait(self._poll)

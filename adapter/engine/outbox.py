@@ -13,6 +13,8 @@ import time
 from typing import Protocol
 
 from adapter.clock import Clock
+from adapter.errors import StoreError
+from adapter.failure_log import FailureLog
 from adapter.store import PreparedAnswer, Store
 from monitoring import Metrics
 from queues import BrokerError
@@ -65,6 +67,7 @@ class AnswerOutbox:
         self._poll = poll_seconds
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._failures = FailureLog(log, "publishing answers from the store", clock)
         self._thread = threading.Thread(target=self.run, name="outbox", daemon=True)
 
     def start(self) -> None:
@@ -89,6 +92,7 @@ class AnswerOutbox:
             try:
                 published = self.publish_pending()
                 self._metrics.broker_up.labels("publisher").set(1)
+                self._failures.succeeded()
                 delay = self._poll
             except BrokerError as exc:
                 self._metrics.broker_up.labels("publisher").set(0)
@@ -98,10 +102,12 @@ class AnswerOutbox:
                     return
                 delay = min(delay * 2, 30.0)
                 continue
-            except Exception:
+            except Exception as exc:
                 # Store down, or anything unforeseen: this thread must never end while the
                 # daemon runs, or stored answers would wait for a restart.
-                log.exception("outbox failed; retrying in %.0f s", delay)
+                self._failures.failed(exc)
+                if isinstance(exc, StoreError):
+                    self._metrics.store_failures.labels("outbox", "transient").inc()
                 self._publisher.close()
                 if self._stopping.wait(delay):
                     return

@@ -34,13 +34,13 @@ from adapter.engine.answers import (
     prepare,
 )
 from adapter.engine.breaker import BreakerState, CircuitBreaker
-from adapter.errors import PermanentDeliveryError, TransientDeliveryError
+from adapter.errors import PermanentDeliveryError, TransientDeliveryError, UnreadableAnswer
 from adapter.settings import DeliverySettings
 from adapter.signing import Signer
 from adapter.store import Claim, PreparedAnswer, Store
 from mappings import EVENT_TYPES, build_message, parse_answer, read_envelope
 from mappings.errors import AnswerFormatError, MappingError, SchemaViolation
-from mappings.model import Facility, Issue, MessageContext, Outcome
+from mappings.model import CentralAnswer, Facility, Issue, MessageContext, Outcome
 from monitoring import Metrics
 
 log = logging.getLogger(__name__)
@@ -103,9 +103,12 @@ class Sender:
             signed = self._signed_message(claim)
             answer_xml = self._submit(signed)
             crashpoints.reach(CrashPoint.AFTER_SENDING_BEFORE_ANSWER)
-            answer = parse_answer(answer_xml)
-            if answer.in_reply_to not in (claim.message_id, claim.replaces_message_id):
-                raise PermanentDeliveryError("the answer is for another message")
+            answer = self._read(answer_xml, claim)
+        except UnreadableAnswer as exc:
+            # Perhaps applied: in doubt, resent with the same id until the retry caps.
+            self._metrics.sends.labels(claim.event_code, "unreadable_answer").inc()
+            self._retry_later(claim, str(exc))
+            return
         except TransientDeliveryError as exc:
             self._metrics.sends.labels(claim.event_code, "transient_error").inc()
             self._retry_later(claim, str(exc))
@@ -113,7 +116,7 @@ class Sender:
         except SchemaViolation as exc:
             self._dead(claim, f"schema: {exc}", "schema")
             return
-        except (PermanentDeliveryError, MappingError, AnswerFormatError) as exc:
+        except (PermanentDeliveryError, MappingError) as exc:
             self._metrics.sends.labels(claim.event_code, "permanent_error").inc()
             self._dead(claim, str(exc), "permanent")
             return
@@ -124,6 +127,17 @@ class Sender:
             answer, event_id=claim.event_id, event_code=claim.event_code, source="sync"
         )
         self._record(claim, prepared)
+
+    @staticmethod
+    def _read(answer_xml: etree._Element, claim: Claim) -> CentralAnswer:
+        """The central answer to the claimed message; ``UnreadableAnswer`` if it is not one."""
+        try:
+            answer = parse_answer(answer_xml)
+        except AnswerFormatError as exc:
+            raise UnreadableAnswer(f"unreadable answer: {exc}") from exc
+        if answer.in_reply_to not in (claim.message_id, claim.replaces_message_id):
+            raise UnreadableAnswer("unreadable answer: it answers another message")
+        return answer
 
     def _signed_message(self, claim: Claim) -> etree._Element:
         envelope = read_envelope(claim.payload.encode())
@@ -153,6 +167,10 @@ class Sender:
             with attempt:
                 try:
                     answer = self._central.submit(signed)
+                except UnreadableAnswer:
+                    self._breaker.success()  # it answered, if unreadably: the application is up
+                    self._metrics.central_up.set(1)
+                    raise
                 except TransientDeliveryError:
                     self._breaker.failure()
                     self._metrics.central_up.set(0)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapter.errors import StoreError, StoreLockedError
+from adapter.errors import StoreLockedError, StoreUnavailable
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 READ_ONLY = "vsb_read_only"
@@ -25,20 +25,40 @@ def create_store_engine(url: str, pool_size: int = 10) -> Engine:
 
     SQLite runs in WAL mode with ``synchronous=FULL`` (an acked event survives a power cut)
     and takes its write lock at ``BEGIN`` (``BEGIN IMMEDIATE``), so two threads never deadlock
-    upgrading a read lock. PostgreSQL uses a connection pool of ``pool_size``.
+    upgrading a read lock; a new file is created readable by its owner only (0600), and SQLite
+    gives its WAL and shared-memory files the same mode. PostgreSQL uses a connection pool of
+    ``pool_size``. Statement parameters never appear in errors (``hide_parameters``): they
+    hold the events' personal data.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(Path(parsed.database))
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=pool_size,
+            hide_parameters=True,
         )
         _sqlite_durability(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
+    )
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` (and its folder) readable and writable by its owner only, if missing.
+
+    The folder gets 0700 when this creates it. An existing file keeps its mode: the
+    sysadmin may have chosen it (``vsb-adapter check`` warns about one others can read).
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)
 
 
 def _sqlite_durability(engine: Engine) -> None:
@@ -71,7 +91,9 @@ def migrate(engine: Engine) -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot migrate the store: {exc.__class__.__name__}: {exc}") from exc
+        raise StoreUnavailable(
+            f"cannot migrate the store: {exc.__class__.__name__}: {exc}"
+        ) from exc
 
 
 def schema_revision(engine: Engine) -> str | None:
@@ -83,7 +105,7 @@ def schema_revision(engine: Engine) -> str | None:
             row = connection.exec_driver_sql("SELECT version_num FROM alembic_version").first()
             return None if row is None else str(row[0])
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot read the store's schema revision: {exc}") from exc
+        raise StoreUnavailable(f"cannot read the store's schema revision: {exc}") from exc
 
 
 class InstanceLock:
@@ -104,7 +126,7 @@ class InstanceLock:
         """Take the lock or raise ``StoreLockedError``; a no-op for PostgreSQL."""
         if self._path is None:
             return
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(self._path)
         handle = open(self._path, "a+")  # noqa: SIM115 - held for the process's life
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

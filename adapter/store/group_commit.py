@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Connection
 
-from adapter.errors import StoreError
+from adapter.errors import StoreError, StoreUnavailable
 
 Q = TypeVar("Q")
 R = TypeVar("R")
@@ -49,8 +49,9 @@ class GroupCommit(Generic[Q, R]):
     def submit(self, request: Q) -> R:
         """Run ``request`` in a shared transaction and return its result once committed.
 
-        If the batch's transaction fails, every request in it fails with a ``StoreError``:
-        none of it was committed.
+        If the batch's transaction fails, every request in it fails with a ``StoreError``
+        of the same kind (``StoreUnavailable`` for anything but a store error): none of it
+        was committed.
         """
         waiting: _Waiting[Q, R] = _Waiting(request)
         with self._queue_lock:
@@ -60,8 +61,10 @@ class GroupCommit(Generic[Q, R]):
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
                 self._run(batch)
-        if waiting.error is not None:
-            raise StoreError(str(waiting.error)) from waiting.error
+        error = waiting.error
+        if error is not None:
+            kind = type(error) if isinstance(error, StoreError) else StoreUnavailable
+            raise kind(str(error)) from error
         return waiting.result  # type: ignore[return-value]
 
     def _run(self, batch: list[_Waiting[Q, R]]) -> None:

@@ -28,7 +28,9 @@ class IngestResult(enum.Enum):
 
     STORED = "stored"
     DUPLICATE = "duplicate"
-    """The event id was seen before: a redelivery, nothing changed."""
+    """The event id was seen before with the same body: a redelivery, nothing changed."""
+    CONFLICT = "conflict"
+    """The event id was seen before with another body: the first event stands, nothing stored."""
     SEQUENCE_TAKEN = "sequence-taken"
     """Another event of the dossier already has this sequence number: nothing stored."""
     SEQUENCE_PASSED = "sequence-passed"
@@ -66,6 +68,8 @@ class NewEvent:
 
     event_id: str
     payload: str
+    body_digest: str
+    """SHA-256 of the body as received: tells a redelivery from another event with the same id."""
     event_code: str | None
     dossier_id: str | None
     sequence: int | None

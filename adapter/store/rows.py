@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,18 @@ from adapter.store.records import (
 )
 from adapter.store.sequencing import advance_many, dossier_heads
 from adapter.store.tables import ANSWERS, DOSSIERS, EVENTS, MESSAGES, AnswerRow, MessageRow
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` as both stores can hold it: NUL and unpaired surrogates become U+FFFD.
+
+    PostgreSQL refuses NUL in text, and neither store can encode a lone surrogate. Only
+    events the adapter refuses can hold either (a body that is not JSON, a string with a
+    lone surrogate): what is stored of them is their text with those characters replaced.
+    """
+    return _UNSTORABLE.sub("\ufffd", text) if _UNSTORABLE.search(text) else text
 
 
 def message_view(row: MessageRow) -> MessageView:
@@ -92,11 +105,14 @@ def insert_events(db: Connection, events: Sequence[NewEvent], now: datetime) -> 
     the rows go in as one multi-row insert per table. Events of one dossier in the batch see
     each other, as if they had been inserted one by one.
     """
-    known = set(
-        db.scalars(
-            select(EVENTS.c.event_id).where(EVENTS.c.event_id.in_({e.event_id for e in events}))
+    known: dict[str, str | None] = {
+        event_id: digest
+        for event_id, digest in db.execute(
+            select(EVENTS.c.event_id, EVENTS.c.body_digest).where(
+                EVENTS.c.event_id.in_({e.event_id for e in events})
+            )
         )
-    )
+    }
     numbered = [e for e in events if e.ordering_key is not None and e.sequence is not None]
     heads = dossier_heads(db, {e.ordering_key for e in numbered if e.ordering_key}, now)
     taken: set[tuple[str, int]] = set()
@@ -118,7 +134,10 @@ def insert_events(db: Connection, events: Sequence[NewEvent], now: datetime) -> 
     for event in events:
         key, sequence = event.ordering_key, event.sequence
         if event.event_id in known:
-            results.append(IngestResult.DUPLICATE)
+            digest = known[event.event_id]
+            # An event stored before digests were kept is taken for a redelivery.
+            same = digest is None or digest == event.body_digest
+            results.append(IngestResult.DUPLICATE if same else IngestResult.CONFLICT)
             continue
         if key is not None and sequence is not None:
             if (key, sequence) in taken:
@@ -128,7 +147,7 @@ def insert_events(db: Connection, events: Sequence[NewEvent], now: datetime) -> 
                 results.append(IngestResult.SEQUENCE_PASSED)
                 continue
             taken.add((key, sequence))
-        known.add(event.event_id)
+        known[event.event_id] = event.body_digest
         event_rows.append(_event_row(event, now))
         if event.valid or (key is not None and sequence is not None):
             message_rows.append(_message_row(event, now))
@@ -157,7 +176,8 @@ def _event_row(event: NewEvent, now: datetime) -> dict[str, object]:
         "sequence": event.sequence,
         "valid": event.valid,
         "issues": event.issues_json,
-        "payload": event.payload,
+        "payload": storable(event.payload),
+        "body_digest": event.body_digest,
     }
 
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from adapter.errors import StoreError
+from adapter.errors import StoreError, StoreUnavailable, UnstorableData
 from adapter.store.database import READ_ONLY
 from adapter.store.group_commit import GroupCommit
 from adapter.store.records import (
@@ -41,9 +41,30 @@ from adapter.store.rows import (
     prepared_answer,
 )
 from adapter.store.sequencing import advance, advance_many, due_ids
-from adapter.store.tables import ANSWERS, MESSAGES, AnswerRow, DossierRow, MessageRow
+from adapter.store.tables import (
+    ANSWERS,
+    INSTANCES,
+    MESSAGES,
+    AnswerRow,
+    DossierRow,
+    MessageRow,
+)
 
 T = TypeVar("T")
+
+
+def translated(exc: SQLAlchemyError | UnicodeError) -> StoreError:
+    """The store's error for an exception raised by SQLAlchemy or the database driver.
+
+    Permanent (``UnstorableData``): the values themselves are refused (``DataError``: a NUL
+    byte in PostgreSQL text, a value too long; an encoding error raised by the driver).
+    Everything else the database says is taken as passing (``StoreUnavailable``): lost
+    connections, timeouts, locks, a full disk. The engine hides statement parameters
+    (``hide_parameters``), so the text carries no event data.
+    """
+    if isinstance(exc, DataError | UnicodeError):
+        return UnstorableData(f"the store refused the data: {exc.__class__.__name__}: {exc}")
+    return StoreUnavailable(f"store failed: {exc.__class__.__name__}: {exc}")
 
 
 @dataclass(frozen=True)
@@ -71,6 +92,11 @@ class Store:
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
         self._answers = GroupCommit(self.connection, self._record_answers)
+        self.write_error: str | None = None
+        """The error of the last write transaction if it failed for the store's sake, else None.
+
+        Readiness reads it: a store that answers reads but cannot write (a full disk) is down.
+        """
 
     @property
     def engine(self) -> Engine:
@@ -82,11 +108,16 @@ class Store:
         """One connection in one transaction, for Core statements (the hot paths).
 
         ``read_only`` transactions must not write (on SQLite they take no write lock).
-        SQLAlchemy errors become ``StoreError``, except ``IntegrityError``, which passes
+        Errors are translated (``translated``), except ``IntegrityError``, which passes
         through untranslated for the callers that retry on it.
         """
         engine = self._reader if read_only else self._engine
-        with self._translated(), self._writing(read_only), engine.begin() as connection:
+        with (
+            self._watched(read_only),
+            self._translated(),
+            self._writing(read_only),
+            engine.begin() as connection,
+        ):
             yield connection
 
     @contextmanager
@@ -94,6 +125,7 @@ class Store:
         """One ORM session in one transaction (support, rare paths); errors as ``connection``."""
         sessions = self._reader_sessions if read_only else self._sessions
         with (
+            self._watched(read_only),
             self._translated(),
             self._writing(read_only),
             sessions() as session,
@@ -101,18 +133,29 @@ class Store:
         ):
             yield session
 
+    @contextmanager
+    def _watched(self, read_only: bool) -> Iterator[None]:
+        if read_only:
+            yield
+            return
+        try:
+            yield
+        except StoreUnavailable as exc:
+            self.write_error = exc.__cause__.__class__.__name__ if exc.__cause__ else "error"
+            raise
+        self.write_error = None
+
     def _writing(self, read_only: bool) -> AbstractContextManager[object]:
         return nullcontext() if read_only else self._write_lock
 
-    @staticmethod
     @contextmanager
-    def _translated() -> Iterator[None]:
+    def _translated(self) -> Iterator[None]:
         try:
             yield
         except IntegrityError:
             raise
-        except SQLAlchemyError as exc:
-            raise StoreError(f"store failed: {exc.__class__.__name__}: {exc}") from exc
+        except (SQLAlchemyError, UnicodeError) as exc:
+            raise translated(exc) from exc
 
     def _retrying(self, work: Callable[[Connection], T]) -> T:
         # Two instances may create the same dossier row at once; the loser simply tries again.
@@ -122,7 +165,8 @@ class Store:
                     return work(db)
             except IntegrityError as exc:
                 if attempt == 2:
-                    raise StoreError(f"store conflict: {exc.orig}") from exc
+                    # Not a race any more: a constraint these values break every time.
+                    raise UnstorableData(f"store conflict: {exc.orig}") from exc
         raise AssertionError("unreachable")
 
     # ---- ingest -------------------------------------------------------------------------
@@ -137,6 +181,11 @@ class Store:
         Events of one dossier in the same batch see each other, as if stored one by one.
         """
         return self._retrying(lambda db: insert_events(db, events, now))
+
+    def add_answers(self, answers: Sequence[PreparedAnswer], now: datetime) -> None:
+        """Store answers that belong to no state change (a refused reuse of an event id)."""
+        with self.connection() as db:
+            add_answers(db, answers, now)
 
     # ---- dispatch -----------------------------------------------------------------------
 
@@ -386,6 +435,15 @@ class Store:
             )
 
     # ---- figures ------------------------------------------------------------------------
+
+    def heartbeat(self, instance_id: str, now: datetime) -> None:
+        """Record that ``instance_id`` is alive: a small write that proves the store takes them."""
+        with self.connection() as db:
+            updated = db.execute(
+                update(INSTANCES).where(INSTANCES.c.instance_id == instance_id).values(seen_at=now)
+            ).rowcount
+            if not updated:
+                db.execute(insert(INSTANCES).values(instance_id=instance_id, seen_at=now))
 
     def stats(self, now: datetime, gap_alert: timedelta) -> StoreStats:
         """Counts for the metrics (a handful of aggregate queries)."""

@@ -64,7 +64,9 @@ class EventRow(Base):
     issues: Mapped[str | None] = mapped_column(Text)
     """JSON list of the issues that made the event invalid (no personal data)."""
     payload: Mapped[str] = mapped_column(Text)
-    """The event as received (or as corrected by support before a replay)."""
+    """The event as received (or as corrected by support before a replay); see ``storable``."""
+    body_digest: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 (hex) of the body as received; None for events stored before release 0.2."""
 
 
 class MessageRow(Base):
@@ -147,6 +149,15 @@ class AnswerRow(Base):
     """For mailbox answers: when the central application was told we have it."""
 
 
+class InstanceRow(Base):
+    """An adapter instance's heartbeat: proves every few seconds that the store takes writes."""
+
+    __tablename__ = "instances"
+
+    instance_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class AuditRow(Base):
     """Who did what to which message, for support actions (replay, discard, skip)."""
 
@@ -166,3 +177,4 @@ EVENTS = cast(Table, EventRow.__table__)
 MESSAGES = cast(Table, MessageRow.__table__)
 DOSSIERS = cast(Table, DossierRow.__table__)
 ANSWERS = cast(Table, AnswerRow.__table__)
+INSTANCES = cast(Table, InstanceRow.__table__)

@@ -9,14 +9,16 @@ from lxml import etree
 
 from adapter.central import ZeepCentral, probe_central
 from adapter.devpki import DevPki
-from adapter.errors import PermanentDeliveryError, TransientDeliveryError
+from adapter.errors import PermanentDeliveryError, TransientDeliveryError, UnreadableAnswer
 from adapter.settings import CentralSettings
 from adapter.signing import Signer
 from mappings import Facility, MessageContext, build_message, read_envelope
 from simulator import Simulator
+from simulator.faults import UNREADABLE_BODIES, FaultKind
 from tests.integration import events
 
 VSB = "{urn:vsb-adapter:vsb:1}"
+GARBAGE = UNREADABLE_BODIES[FaultKind.APPLY_THEN_GARBAGE][0]
 
 
 @pytest.fixture
@@ -72,6 +74,28 @@ def test_a_refused_connection_is_transient(message: etree._Element) -> None:
         port = s.getsockname()[1]
     with pytest.raises(TransientDeliveryError, match="cannot connect"):
         central(f"http://127.0.0.1:{port}/soap").submit(message)
+
+
+@pytest.mark.parametrize(
+    ("kind", "received"),
+    [
+        ("apply-then-garbage", f"HTTP 200, text/html, {len(GARBAGE)} bytes: The XML"),
+        ("apply-then-empty", "HTTP 200, text/xml; charset=utf-8, 0 bytes"),
+        ("apply-then-entities", "entity"),
+    ],
+)
+def test_an_unreadable_answer_says_what_came(
+    simulator: Simulator, message: etree._Element, kind: str, received: str
+) -> None:
+    """An HTTP 200 that cannot be read is an unreadable answer naming status, type and size."""
+    simulator.set_faults(kind, next=1)
+    with pytest.raises(UnreadableAnswer, match="unreadable answer: HTTP 200") as caught:
+        central(simulator.url).submit(message)
+    assert received in str(caught.value)
+    assert "Maintenance" not in str(caught.value), "the content itself is never quoted"
+    # It was applied: the resend with the same id gets the stored answer.
+    answer = central(simulator.url).submit(message)
+    assert answer.findtext(f"{VSB}InReplyTo") == "msg-c-1"
 
 
 def test_a_client_fault_is_permanent(simulator: Simulator, message: etree._Element) -> None:

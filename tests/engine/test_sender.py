@@ -152,16 +152,39 @@ def test_a_permanent_failure_is_a_dead_letter_at_once(store: Store, signer: Sign
     assert len(rig.central.submitted) == 1
 
 
-def test_an_answer_to_another_message_is_refused(store: Store, signer: Signer) -> None:
-    """An answer whose InReplyTo names another message makes a dead letter, not a done."""
-    stray = etree.fromstring(
-        f'<Answer xmlns="{VSB}"><AnswerId>A-x</AnswerId><InReplyTo>someone-else</InReplyTo>'
-        "<CreatedAt>2026-11-20T10:00:00+01:00</CreatedAt><Outcome>accepted</Outcome></Answer>"
-    )
-    rig = Rig(store, ScriptedCentral([stray]), signer)
+STRAY = (
+    f'<Answer xmlns="{VSB}"><AnswerId>A-x</AnswerId><InReplyTo>someone-else</InReplyTo>'
+    "<CreatedAt>2026-11-20T10:00:00+01:00</CreatedAt><Outcome>accepted</Outcome></Answer>"
+)
+NOT_AN_ANSWER = f'<Answer xmlns="{VSB}"><Outcome>accepted</Outcome></Answer>'
+
+
+@pytest.mark.parametrize(
+    ("reply", "cause"),
+    [
+        (STRAY, "it answers another message"),
+        (NOT_AN_ANSWER, "does not match vsb-1.0.xsd"),
+        ("<Other/>", "expected a vsb:Answer"),
+    ],
+)
+def test_an_answer_that_cannot_be_read_leaves_the_message_in_doubt(
+    store: Store, signer: Signer, reply: str, cause: str
+) -> None:
+    """An unreadable answer is no decision: resent with its id until the caps, then dead."""
+    rig = Rig(store, ScriptedCentral([etree.fromstring(reply)] * 6), signer)
     rig.send_event(events.application("e1", "D", 1))
     rig.send_due()
-    assert rig.states() == ["dead"]
+    [view] = Support(store).dossier("dossier:D")
+    assert (view.state, view.attempts) == ("pending", 1)
+    assert cause in (view.last_error or "")
+    for _ in range(2):
+        rig.clock.advance(120)
+        rig.send_due()
+    [dead] = Support(store).dead_letters()
+    assert "gave up after 3 attempts: unreadable answer" in (dead.last_error or "")
+    ids = {m.findtext(f"{{{VSB}}}Header/{{{VSB}}}MessageId") for m in rig.central.submitted}
+    assert (len(rig.central.submitted), len(ids)) == (3, 1), "one send per attempt, one id"
+    assert rig.breaker.state is BreakerState.CLOSED, "an answer, if unreadable, is no outage"
 
 
 def test_a_stop_without_an_application_is_refused_here(store: Store, signer: Signer) -> None:

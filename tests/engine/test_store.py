@@ -47,6 +47,7 @@ def event(
     return NewEvent(
         event_id=event_id,
         payload="{}",
+        body_digest="0" * 64,
         event_code="reva-application" if ordered else "insurance-status",
         dossier_id=dossier,
         sequence=sequence,
