@@ -295,13 +295,13 @@ class Daemon:
             self.metrics.unpublished_answers.set(stats.unpublished_answers)
 
     def health(self) -> dict[str, object]:
-        """The /health report: "down" when the store cannot be read or written (or is not
-        migrated yet), "degraded" without broker or central application."""
+        """The /health report, naming the failing part.
+
+        "down" when the store cannot be read, its last write failed, or it is not migrated
+        yet; "degraded" when a write failed lately, or without broker or central application.
+        """
         checks: dict[str, object] = {}
-        status = "ok"
-        checks["store"] = self._store_health()
-        if checks["store"] != "ok":
-            status = "down"
+        status, checks["store"] = self._store_health()
         breaker = self.breaker.state
         checks["central"] = breaker.value
         checks["broker"] = "connected" if self.consumer.connected else "disconnected"
@@ -310,17 +310,17 @@ class Daemon:
         checks["in_flight"] = self.dispatcher.in_flight
         return {"status": status, "instance": self.owner, "checks": checks}
 
-    def _store_health(self) -> str:
+    def _store_health(self) -> tuple[str, str]:
+        """The store's part of /health: a status (ok, degraded, down) and what to show."""
         if self._store_state != "ok":
-            return self._store_state
+            return "down", self._store_state
         try:
             with self._engine.connect() as connection:
                 connection.exec_driver_sql("SELECT 1")
         except Exception as exc:  # any failure means "down", whatever raised it
-            return f"error: reads fail ({exc.__class__.__name__})"
-        if self.store.write_error is not None:
-            return f"error: writes fail ({self.store.write_error})"
-        return "ok"
+            return "down", f"error: reads fail ({exc.__class__.__name__})"
+        writes = self.store.writes.health()
+        return writes.status, writes.text
 
 
 def check_broker(settings: Settings) -> str | None:

@@ -49,6 +49,7 @@ from adapter.store.tables import (
     DossierRow,
     MessageRow,
 )
+from adapter.store.write_watch import WriteWatch
 
 T = TypeVar("T")
 
@@ -63,8 +64,35 @@ def translated(exc: SQLAlchemyError | UnicodeError) -> StoreError:
     (``hide_parameters``), so the text carries no event data.
     """
     if isinstance(exc, DataError | UnicodeError):
-        return UnstorableData(f"the store refused the data: {exc.__class__.__name__}: {exc}")
-    return StoreUnavailable(f"store failed: {exc.__class__.__name__}: {exc}")
+        return UnstorableData(f"the store refused the data: {describe(exc)}")
+    return StoreUnavailable(f"store failed: {describe(exc)}")
+
+
+def describe(exc: BaseException) -> str:
+    """An error as operators may read it: its kind and where, never the values involved.
+
+    PostgreSQL's messages quote values ("Key (event_id)=(…) already exists", "invalid input
+    syntax for type integer: …"), so for it only the SQLSTATE, the driver's error class and
+    the table and constraint are kept. SQLite's messages name columns, not values. An
+    encoding error says which codec failed, not on what.
+    """
+    if isinstance(exc, UnicodeError):
+        return f"{exc.__class__.__name__} ({getattr(exc, 'reason', 'encoding')})"
+    orig = getattr(exc, "orig", None)
+    diag = getattr(orig, "diag", None)
+    if diag is not None:
+        where = ", ".join(
+            f"{label} {value}"
+            for label, value in (("table", diag.table_name), ("constraint", diag.constraint_name))
+            if value
+        )
+        detail = f"SQLSTATE {diag.sqlstate}, {orig.__class__.__name__}" + (
+            f", {where}" if where else ""
+        )
+        return f"{exc.__class__.__name__} ({detail})"
+    if orig is not None:
+        return f"{exc.__class__.__name__} ({orig})"
+    return exc.__class__.__name__
 
 
 @dataclass(frozen=True)
@@ -92,11 +120,8 @@ class Store:
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
         self._answers = GroupCommit(self.connection, self._record_answers)
-        self.write_error: str | None = None
-        """The error of the last write transaction if it failed for the store's sake, else None.
-
-        Readiness reads it: a store that answers reads but cannot write (a full disk) is down.
-        """
+        self.writes = WriteWatch()
+        """How write transactions fare; readiness reads it (a full disk fails only writes)."""
 
     @property
     def engine(self) -> Engine:
@@ -141,9 +166,9 @@ class Store:
         try:
             yield
         except StoreUnavailable as exc:
-            self.write_error = exc.__cause__.__class__.__name__ if exc.__cause__ else "error"
+            self.writes.failed(exc.__cause__.__class__.__name__ if exc.__cause__ else "error")
             raise
-        self.write_error = None
+        self.writes.succeeded()
 
     def _writing(self, read_only: bool) -> AbstractContextManager[object]:
         return nullcontext() if read_only else self._write_lock
@@ -166,7 +191,7 @@ class Store:
             except IntegrityError as exc:
                 if attempt == 2:
                     # Not a race any more: a constraint these values break every time.
-                    raise UnstorableData(f"store conflict: {exc.orig}") from exc
+                    raise UnstorableData(f"store conflict: {describe(exc)}") from exc
         raise AssertionError("unreachable")
 
     # ---- ingest -------------------------------------------------------------------------

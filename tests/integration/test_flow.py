@@ -203,3 +203,19 @@ def test_lookups_run_beside_a_waiting_dossier(
     )
     answers = adapter.answers(ids, final=False)
     assert all(outcome(answers[f"w-l{n}"][0]) == "accepted" for n in range(count))
+
+
+@pytest.mark.parametrize("kind", ["apply-then-garbage", "apply-then-empty", "apply-then-entities"])
+def test_an_unreadable_answer_is_resent_with_its_id(
+    start_adapter: Start, sqlite_url: str, simulator: Simulator, kind: str
+) -> None:
+    """An HTTP 200 that cannot be read is no verdict: the resend gets the stored answer."""
+    simulator.set_faults(kind, next=1)
+    adapter = start_adapter(sqlite_url)
+    answers = adapter.answers(adapter.send(events.application("u-1", "D-U", 1)))
+    assert [outcome(a) for a in answers["u-1"]] == ["accepted"]
+    calls = simulator.record()
+    assert len({c.message_id for c in calls}) == 1
+    assert [c.duplicate for c in calls] == [False, True]
+    assert simulator.references_issued == 1
+    assert Support(adapter.daemon.store).dead_letters() == []
