@@ -27,6 +27,7 @@ from adapter.store import (
     Support,
     SupportError,
     create_store_engine,
+    exposed_store_file,
     migrate,
     schema_revision,
 )
@@ -129,30 +130,35 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _check(settings: Settings, _args: argparse.Namespace) -> int:
-    """Each line: OK/FAIL and what was checked; exit 1 if anything failed."""
-    results: list[tuple[bool, str]] = [(True, "settings are valid")]
+    """Each line: OK/FAIL (or WARN) and what was checked; exit 1 if anything failed."""
+    results: list[tuple[str, str]] = [("OK", "settings are valid")]
+
+    def result(ok: bool, text: str) -> None:
+        results.append(("OK" if ok else "FAIL", text))
+
     try:
         signer = Signer.from_keystore(
             settings.signing.keystore, read_passphrase(settings.signing, os.environ)
         )
         subject = signer.certificate.subject.rfc4514_string()
-        results.append((True, f"keystore opens: {subject}"))
+        result(True, f"keystore opens: {subject}")
     except AdapterError as exc:
-        results.append((False, str(exc)))
+        result(False, str(exc))
     try:
         revision = schema_revision(create_store_engine(settings.store.url, 1))
-        results.append((revision is not None, f"store reachable, schema revision {revision}"))
+        result(revision is not None, f"store reachable, schema revision {revision}")
     except AdapterError as exc:
-        results.append((False, str(exc)))
+        result(False, str(exc))
+    exposed = exposed_store_file(settings.store.url)
+    if exposed is not None:
+        results.append(("WARN", exposed))
     reason = check_broker(settings)
-    results.append((reason is None, reason or "RabbitMQ reachable, topology declared"))
+    result(reason is None, reason or "RabbitMQ reachable, topology declared")
     reason = probe_central(settings.central)
-    results.append(
-        (reason is None, reason or f"central application answers at {settings.central.url}")
-    )
-    for ok, text in results:
-        print(f"{'OK  ' if ok else 'FAIL'} {text}")
-    return 0 if all(ok for ok, _ in results) else 1
+    result(reason is None, reason or f"central application answers at {settings.central.url}")
+    for status, text in results:
+        print(f"{status:<4} {text}")
+    return 0 if all(status != "FAIL" for status, _ in results) else 1
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:

@@ -1,6 +1,12 @@
 """The SQL store (SQLAlchemy 2): where events, messages, dossiers and answers live."""
 
-from adapter.store.database import InstanceLock, create_store_engine, migrate, schema_revision
+from adapter.store.database import (
+    InstanceLock,
+    create_store_engine,
+    exposed_store_file,
+    migrate,
+    schema_revision,
+)
 from adapter.store.records import (
     Claim,
     IngestResult,
@@ -26,6 +32,7 @@ __all__ = [
     "Support",
     "SupportError",
     "create_store_engine",
+    "exposed_store_file",
     "migrate",
     "schema_revision",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 from pathlib import Path
 from typing import IO, Any
 
@@ -59,6 +60,24 @@ def create_private_file(path: Path) -> None:
     except FileExistsError:
         return
     os.close(descriptor)
+
+
+def exposed_store_file(url: str) -> str | None:
+    """For a SQLite store others can read or write: what to tell the sysadmin; else None."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (
+        f"store file {path} has mode {mode:04o}: it holds personal data;"
+        f" make it the owner's alone (chmod 600 {path} {path}-wal {path}-shm)"
+    )
 
 
 def _sqlite_durability(engine: Engine) -> None:

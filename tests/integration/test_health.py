@@ -23,6 +23,7 @@ import pytest
 
 from adapter.daemon import Daemon
 from adapter.devpki import DevPki
+from adapter.store import exposed_store_file
 from simulator import Simulator
 from tests.conftest import POSTGRES_URL
 from tests.faults.proxy import FaultProxy
@@ -157,3 +158,15 @@ class TestPrivateFiles:
         assert set(modes) >= {"store.db", "store.db-wal", "store.db-shm", "store.db.lock"}
         assert set(modes.values()) == {0o600}, modes
         assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+
+    def test_check_warns_about_a_store_others_can_read(self, tmp_path: Path) -> None:
+        """A store file of an older release (0644) is named with the command that fixes it."""
+        database = tmp_path / "old.db"
+        database.write_bytes(b"")
+        database.chmod(0o644)
+        warning = exposed_store_file(f"sqlite:///{database}")
+        assert warning is not None
+        assert "mode 0644" in warning
+        assert f"chmod 600 {database}" in warning
+        database.chmod(0o600)
+        assert exposed_store_file(f"sqlite:///{database}") is None
