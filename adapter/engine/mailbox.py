@@ -7,10 +7,13 @@ confirmed its publish, so a crash anywhere in between fetches it again instead o
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable
+
+from lxml import etree
 
 from adapter import crashpoints
 from adapter.central import CentralTransport
@@ -53,6 +56,7 @@ class MailboxPoller:
         self._batch = batch
         self._publish_wait = publish_wait_seconds
         self._failures = FailureLog(log, "polling the mailbox", clock)
+        self._reported: set[str] = set()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self.run, name="mailbox", daemon=True)
 
@@ -92,14 +96,16 @@ class MailboxPoller:
             try:
                 answer = parse_answer(element)
             except AnswerFormatError as exc:
-                log.error("unreadable answer in the mailbox, left unconfirmed: %s", exc)
+                self._report_once(
+                    element, f"unreadable answer in the mailbox, left unconfirmed: {exc}"
+                )
                 continue
             message = self._store.message(answer.in_reply_to)
             if message is None:
-                log.error(
-                    "mailbox answer %s is for unknown message %s; left unconfirmed",
-                    answer.answer_id,
-                    answer.in_reply_to,
+                self._report_once(
+                    element,
+                    f"mailbox answer {answer.answer_id} is for unknown message"
+                    f" {answer.in_reply_to}; left unconfirmed",
                 )
                 continue
             prepared = from_central(
@@ -118,7 +124,19 @@ class MailboxPoller:
         if keep:
             self._on_stored()
             self._confirm_when_published(keep)
-        return len(elements)
+        # Answers left unconfirmed come again: a full batch of them is no reason to poll again
+        # at once, or an unreadable batch would be fetched in a tight loop.
+        return len(keep)
+
+    def _report_once(self, element: etree._Element, text: str) -> None:
+        """Log a mailbox answer left unconfirmed the first time it is seen, not every poll."""
+        digest = hashlib.sha256(etree.tostring(element)).hexdigest()
+        if digest in self._reported:
+            return
+        if len(self._reported) > 10_000:
+            self._reported.clear()  # bounded: at worst a line is logged once more
+        self._reported.add(digest)
+        log.error("%s", text)
 
     def _confirm_when_published(self, answer_ids: list[str]) -> None:
         deadline = time.monotonic() + self._publish_wait
