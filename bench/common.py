@@ -21,7 +21,7 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ import pika.exceptions
 import sqlalchemy as sa
 
 from adapter.devpki import DevPki, create_dev_pki
+from adapter.engine.answers import summarize
 from queues import BrokerAddress, ConfirmedPublisher, Topology
 from tests.integration import events
 from tests.support.processes import RABBITMQ_URL, ROOT
@@ -267,6 +268,34 @@ def delete_broker_names(names: dict[str, str]) -> None:
             connection.close()
 
 
+@dataclass(frozen=True)
+class QueuedMessage:
+    """One message read from a queue: its message id, headers and body size."""
+
+    message_id: str | None
+    headers: dict[str, Any]
+    size: int
+
+
+def read_queue(queue: str) -> list[QueuedMessage]:
+    """Every ready message of ``queue`` (basic_get, none acknowledged: they stay queued)."""
+    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+    found = []
+    try:
+        channel = connection.channel()
+        while True:
+            method, properties, body = channel.basic_get(queue, auto_ack=False)
+            if method is None:
+                break
+            found.append(
+                QueuedMessage(properties.message_id, dict(properties.headers or {}), len(body))
+            )
+    finally:
+        with contextlib.suppress(pika.exceptions.AMQPError):
+            connection.close()
+    return found
+
+
 def queue_depth(queue: str) -> int:
     """Ready messages in a queue (unacked ones not counted)."""
     connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
@@ -353,7 +382,17 @@ def publisher_for(topology: Topology) -> ConfirmedPublisher:
 
 def publish(publisher: ConfirmedPublisher, topology: Topology, event: Event) -> None:
     """Publish one event and wait for RabbitMQ's confirm."""
-    publisher.publish(topology.events_exchange, "event", event.body, message_id=event.event_id)
+    publish_body(publisher, topology, event.body, event.event_id)
+
+
+def publish_body(
+    publisher: ConfirmedPublisher, topology: Topology, body: bytes, message_id: str
+) -> None:
+    """Publish any bytes as an event (not JSON, not UTF-8, empty...) and wait for the confirm.
+
+    The same path as ``publish``: hostile bodies must reach the adapter exactly as valid ones.
+    """
+    publisher.publish(topology.events_exchange, "event", body, message_id=message_id)
 
 
 def bulk_publish(topology: Topology, bodies: Iterable[tuple[str, bytes]]) -> int:
@@ -387,6 +426,10 @@ def bulk_publish(topology: Topology, bodies: Iterable[tuple[str, bytes]]) -> int
     return count
 
 
+_CONFLICT_CODE = b'"event-id-conflict"'
+"""The issue code of the answer to a second body under a known event id (in its JSON)."""
+
+
 @dataclass
 class Received:
     """Answers seen for one event."""
@@ -395,6 +438,8 @@ class Received:
     first_at: float | None = None
     outcomes: list[str] = field(default_factory=list)
     answer_ids: list[str] = field(default_factory=list)
+    issue_codes: list[str] = field(default_factory=list)
+    """The issue codes of its ``invalid`` answers (what the adapter refused it for)."""
 
 
 class AnswerCollector:
@@ -402,6 +447,10 @@ class AnswerCollector:
 
     Records when each event's first (final) answer arrived, on this process's monotonic clock,
     and calls ``on_final(event_id)`` once per event for the first final answer.
+
+    An ``event-id-conflict`` answer (a second body under a known event id) is kept apart, in
+    ``conflicts``: it answers the second body, not the event that owns the id, and must not
+    pass for that event's answer.
     """
 
     def __init__(
@@ -410,6 +459,8 @@ class AnswerCollector:
         self._exchange = answers_exchange
         self._on_final = on_final or (lambda _event_id: None)
         self.by_event: dict[str, Received] = {}
+        self.conflicts: dict[str, list[str]] = {}
+        """Event id -> answer ids of the ``event-id-conflict`` answers under that id."""
         self.answers = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -429,16 +480,31 @@ class AnswerCollector:
         self._stopping.set()
         self._thread.join(5)
 
-    def final_count(self) -> int:
-        """Events with a final answer so far."""
+    def final_count(self, among: Collection[str] | None = None) -> int:
+        """Events with a final answer so far (only those ``among`` these ids, if given)."""
         with self._lock:
-            return sum(1 for r in self.by_event.values() if r.first_final_at is not None)
+            return sum(
+                1
+                for event_id, r in self.by_event.items()
+                if r.first_final_at is not None and (among is None or event_id in among)
+            )
+
+    def conflict_snapshot(self) -> dict[str, list[str]]:
+        """A copy of the ``event-id-conflict`` answers seen so far, by event id."""
+        with self._lock:
+            return {k: list(v) for k, v in self.conflicts.items()}
 
     def snapshot(self) -> dict[str, Received]:
         """A copy of what was seen so far."""
         with self._lock:
             return {
-                k: Received(v.first_final_at, v.first_at, list(v.outcomes), list(v.answer_ids))
+                k: Received(
+                    v.first_final_at,
+                    v.first_at,
+                    list(v.outcomes),
+                    list(v.answer_ids),
+                    list(v.issue_codes),
+                )
                 for k, v in self.by_event.items()
             }
 
@@ -472,12 +538,19 @@ class AnswerCollector:
             with contextlib.suppress(pika.exceptions.AMQPError, OSError):
                 connection.close()
 
-    def _on_message(self, _channel: Any, method: Any, properties: Any, _body: bytes) -> None:
+    def _on_message(self, _channel: Any, method: Any, properties: Any, body: bytes) -> None:
         now = time.monotonic()
         event_id = str(properties.correlation_id)
         outcome = str(method.routing_key).rsplit(".", 1)[-1]
         final = outcome != "in-beraad"
         newly_final = False
+        if _CONFLICT_CODE in body:
+            with self._lock:
+                self.answers += 1
+                self.conflicts.setdefault(event_id, []).append(str(properties.message_id))
+            return
+        # Only refusals are decoded: the usual answer costs the collector no JSON parse.
+        codes = _issue_codes(body) if outcome == "invalid" else []
         with self._lock:
             self.answers += 1
             seen = self.by_event.get(event_id)
@@ -487,11 +560,24 @@ class AnswerCollector:
                 seen.first_at = now
             seen.outcomes.append(outcome)
             seen.answer_ids.append(str(properties.message_id))
+            seen.issue_codes.extend(codes)
             if final and seen.first_final_at is None:
                 seen.first_final_at = now
                 newly_final = True
         if newly_final:
             self._on_final(event_id)
+
+
+def _issue_codes(body: bytes) -> list[str]:
+    """The issue codes of a FHIR answer (``issues=a,b`` of the adapter's own summary)."""
+    try:
+        line = summarize(json.loads(body))
+    except (ValueError, AttributeError, TypeError):
+        return ["(answer not readable)"]
+    for part in line.split("  "):
+        if part.startswith("issues="):
+            return part.removeprefix("issues=").split(",")
+    return []
 
 
 # ---- figures from /proc and from lists -----------------------------------------------------

@@ -22,31 +22,65 @@ seen on the answers exchange:
 - duplicated effects: a (dossier, sequence) or a message id applied more than once;
 - reordered: a dossier whose effects are not in sequence order, or two different messages of
   one dossier in processing at once (stalls the simulator injected itself not counted);
-- unanswered: an event with no final answer.
+- unanswered: an event with no final answer (valid events only);
+- consumer reconnects: adapter log lines "event consumer lost RabbitMQ" outside the windows
+  of the broker cuts (a cut makes at least one, one more per refused reconnect; a SIGKILL
+  makes none: the new process just connects);
+- daemon crashes: exits of the adapter the soak did not cause (each restarted at once; the
+  end of adapter.log at the first one is printed).
+
+With ``--malformed N``, N hostile events are mixed into the traffic at random places (seeded
+by ``--seed``), rotating through every kind of ``POISONS`` (nesting 5,000 deep, a number of
+5,000 digits, NaN, a raw NUL, bytes that are not UTF-8, a lone surrogate or a zero-width
+space, BOM or RLO in the dossier id, a string over the string limit, a body over
+``broker.max_event_bytes`` (at most ``--malformed-oversized`` of those: 1 MiB each), a JSON
+array, an empty body, an XML entity bomb in a text, and a second body under the id of an
+earlier valid event). Each is made from a valid application of a dossier of its own, so no
+poison takes a sequence number of a valid dossier. Each must end refused (an ``invalid``
+answer under its event id, under ``unreadable-<sha256>`` if its id cannot be read, or an
+``event-id-conflict`` answer) or in the dead-letter queue with an ``x-vsb-reason``; the soak
+counts those that got neither, and reads the dead-letter queue at the end. Run it without
+broker cuts, so that any reconnect is one that content caused::
+
+    .venv/bin/python -m bench.soak --events 1000 --dossiers 100 --malformed 10000 --broker-cuts 0
+    .venv/bin/python -m bench.soak --events 1000 --dossiers 100 --malformed 10000 --broker-cuts 0 \
+        --store postgres
+
+Without it::
 
     .venv/bin/python -m bench.soak --events 20000 --dossiers 1000
     .venv/bin/python -m bench.soak --events 2000 --dossiers 200      # shorter
 
-Exit status 0 when all four counts are 0.
+Exit status 0 when every count is 0: lost, duplicated, reordered, unanswered, malformed events
+with neither answer nor dead letter, consumer reconnects (outside cut windows), crashes.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
+import json
 import random
+import re
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from adapter.settings import BrokerSettings
 from bench.common import (
     AnswerCollector,
     Event,
+    QueuedMessage,
+    Received,
     SimulatorProcess,
     StoreUnderTest,
     broker_names,
@@ -58,14 +92,18 @@ from bench.common import (
     memory_mb,
     pki_in,
     publish,
+    publish_body,
     publisher_for,
     queue_depth,
+    read_queue,
     say,
     stop_on_sigterm,
 )
+from mappings.body import MAX_STRING_CHARS
 from queues import Topology
 from queues.errors import BrokerError
 from tests.faults.proxy import FaultProxy
+from tests.integration import events as example_events
 from tests.support.processes import AdapterProcess, adapter_environ
 
 FAULT_KINDS = (
@@ -77,6 +115,253 @@ FAULT_KINDS = (
     "apply-then-timeout",
 )
 STALL_KINDS = {"timeout", "apply-then-timeout"}
+
+# ---- malformed events --------------------------------------------------------------------
+
+MAX_EVENT_BYTES = BrokerSettings().max_event_bytes
+"""The adapter's default ``broker.max_event_bytes`` (the soak does not change it)."""
+CONFLICT_GAP = 500
+"""A conflicting body comes at least this many publishes after the valid event whose id it
+takes: well beyond the adapter's prefetch (200), so the valid event is stored first even when
+a SIGKILL puts deliveries back in the queue. Otherwise the poison would own the id."""
+CONSUMER_LOST = "event consumer lost RabbitMQ"
+"""The adapter's log line for a consumer connection that ended (or failed to open)."""
+XML_BOMB = (
+    '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "lol-lol-lol-lol-lol-lol-lol-lol">'
+    '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">'
+    '<!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    "&d;&e;</Diagnosis><Injected>1</Injected><Diagnosis>"
+)
+"""Entity expansion, an external entity and a closing tag in a text: must reach the central
+application as escaped characters (the event is otherwise valid, so it is accepted)."""
+
+
+def _document(event: Event) -> dict[str, Any]:
+    """The event's JSON document, to be changed."""
+    return dict(json.loads(event.body))
+
+
+def _in_body(event: Event, old: bytes, new: bytes) -> bytes:
+    """The body with its one ``old`` replaced by ``new`` (bytes: the result need not be JSON)."""
+    assert event.body.count(old) == 1, f"{old!r} is not in the body exactly once"
+    return event.body.replace(old, new)
+
+
+def _dossier_as(event: Event, raw: bytes) -> bytes:
+    """The body with the dossier id's JSON string replaced by ``raw`` (between the quotes)."""
+    return _in_body(event, b'"' + event.dossier.encode() + b'"', b'"' + raw + b'"')
+
+
+def _sequence_as(event: Event, literal: bytes) -> bytes:
+    """The body with the sequence number's literal (``1``) replaced by ``literal``."""
+    return _in_body(event, b'"valuePositiveInt": 1', b'"valuePositiveInt": ' + literal)
+
+
+def _inside_dossier(event: Event, character: str) -> bytes:
+    """The dossier id with ``character`` in its middle, as raw UTF-8 (as an EPD would send)."""
+    middle = len(event.dossier) // 2
+    return _dossier_as(
+        event, (event.dossier[:middle] + character + event.dossier[middle:]).encode()
+    )
+
+
+def _with_diagnosis(event: Event, text: str) -> bytes:
+    """The application with ``text`` as its diagnosis (mapped to the SOAP request)."""
+    document = _document(event)
+    for entry in document["entry"]:
+        for diagnosis in entry["resource"].get("diagnosis", []):
+            diagnosis["diagnosisCodeableConcept"]["text"] = text
+    return json.dumps(document).encode()
+
+
+def _padded_past_limit(event: Event) -> bytes:
+    """Bigger than ``broker.max_event_bytes``, though every string is within the string limit
+    (so that size alone is what is wrong with it)."""
+    document = _document(event)
+    piece = "p" * (MAX_STRING_CHARS // 2)
+    document["padding"] = [piece] * (MAX_EVENT_BYTES // len(piece) + 1)
+    return json.dumps(document).encode()
+
+
+# One generator per kind, each from a valid application of a dossier of its own (for a
+# "conflict" that event already carries the id of an earlier valid event).
+POISONS: dict[str, Callable[[Event], bytes]] = {
+    "too-deep": lambda e: _sequence_as(e, b"[" * 5000 + b"1" + b"]" * 5000),
+    "long-number": lambda e: _sequence_as(e, b"1" + b"0" * 4999),
+    "nan": lambda e: _sequence_as(e, b"NaN"),
+    "nul-byte": lambda e: _dossier_as(e, e.dossier.encode() + b"\x00"),  # raw, not \u0000
+    "not-utf8": lambda e: _dossier_as(e, e.dossier.encode() + b"\xff\xfe\xc3\x28"),
+    "lone-surrogate": lambda e: _dossier_as(e, e.dossier.encode() + b"\\ud800"),
+    "zero-width-space": lambda e: _inside_dossier(e, "\u200b"),
+    "bom": lambda e: _inside_dossier(e, "\ufeff"),
+    "rlo": lambda e: _inside_dossier(e, "\u202e"),
+    "long-string": lambda e: _with_diagnosis(e, "x" * (MAX_STRING_CHARS + 1)),
+    "oversized": _padded_past_limit,
+    "array": lambda e: b"[" + e.body + b"]",
+    "empty": lambda _e: b"",
+    "xml-bomb": lambda e: _with_diagnosis(e, XML_BOMB),
+    "conflict": lambda e: e.body,
+}
+
+
+@dataclass(frozen=True)
+class Poison:
+    """One malformed event of the traffic."""
+
+    kind: str
+    label: str
+    """Its message id: the event id of its own dossier (even for a conflict)."""
+    event_id: str
+    """The id in its body (a valid event's for a conflict; unreadable for some kinds)."""
+    body: bytes
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the body (an answer under ``unreadable-<prefix>`` is matched by it)."""
+        return hashlib.sha256(self.body).hexdigest()
+
+
+def mixed_traffic(args: argparse.Namespace, tag: str, valid: list[Event]) -> list[Event | Poison]:
+    """The valid events, in their order, with ``--malformed`` poisons at random places.
+
+    Kinds rotate through ``POISONS``; a kind that cannot be made at its place (an oversized
+    body past ``--malformed-oversized``, a conflict with no valid event far enough before it)
+    gives its turn to the next kind. A random generator of its own keeps the valid traffic
+    and the fault schedule exactly those of a run without malformed events.
+    """
+    rng = random.Random(f"malformed-{args.seed}")
+    slots = [True] * len(valid) + [False] * args.malformed
+    rng.shuffle(slots)
+    kinds = list(POISONS)
+    mixed: list[Event | Poison] = []
+    eligible: list[Event] = []
+    """Valid events published at least ``CONFLICT_GAP`` places before (conflict targets)..."""
+    untargeted: list[Event] = []
+    """...and those of them no conflict took yet."""
+    valid_at: deque[tuple[int, Event]] = deque()
+    oversized = turn = 0
+    remaining = iter(valid)
+    for position, is_valid in enumerate(slots):
+        while valid_at and valid_at[0][0] <= position - CONFLICT_GAP:
+            eligible.append(valid_at.popleft()[1])
+            untargeted.append(eligible[-1])
+        if is_valid:
+            event = next(remaining)
+            mixed.append(event)
+            valid_at.append((position, event))
+            continue
+        while True:
+            kind = kinds[turn % len(kinds)]
+            turn += 1
+            if kind == "oversized" and oversized >= args.malformed_oversized:
+                continue
+            if kind == "conflict" and not eligible:
+                continue
+            break
+        base = make_event(f"{tag}x", len(mixed), 1, "application")
+        label = base.event_id
+        if kind == "oversized":
+            oversized += 1
+        if kind == "conflict":
+            # Every valid event is taken once before any is taken twice.
+            if untargeted:
+                target = untargeted.pop(rng.randrange(len(untargeted)))
+            else:
+                target = rng.choice(eligible)
+            body = example_events.application(target.event_id, base.dossier, 1)
+            base = Event(target.event_id, base.dossier, 1, "application", body)
+        mixed.append(Poison(kind, label, base.event_id, POISONS[kind](base)))
+    return mixed
+
+
+def settle_malformed(
+    poisons: list[Poison],
+    seen: dict[str, Received],
+    conflicts: dict[str, list[str]],
+    dead: dict[str, QueuedMessage],
+) -> dict[str, str]:
+    """How each poison ended, by label: ``answered <outcome> (<issue codes>)``,
+    ``dead-lettered (<reason>)`` or ``neither``.
+
+    An answer counts if it is final and correlated with the poison's event id, or, for a body
+    whose id cannot be read, under ``unreadable-<sha256 prefix>`` of the body (identical
+    bodies, the empty ones, share one such answer); a conflict counts one distinct
+    ``event-id-conflict`` answer under the id it took.
+    """
+    unreadable = {
+        event_id.removeprefix("unreadable-"): received
+        for event_id, received in seen.items()
+        if event_id.startswith("unreadable-") and received.first_final_at is not None
+    }
+    lengths = {len(prefix) for prefix in unreadable}
+    conflict_answers = {event_id: len(set(ids)) for event_id, ids in conflicts.items()}
+    status = {}
+    for poison in poisons:
+        received: Received | None = None
+        if poison.kind == "conflict":
+            if conflict_answers.get(poison.event_id, 0) > 0:
+                conflict_answers[poison.event_id] -= 1
+                status[poison.label] = "answered invalid (event-id-conflict)"
+                continue
+        else:
+            received = seen.get(poison.event_id)
+        if received is None or received.first_final_at is None:
+            digest = poison.digest
+            received = next(
+                (unreadable[digest[:n]] for n in lengths if digest[:n] in unreadable), None
+            )
+        if received is not None and received.first_final_at is not None:
+            codes = ",".join(sorted(set(received.issue_codes))) or "-"
+            status[poison.label] = f"answered {received.outcomes[-1]} ({codes})"
+        elif poison.label in dead:
+            status[poison.label] = f"dead-lettered ({dead_reason(dead[poison.label])})"
+        else:
+            status[poison.label] = "neither"
+    return status
+
+
+def dead_reason(message: QueuedMessage) -> str:
+    """Why a message is in the dead-letter queue: the adapter's ``x-vsb-reason`` (figures
+    masked, so that reasons group), or RabbitMQ's own (delivery limit...)."""
+    reason = message.headers.get("x-vsb-reason")
+    if isinstance(reason, bytes):
+        reason = reason.decode(errors="replace")
+    if reason:
+        return re.sub(r"\d+", "N", str(reason))
+    first = message.headers.get("x-first-death-reason")
+    if isinstance(first, bytes):
+        first = first.decode(errors="replace")
+    return f"by RabbitMQ: {first}" if first else "no reason given"
+
+
+def consumer_reconnects(log_path: Path, cut_windows: list[tuple[float, float]]) -> tuple[int, int]:
+    """(all, within a broker cut's window) of the adapter's "consumer lost RabbitMQ" lines.
+
+    The log accumulates across restarts; its lines start with the local time
+    (``2026-11-20 09:02:00,123``), compared with the wall-clock windows of the cuts.
+    """
+    if not log_path.exists():
+        return 0, 0
+    total = in_cuts = 0
+    with log_path.open(errors="replace") as log:
+        for line in log:
+            if CONSUMER_LOST not in line:
+                continue
+            total += 1
+            try:
+                at = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            except ValueError:
+                continue  # not the usual format: counted as a reconnect of its own
+            if any(start <= at <= end for start, end in cut_windows):
+                in_cuts += 1
+    return total, in_cuts
+
+
+def log_tail(log_path: Path, lines: int = 30) -> list[str]:
+    """The last lines of a log file."""
+    if not log_path.exists():
+        return []
+    return log_path.read_text(errors="replace").splitlines()[-lines:]
 
 
 def traffic(args: argparse.Namespace, tag: str, rng: random.Random) -> list[Event]:
@@ -131,6 +416,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--stall-seconds", type=float, default=180, help="give up after no progress this long"
     )
+    p.add_argument(
+        "--malformed", type=int, default=0, help="malformed events mixed into the traffic"
+    )
+    p.add_argument(
+        "--malformed-oversized",
+        type=int,
+        default=10,
+        help="at most this many of them over broker.max_event_bytes (1 MiB each)",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--workdir", type=Path)
     args = p.parse_args(argv)
@@ -143,10 +437,15 @@ def main(argv: list[str] | None = None) -> int:
     topology = Topology(**names)
     events = traffic(args, tag, rng)
     schedule = Schedule(args, rng)
+    mixed = mixed_traffic(args, tag, events) if args.malformed > 0 else list[Event | Poison](events)
+    valid_ids = {event.event_id for event in events}
+    poison_kinds = Counter(item.kind for item in mixed if isinstance(item, Poison))
     say(
         f"soak {len(events)} events / {args.dossiers} dossiers on {args.store}; work dir "
         f"{workdir}; load average {load_average()}"
     )
+    if poison_kinds:
+        say(f"  with {sum(poison_kinds.values())} malformed events: {dict(poison_kinds)}")
     pki = pki_in(workdir)
     simulator = SimulatorProcess(pki, workdir / "simulator.log")
     central = FaultProxy("127.0.0.1", simulator.port)
@@ -174,23 +473,29 @@ def main(argv: list[str] | None = None) -> int:
             VSB_STORE__POOL_SIZE=str(args.concurrency + 8),
             VSB_CENTRAL__MAILBOX_POLL_SECONDS="2",
         )
-        adapter = AdapterProcess(environ, workdir / "adapter.log").start()
+        adapter_log = workdir / "adapter.log"
+        adapter = AdapterProcess(environ, adapter_log).start()
 
         published = threading.Event()
         publish_errors: list[str] = []
         sent: list[Event] = []
+        sent_poisons: list[Poison] = []
 
         def publish_all() -> None:
             start = time.monotonic()
             try:
-                for n, event in enumerate(events):
+                for n, item in enumerate(mixed):
                     delay = start + n / args.publish_rate - time.monotonic()
                     if delay > 0:
                         time.sleep(delay)
                     for _attempt in range(20):
                         try:
-                            publish(publisher, topology, event)
-                            sent.append(event)
+                            if isinstance(item, Poison):
+                                publish_body(publisher, topology, item.body, item.label)
+                                sent_poisons.append(item)
+                            else:
+                                publish(publisher, topology, item)
+                                sent.append(item)
                             break
                         except BrokerError as exc:
                             publish_errors.append(str(exc))
@@ -203,6 +508,11 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=publish_all, name="publisher", daemon=True).start()
 
         kills, cuts, fault_turn, peak_rss = 0, 0, 0, 0.0
+        crashes: list[str] = []
+        first_crash_tail: list[str] = []
+        cut_windows: list[tuple[float, float]] = []
+        """Wall-clock spans in which the adapter's consumer is expected to lose RabbitMQ."""
+        malformed_settled, settled_checked_at = 0, -10.0
         next_fault_at = refuse_until = outage_began = last_kill = 0.0
         outage_kill = False
         half_outage = args.outage_seconds / 2
@@ -219,9 +529,19 @@ def main(argv: list[str] | None = None) -> int:
                 interrupted = True
                 break
             now = time.monotonic() - began
-            answered = collector.final_count()
-            if answered != last_answered:
-                last_answered, progress_at = answered, now
+            answered = collector.final_count(valid_ids)
+            if sent_poisons and now - settled_checked_at >= 2:
+                # Answered or dead-lettered (the queue's depth, read cheaply: the exact
+                # account comes at the end, message by message).
+                settled_checked_at = now
+                status = settle_malformed(
+                    list(sent_poisons), collector.snapshot(), collector.conflict_snapshot(), {}
+                )
+                malformed_settled = sum(1 for v in status.values() if v != "neither")
+                with contextlib.suppress(Exception):
+                    malformed_settled += queue_depth(topology.dead_letter_queue)
+            if answered + malformed_settled != last_answered:
+                last_answered, progress_at = answered + malformed_settled, now
             elif published.is_set() and outage != "on" and now - progress_at > args.stall_seconds:
                 say(f"  no new answer for {args.stall_seconds:g} s: the adapter is stuck")
                 stalled = True
@@ -230,9 +550,14 @@ def main(argv: list[str] | None = None) -> int:
                 peak_rss = max(peak_rss, memory_mb(adapter.pid)[1])
             if now - last_progress >= 15:
                 last_progress = now
+                malformed = (
+                    f"malformed settled {malformed_settled}/{len(sent_poisons)} "
+                    if args.malformed > 0
+                    else ""
+                )
                 say(
                     f"  t={now:4.0f}s answered {answered}/{len(sent)} (of {len(events)}) "
-                    f"kills {kills} "
+                    f"{malformed}kills {kills} crashes {len(crashes)} "
                     f"cuts {cuts} outage {outage} faults {injected_kinds[-1:]}"
                 )
             # rotating transient faults at the simulator
@@ -262,6 +587,7 @@ def main(argv: list[str] | None = None) -> int:
                 say("  central application back")
             # broker connection cuts
             if cuts < len(schedule.cuts) and progress >= schedule.cuts[cuts]:
+                cut_windows.append((time.time() - 1, float("inf")))
                 broker.refuse(True)
                 cut = broker.cut()
                 refuse_until = now + 5
@@ -270,6 +596,8 @@ def main(argv: list[str] | None = None) -> int:
             if refuse_until and now >= refuse_until:
                 broker.refuse(False)
                 refuse_until = 0.0
+                # The attempts that fail while refused log a line each; the next one passes.
+                cut_windows[-1] = (cut_windows[-1][0], time.time() + 3)
             # SIGKILLs
             planned = kills - (1 if outage_kill else 0)
             if (
@@ -282,12 +610,21 @@ def main(argv: list[str] | None = None) -> int:
                 last_kill = now
                 adapter.start()
             if not adapter.alive():
-                say("  the adapter exited by itself; restarting it (see adapter.log)")
+                # Every exit the soak causes is followed by a start at once: this one is a crash.
+                code = adapter.wait_exit(5)
+                crashes.append(f"t={now:.0f}s exit code {code}")
+                if not first_crash_tail:
+                    first_crash_tail = log_tail(adapter_log)
+                say(f"  the adapter exited by itself (exit code {code}); restarting it")
                 adapter.start()
             done_faulting = (
                 kills >= len(schedule.kills) + 1 and cuts >= len(schedule.cuts) and outage == "over"
             )
-            if published.is_set() and answered >= len(sent):
+            if (
+                published.is_set()
+                and answered >= len(sent)
+                and malformed_settled >= len(sent_poisons)
+            ):
                 if not done_faulting:
                     # The remaining faults would find nothing to do: say so, in the counts too.
                     say("  every event answered before the fault schedule ended")
@@ -297,6 +634,17 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(2)  # late answers of the last sends
         # Only what RabbitMQ confirmed is the adapter's responsibility.
         counts = check(sent, collector, simulator.record())
+        dead_letters = read_queue(topology.dead_letter_queue)
+        reconnects, in_cuts = consumer_reconnects(adapter_log, cut_windows)
+        counts.update(
+            valid_unanswered=counts["unanswered"],
+            **malformed_counts(sent_poisons, valid_ids, collector, dead_letters),
+            consumer_reconnects=reconnects - in_cuts,
+            consumer_lost_lines=reconnects,
+            consumer_lost_lines_in_cut_windows=in_cuts,
+            crashes=len(crashes),
+            crash_exits=crashes[:10],
+        )
         counts.update(
             duration=round(duration),
             kills=kills,
@@ -323,7 +671,7 @@ def main(argv: list[str] | None = None) -> int:
         central.stop()
         simulator.stop()
         delete_broker_names(names)
-    failed = not counts or any(counts[k] for k in ("lost", "duplicated", "reordered", "unanswered"))
+    failed = not counts or any(counts[k] for k in HEADLINE)
     if failed:
         say(f"store kept for inspection: {store.url}")
     else:
@@ -338,11 +686,86 @@ def main(argv: list[str] | None = None) -> int:
             f"lost {counts['lost']} / duplicated effects {counts['duplicated']} / "
             f"reordered {counts['reordered']} / unanswered {counts['unanswered']}"
         )
+        if args.malformed > 0:
+            print(
+                f"valid unanswered {counts['valid_unanswered']} / malformed "
+                f"{counts['malformed_published']}: answered {counts['malformed_answered']}, "
+                f"dead-lettered {counts['malformed_dead_lettered']}, "
+                f"neither {counts['malformed_neither']}"
+            )
+        print(
+            f"consumer reconnects {counts['consumer_reconnects']} / "
+            f"daemon crashes {counts['crashes']}"
+        )
+        if args.broker_cuts > 0:
+            print(
+                f"  ({counts['consumer_lost_lines']} consumer-lost lines in adapter.log, "
+                f"{counts['consumer_lost_lines_in_cut_windows']} of them within the "
+                f"{counts['broker_cuts']} broker cuts, which make at least one each: run with "
+                "--broker-cuts 0 to see the reconnects content alone causes)"
+            )
+        shown = {*HEADLINE, "valid_unanswered", "malformed_published", "malformed_answered"}
+        shown |= {"malformed_dead_lettered"}
         for key, value in counts.items():
-            if key not in ("lost", "duplicated", "reordered", "unanswered"):
+            if key not in shown:
                 print(f"  {key}: {value}")
+        if first_crash_tail:
+            print("adapter.log at the first crash (last 30 lines):")
+            for line in first_crash_tail:
+                print(f"  | {line}")
     say(f"logs in {workdir}")
     return 1 if failed else 0
+
+
+HEADLINE = (
+    "lost",
+    "duplicated",
+    "reordered",
+    "unanswered",
+    "malformed_neither",
+    "consumer_reconnects",
+    "crashes",
+)
+"""The counts whose goal is 0 (the exit status)."""
+
+
+def malformed_counts(
+    poisons: list[Poison],
+    valid_ids: set[str],
+    collector: AnswerCollector,
+    dead_letters: list[QueuedMessage],
+) -> dict[str, Any]:
+    """The malformed events' counts: answered, dead-lettered, neither, by kind; and what the
+    dead-letter queue holds, by reason."""
+    if not poisons:
+        return {"malformed_neither": 0}
+    by_label = {message.message_id: message for message in dead_letters if message.message_id}
+    seen = collector.snapshot()
+    status = settle_malformed(poisons, seen, collector.conflict_snapshot(), by_label)
+    by_kind: dict[str, Counter[str]] = defaultdict(Counter)
+    for poison in poisons:
+        by_kind[poison.kind][status[poison.label]] += 1
+    kinds = {poison.label: poison.kind for poison in poisons}
+    unreadable = [i for i, r in seen.items() if i.startswith("unreadable-") and r.outcomes]
+    neither = [label for label, outcome in status.items() if outcome == "neither"]
+    return {
+        "malformed_published": len(poisons),
+        "malformed_answered": sum(1 for v in status.values() if v.startswith("answered")),
+        "malformed_dead_lettered": sum(1 for v in status.values() if v.startswith("dead")),
+        "malformed_neither": len(neither),
+        "malformed_neither_examples": [f"{label}:{kinds[label]}" for label in neither[:5]],
+        "malformed_by_kind": {kind: dict(c) for kind, c in sorted(by_kind.items())},
+        "malformed_answered_and_dead_lettered": sum(
+            1 for label, v in status.items() if label in by_label and v.startswith("answered")
+        ),
+        "unreadable_answers (distinct ids; identical bodies share one)": len(unreadable),
+        "dead_letter_queue": len(dead_letters),
+        "dead_letter_reasons": dict(Counter(dead_reason(m) for m in dead_letters)),
+        "dead_letters_of_valid_events": sum(1 for m in dead_letters if m.message_id in valid_ids),
+        "dead_letters_unknown": sum(
+            1 for m in dead_letters if m.message_id not in kinds and m.message_id not in valid_ids
+        ),
+    }
 
 
 def check(
