@@ -9,31 +9,28 @@ import argparse
 import json
 import os
 import sys
-import uuid
 from collections.abc import Sequence
-from datetime import timedelta
 from pathlib import Path
 
 from adapter.central import probe_central
 from adapter.clock import SystemClock
 from adapter.daemon import Daemon, broker_address, check_broker
-from adapter.engine.answers import adapter_answer_id, prepare
 from adapter.errors import AdapterError
 from adapter.logs import configure_logging
 from adapter.settings import Settings, load_settings
 from adapter.signing import Signer, read_passphrase
 from adapter.store import (
     Store,
-    Support,
     SupportError,
     create_store_engine,
     exposed_store_file,
     migrate,
     schema_revision,
 )
-from mappings import read_envelope, validate_event
+from adapter.support import SupportDesk
+from mappings import check_event
 from mappings.errors import InvalidEvent
-from mappings.model import Facility, Issue, Outcome
+from mappings.model import Facility
 from queues import AnswerWatcher, BrokerError, ConfirmedPublisher
 
 RABBITMQ_HELP = (
@@ -90,6 +87,16 @@ def _parser() -> argparse.ArgumentParser:
     send = command("send", _send, "publish event files to the events exchange")
     send.add_argument("files", nargs="+", type=Path)
     send.add_argument("--wait", type=float, default=0, help="seconds to wait for the answers")
+    send.add_argument(
+        "--no-validate",
+        dest="validate",
+        action="store_false",
+        help="publish even files the adapter's checks refuse (to see their refusal)",
+    )
+    validate = command(
+        "validate", _validate, "check event files offline with the adapter's own checks"
+    )
+    validate.add_argument("files", nargs="+", type=Path)
     command("dead-letters", _dead_letters, "list dead letters")
     dossier = command("dossier", _dossier, "show a dossier's messages in order")
     dossier.add_argument("dossier_id")
@@ -168,8 +175,37 @@ def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(settings: Settings, args: argparse.Namespace) -> int:
+    """Each file: valid (with its event code) or every issue with its FHIRPath and rule.
+
+    Offline: the checks ingest runs, for the facility of the settings; no broker, no store.
+    The checks at storing time (a sequence number already used, an event id reused with
+    another body) need the store and cannot be made here.
+    """
+    refused = 0
+    for path in args.files:
+        verdict = check_event(path.read_bytes(), _facility(settings))
+        if verdict.message_type is not None:
+            print(f"valid    {path}  {verdict.message_type.code}")
+            continue
+        refused += 1
+        print(f"invalid  {path}")
+        for issue in verdict.issues:
+            where = issue.expression or "-"
+            rule = issue.text.removeprefix(where).strip() if issue.expression else issue.text
+            print(f"  {issue.code} at {where}\n      {rule}")
+    return 1 if refused else 0
+
+
 def _send(settings: Settings, args: argparse.Namespace) -> int:
-    """Publish each file as one event; with --wait, print the answers as they come."""
+    """Publish each file as one event; with --wait, print the answers as they come.
+
+    Unless ``--no-validate``, every file is checked first and nothing is published if one
+    of them is refused (the issues are printed as ``validate`` prints them).
+    """
+    if args.validate and _validate(settings, args) != 0:
+        print("nothing sent: fix the files, or send them with --no-validate", file=sys.stderr)
+        return 1
     address = broker_address(settings)
     events: list[tuple[str, bytes]] = []
     for path in args.files:
@@ -214,12 +250,17 @@ def _summary(body: bytes) -> str:
 # ---- support ------------------------------------------------------------------------------
 
 
-def _support(settings: Settings) -> Support:
-    return Support(Store(create_store_engine(settings.store.url, 2)))
+def _desk(settings: Settings) -> SupportDesk:
+    store = Store(create_store_engine(settings.store.url, 2))
+    return SupportDesk(store, _facility(settings), SystemClock())
+
+
+def _facility(settings: Settings) -> Facility:
+    return Facility(settings.facility.nihdi, settings.facility.hco)
 
 
 def _dead_letters(settings: Settings, _args: argparse.Namespace) -> int:
-    rows = _support(settings).dead_letters()
+    rows = _desk(settings).dead_letters()
     for m in rows:
         print(
             f"{m.message_id}  {m.event_code:<20} {m.dossier_key or '-'} #{m.sequence}"
@@ -230,98 +271,44 @@ def _dead_letters(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _dossier(settings: Settings, args: argparse.Namespace) -> int:
-    rows = _support(settings).dossier(f"dossier:{args.dossier_id}")
+    rows = _desk(settings).dossier(args.dossier_id)
     for m in rows:
+        outcome = m.outcome.value if m.outcome is not None else "-"
         print(
-            f"#{m.sequence:<4} {m.state:<9} {m.outcome or '-':<10} {m.event_code:<20}"
+            f"#{m.sequence:<4} {m.state:<9} {outcome:<10} {m.event_code:<20}"
             f" {m.message_id}  attempts={m.attempts}  {m.last_error or ''}"
         )
     return 0 if rows else 1
 
 
 def _replay(settings: Settings, args: argparse.Namespace) -> int:
-    now = SystemClock().now()
-    support = _support(settings)
-    corrected = None
-    new_id = None
-    if args.corrected is not None:
-        corrected = args.corrected.read_text()
-        _check_correction(support, args.message_id, corrected, settings)
-        new_id = str(uuid.uuid4())
-    view = support.replay(
-        args.message_id, args.actor, now, corrected_payload=corrected, new_message_id=new_id
-    )
+    corrected = args.corrected.read_text() if args.corrected is not None else None
+    view = _desk(settings).replay(args.message_id, args.actor, corrected)
     print(f"replayed {args.message_id} as {view.message_id}, head of {view.dossier_key}")
     return 0
 
 
-def _check_correction(support: Support, message_id: str, text: str, settings: Settings) -> None:
-    """A correction must be valid and stay the same event: same id, code, dossier, number."""
-    original = support.store.message(message_id)
-    if original is None:
-        raise SupportError(f"no message {message_id}")
-    envelope = read_envelope(text.encode())
-    validate_event(envelope, Facility(settings.facility.nihdi, settings.facility.hco))
-    expected = (original.event_id, original.event_code, original.dossier_key, original.sequence)
-    found = (
-        envelope.event_id,
-        envelope.event_code,
-        f"dossier:{envelope.dossier_id}",
-        envelope.sequence,
-    )
-    if found != expected:
-        raise SupportError(
-            "a correction must keep the event id, event code, dossier and sequence number"
-            f" of the original ({expected[0]}, {expected[1]}, {expected[2]}, #{expected[3]})"
-        )
-
-
-def _purge(settings: Settings, args: argparse.Namespace) -> int:
-    if args.older_than_days < 1:
-        raise SupportError("--older-than-days must be at least 1")
-    now = SystemClock().now()
-    counts = _support(settings).purge(now - timedelta(days=args.older_than_days), args.actor, now)
-    print(", ".join(f"{n} {what}" for what, n in counts.items()) + " deleted")
-    return 0
-
-
-def _audit(settings: Settings, args: argparse.Namespace) -> int:
-    for at, actor, action, target, detail in _support(settings).audit_log(args.limit):
-        print(f"{at:%Y-%m-%d %H:%M:%S}  {actor:<16} {action:<10} {target}  {detail or ''}")
-    return 0
-
-
 def _discard(settings: Settings, args: argparse.Namespace) -> int:
-    store = Store(create_store_engine(settings.store.url, 2))
-    now = SystemClock().now()
-    target = store.message(args.message_id)
-    if target is None:
-        raise SupportError(f"no message {args.message_id}")
-    answer = prepare(
-        answer_id=adapter_answer_id(target.event_id, "discarded"),
-        event_id=target.event_id,
-        event_code=target.event_code,
-        message_id=target.message_id,
-        outcome=Outcome.INVALID,
-        source="adapter",
-        created_at=now,
-        issues=[
-            Issue(
-                code="discarded",
-                text="support staff gave up delivering this event; it was not processed",
-            )
-        ],
-    )
-    Support(store).discard(args.message_id, args.actor, args.reason, now, answer)
+    _desk(settings).discard(args.message_id, args.actor, args.reason)
     print(f"discarded {args.message_id}; the EPD gets an answer, the dossier moves on")
     return 0
 
 
 def _skip_gap(settings: Settings, args: argparse.Namespace) -> int:
-    head = _support(settings).skip_gap(
-        f"dossier:{args.dossier_id}", args.actor, SystemClock().now()
-    )
+    head = _desk(settings).skip_gap(args.dossier_id, args.actor)
     print(f"dossier {args.dossier_id} now continues at sequence {head}")
+    return 0
+
+
+def _purge(settings: Settings, args: argparse.Namespace) -> int:
+    counts = _desk(settings).purge(args.older_than_days, args.actor)
+    print(", ".join(f"{n} {what}" for what, n in counts.items()) + " deleted")
+    return 0
+
+
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    for at, actor, action, target, detail in _desk(settings).audit_log(args.limit):
+        print(f"{at:%Y-%m-%d %H:%M:%S}  {actor:<16} {action:<10} {target}  {detail or ''}")
     return 0
 
 

@@ -90,6 +90,7 @@ class Daemon:
         self.breaker = CircuitBreaker(
             settings.delivery.breaker_failures,
             settings.delivery.breaker_probe_seconds,
+            self.clock,
             on_change=self._breaker_changed,
             on_close=self._outage_ended,
         )

@@ -41,12 +41,16 @@ def run_demo(settings: Settings, today: str) -> int:
         )
     )
     simulator.start()
+    shown = EXAMPLES.relative_to(Path.cwd()) if EXAMPLES.is_relative_to(Path.cwd()) else EXAMPLES
     log.info(
         "demo ready: in another terminal run\n"
         "    .venv/bin/vsb-adapter send %s/*.json --wait 30\n"
+        "  an invalid event (checked by send unless --no-validate):\n"
+        "    .venv/bin/vsb-adapter send --no-validate %s/invalid/*.json --wait 30\n"
         '  decide the in-beraad case:  curl -X POST %sdecide -d \'{"message_id": "…"}\'\n'
         "  metrics: http://%s:%d/metrics",
-        EXAMPLES.relative_to(Path.cwd()) if EXAMPLES.is_relative_to(Path.cwd()) else EXAMPLES,
+        shown,
+        shown,
         simulator.admin_url,
         settings.monitoring.host,
         settings.monitoring.port,

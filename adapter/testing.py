@@ -14,18 +14,32 @@ from lxml import etree
 
 
 class FixedClock:
-    """A clock that moves only when told to."""
+    """A clock that moves only when told to; its ``sleep`` moves it instead of waiting."""
 
     def __init__(self, now: datetime) -> None:
         self.current = now
+        self.elapsed = 0.0
+        """Seconds moved so far: the monotonic reading."""
+        self.slept: list[float] = []
+        """Every ``sleep`` asked for, in order."""
 
     def now(self) -> datetime:
         """The held time."""
         return self.current
 
+    def monotonic(self) -> float:
+        """Seconds moved since the clock was made."""
+        return self.elapsed
+
+    def sleep(self, seconds: float) -> None:
+        """Record the sleep and move the clock by it, at once."""
+        self.slept.append(seconds)
+        self.advance(seconds)
+
     def advance(self, seconds: float) -> None:
         """Move forward by ``seconds``."""
         self.current += timedelta(seconds=seconds)
+        self.elapsed += seconds
 
 
 Reply = etree._Element | Exception | Callable[[etree._Element], etree._Element]

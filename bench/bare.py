@@ -39,7 +39,8 @@ from adapter.engine.answers import from_central
 from adapter.errors import PermanentDeliveryError, TransientDeliveryError
 from adapter.settings import CentralSettings
 from adapter.signing import Signer
-from mappings import build_message, parse_answer, read_envelope
+from adapter.store import AnswerSource
+from mappings import MESSAGE_TYPES, build_message, parse_answer, read_envelope
 from mappings.model import Facility, MessageContext
 from tests.support.processes import RABBITMQ_URL
 
@@ -78,7 +79,7 @@ class BarePipeline:
             if answer is not None:
                 channel.basic_publish(
                     self._args.answers_exchange,
-                    f"answer.{answer.event_code}.{answer.outcome}",
+                    f"answer.{answer.event_code}.{answer.outcome.value}",
                     answer.body.encode(),
                     pika.BasicProperties(
                         delivery_mode=pika.DeliveryMode.Persistent,
@@ -139,14 +140,12 @@ class BarePipeline:
         )
         signed = self._signer.sign(build_message(envelope, context))
         answer = parse_answer(self._central.submit(signed))
-        if envelope.event_code == "reva-application" and answer.vsb_reference:
+        message_type = MESSAGE_TYPES[envelope.event_code or ""]
+        if message_type.role.opens and answer.vsb_reference:
             with self._references_lock:
                 self._references[dossier] = answer.vsb_reference
         return from_central(
-            answer,
-            event_id=envelope.event_id,
-            event_code=envelope.event_code or "unknown",
-            source="sync",
+            answer, message_type, event_id=envelope.event_id, source=AnswerSource.SYNC
         )
 
 

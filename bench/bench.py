@@ -70,6 +70,7 @@ from bench.common import (
 )
 from queues import Topology
 from tests.support.processes import ROOT, AdapterProcess, adapter_environ
+from tests.support.processes import topology as topology_of
 
 # ---- what is measured ----------------------------------------------------------------------
 
@@ -339,7 +340,7 @@ def _phase(rig: Rig, target: Target, latency_ms: float) -> Iterator[tuple[Topolo
     """Names, simulator latency, the target started; everything cleaned up afterwards."""
     tag = f"{target.name[0]}{uuid.uuid4().hex[:6]}"
     names = broker_names(tag)
-    topology = Topology(**names)
+    topology = topology_of(names)
     rig.simulator.set_latency(latency_ms)
     rig.simulator.reset_record()
     try:
@@ -409,14 +410,13 @@ def closed_loop(rig: Rig, target: Target, latency_ms: float) -> PhaseResult:
 
 def _cpu_window(rig: Rig, target: Target) -> CpuWindow:
     """CPU accounting of the processes a phase measures."""
-    return CpuWindow(
-        {
-            "target": target.pid,
-            "simulator": rig.simulator.pid,
-            "rabbitmq": rig.rabbitmq,
-            "bench": os.getpid(),
-        }
-    )
+    pids = {
+        "target": target.pid,
+        "simulator": rig.simulator.pid,
+        "rabbitmq": rig.rabbitmq,
+        "bench": os.getpid(),
+    }
+    return CpuWindow({name: pid for name, pid in pids.items() if pid is not None})
 
 
 def _names(topology: Topology) -> dict[str, str]:
@@ -552,7 +552,7 @@ def backlog(rig: Rig, store: str) -> PhaseResult:
     target = rig.adapter(store)
     tag = f"k{uuid.uuid4().hex[:6]}"
     names = broker_names(tag)
-    topology = Topology(**names)
+    topology = topology_of(names)
     samples: list[tuple[float, float, float, int]] = []  # (t, rss, hwm, stored)
     try:
         collector = AnswerCollector(topology.answers_exchange).start()

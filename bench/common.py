@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from adapter.devpki import DevPki, create_dev_pki
 from adapter.engine.answers import summarize
 from queues import BrokerAddress, ConfirmedPublisher, Topology
-from tests.integration import events
+from tests.support import events
 from tests.support.processes import RABBITMQ_URL, ROOT
 
 POSTGRES_URL = os.environ.get(
@@ -217,8 +217,8 @@ class StoreUnderTest:
                 connection.close()
         engine = sa.create_engine(self.url)
         try:
-            with engine.connect() as connection:
-                return int(connection.exec_driver_sql(sql).scalar() or 0)
+            with engine.connect() as db:
+                return int(db.exec_driver_sql(sql).scalar() or 0)
         except sa.exc.ProgrammingError:
             return 0
         finally:

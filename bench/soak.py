@@ -1,7 +1,7 @@
 """Soak: many events through an adapter that is killed, cut off and failed on, then counted.
 
 The adapter runs as a child process (``python -m adapter run``) behind two fault proxies
-(``tests/faults/proxy.py``): one in front of RabbitMQ, one in front of the simulator, which
+(``tests/support/proxy.py``): one in front of RabbitMQ, one in front of the simulator, which
 runs as a process of its own. While ``--events`` events over ``--dossiers`` dossiers are
 published (sequence 1 an application, later ones stops or look-ups, arrival order slightly
 shuffled within each dossier), the soak:
@@ -74,6 +74,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from adapter.settings import BrokerSettings
 from bench.common import (
@@ -100,11 +101,11 @@ from bench.common import (
     stop_on_sigterm,
 )
 from mappings.body import MAX_STRING_CHARS
-from queues import Topology
 from queues.errors import BrokerError
-from tests.faults.proxy import FaultProxy
-from tests.integration import events as example_events
-from tests.support.processes import AdapterProcess, adapter_environ
+from tests.support import events as example_events
+from tests.support.processes import RABBITMQ_URL, AdapterProcess, adapter_environ, rabbitmq_via
+from tests.support.processes import topology as topology_of
+from tests.support.proxy import FaultProxy
 
 FAULT_KINDS = (
     "http500",
@@ -434,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     tag = f"s{uuid.uuid4().hex[:6]}"
     names = broker_names(tag)
-    topology = Topology(**names)
+    topology = topology_of(names)
     events = traffic(args, tag, rng)
     schedule = Schedule(args, rng)
     mixed = mixed_traffic(args, tag, events) if args.malformed > 0 else list[Event | Poison](events)
@@ -449,7 +450,8 @@ def main(argv: list[str] | None = None) -> int:
     pki = pki_in(workdir)
     simulator = SimulatorProcess(pki, workdir / "simulator.log")
     central = FaultProxy("127.0.0.1", simulator.port)
-    broker = FaultProxy("127.0.0.1", 5672)
+    broker_target = urlsplit(RABBITMQ_URL)
+    broker = FaultProxy(broker_target.hostname or "127.0.0.1", broker_target.port or 5672)
     store = StoreUnderTest(args.store, workdir, tag)
     adapter: AdapterProcess | None = None
     collector: AnswerCollector | None = None
@@ -468,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
             names,
             central.http_url("/soap"),
             pki,
-            VSB_BROKER__URL=broker.amqp_url(),
+            VSB_BROKER__URL=rabbitmq_via(*broker.address),
             VSB_DELIVERY__CONCURRENCY=str(args.concurrency),
             VSB_STORE__POOL_SIZE=str(args.concurrency + 8),
             VSB_CENTRAL__MAILBOX_POLL_SECONDS="2",

@@ -21,15 +21,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from sqlalchemy import event
 
 from adapter.clock import SystemClock
 from adapter.engine.answers import from_central
 from adapter.engine.ingest import Ingest
 from adapter.signing import Signer
-from adapter.store import Store, create_store_engine, migrate
+from adapter.store import AnswerSource, Store, create_store_engine, migrate
 from bench.common import StoreUnderTest, make_event, pki_in
-from mappings import build_message, read_envelope, validate_event
+from mappings import MESSAGE_TYPES, build_message, read_envelope, validate_event
 from mappings.model import CentralAnswer, Facility, MessageContext, Outcome
 from monitoring import Metrics
 from queues import Delivery
@@ -108,23 +109,17 @@ def run(store_kind: str, count: int, workdir: Path) -> str:
                 lambda c=context, k=claim: build_message(read_envelope(k.payload.encode()), c),
             )
             timer("Signer.sign (XAdES)", lambda m=message: signer.sign(m))
-            central = CentralAnswer(
-                answer_id=f"A-{uuid.uuid4()}",
-                in_reply_to=claim.message_id,
-                created_at=datetime.now(UTC),
-                outcome=Outcome.ACCEPTED,
-                vsb_reference=f"VSB-2026-{n:06d}",
-            )
+            central = accepted(claim.message_id, f"VSB-2026-{n:06d}")
             prepared = timer(
                 "from_central (FHIR answer)",
                 lambda a=central, k=claim: from_central(
-                    a, event_id=k.event_id, event_code=k.event_code, source="sync"
+                    a, MESSAGE_TYPES[k.event_code], event_id=k.event_id, source=AnswerSource.SYNC
                 ),
             )
             timer(
                 "Store.record_answer",
                 lambda p=prepared, k=claim: store.record_answer(
-                    k, p, clock.now(), application=True
+                    k, p, clock.now(), role=MESSAGE_TYPES[k.event_code].role
                 ),
             )
             answers = timer(
@@ -139,6 +134,18 @@ def run(store_kind: str, count: int, workdir: Path) -> str:
     finally:
         engine.dispose()
         under_test.drop()
+
+
+def accepted(message_id: str, reference: str) -> CentralAnswer:
+    """An acceptance of the central application, as ``parse_answer`` would give it."""
+    return CentralAnswer(
+        answer_id=f"A-{uuid.uuid4()}",
+        in_reply_to=message_id,
+        created_at=datetime.now(UTC),
+        outcome=Outcome.ACCEPTED,
+        element=etree.Element("{urn:vsb-adapter:vsb:1}Answer"),
+        vsb_reference=reference,
+    )
 
 
 def batches(
@@ -162,17 +169,12 @@ def batches(
                 break
             claimed += got
         for claim in claimed:
-            central = CentralAnswer(
-                answer_id=f"A-{uuid.uuid4()}",
-                in_reply_to=claim.message_id,
-                created_at=datetime.now(UTC),
-                outcome=Outcome.ACCEPTED,
-                vsb_reference="VSB-2026-000001",
-            )
+            message_type = MESSAGE_TYPES[claim.event_code]
+            central = accepted(claim.message_id, "VSB-2026-000001")
             prepared = from_central(
-                central, event_id=claim.event_id, event_code=claim.event_code, source="sync"
+                central, message_type, event_id=claim.event_id, source=AnswerSource.SYNC
             )
-            store.record_answer(claim, prepared, clock.now(), application=True)
+            store.record_answer(claim, prepared, clock.now(), role=message_type.role)
         answers = per_event(
             timer,
             "unpublished_answers(100) of 50, per answer",

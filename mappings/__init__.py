@@ -6,6 +6,7 @@ No broker, no store, no network: the engine (``adapter``) calls these functions.
 from __future__ import annotations
 
 from mappings.answer import parse_answer
+from mappings.answer_kind import AnswerHead, AnswerKind
 from mappings.envelope import read_envelope
 from mappings.errors import (
     AnswerFormatError,
@@ -14,39 +15,48 @@ from mappings.errors import (
     MissingReference,
     SchemaViolation,
 )
-from mappings.event_type import EventType
 from mappings.fhir_answer import to_fhir_answer
 from mappings.identifiers import mask_insz
 from mappings.message import build_message
+from mappings.message_type import MessageType
 from mappings.model import (
     CentralAnswer,
     Envelope,
     Facility,
     Issue,
     MessageContext,
-    Ordering,
     Outcome,
 )
-from mappings.registry import EVENT_TYPES
-from mappings.validation import validate_event
+from mappings.ordering import Ordering, dossier_key
+from mappings.registry import MESSAGE_TYPES
+from mappings.role import Application, ApplicationChange, Role
+from mappings.validation import Verdict, check_event, validate_event
 from mappings.vsb_schema import validate_xml
 
 __all__ = [
-    "EVENT_TYPES",
+    "MESSAGE_TYPES",
     "AnswerFormatError",
+    "AnswerHead",
+    "AnswerKind",
+    "Application",
+    "ApplicationChange",
     "CentralAnswer",
     "Envelope",
-    "EventType",
     "Facility",
     "InvalidEvent",
     "Issue",
     "MappingError",
     "MessageContext",
+    "MessageType",
     "MissingReference",
     "Ordering",
     "Outcome",
+    "Role",
     "SchemaViolation",
+    "Verdict",
     "build_message",
+    "check_event",
+    "dossier_key",
     "mask_insz",
     "parse_answer",
     "read_envelope",

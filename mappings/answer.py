@@ -1,21 +1,18 @@
-"""Reading an answer of the central application (vsb:Answer)."""
+"""Reading the head of an answer of the central application (vsb:Answer).
+
+The head is what every answer has; the part only some message types' answers carry (an
+insurance status) is read by their answer kind (``mappings.answers``).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
 
 from lxml import etree
 
 from mappings import vsb_schema
 from mappings.errors import AnswerFormatError, SchemaViolation
 from mappings.model import CentralAnswer, Issue, Outcome
-
-_INSURANCE_FIELDS: Final = (
-    ("Affiliation", "affiliation"),
-    ("CareFund", "care_fund"),
-    ("ValidFrom", "valid_from"),
-)
 
 
 def parse_answer(element: etree._Element) -> CentralAnswer:
@@ -34,21 +31,14 @@ def parse_answer(element: etree._Element) -> CentralAnswer:
         created_at = datetime.fromisoformat(created)
     except ValueError as exc:
         raise AnswerFormatError("the answer's CreatedAt cannot be read") from exc
-    status = element.find(vsb_schema.qname("InsuranceStatus"))
-    insurance = {}
-    if status is not None:
-        for local, key in _INSURANCE_FIELDS:
-            value = status.findtext(vsb_schema.qname(local))
-            if value is not None:
-                insurance[key] = value.strip()
     return CentralAnswer(
         answer_id=_text(element, "AnswerId"),
         in_reply_to=_text(element, "InReplyTo"),
         created_at=created_at,
         outcome=Outcome(_text(element, "Outcome")),
+        element=element,
         vsb_reference=_optional_text(element, "VsbReference"),
         issues=tuple(_issue(error) for error in element.iterfind(vsb_schema.qname("Error"))),
-        insurance=insurance,
     )
 
 

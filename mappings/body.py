@@ -99,7 +99,10 @@ def _string_issues(document: Any) -> list[Issue]:
             code, rule = "bad-character", "holds an unpaired surrogate (not Unicode text)"
         else:
             continue
-        expression = fhirpath.render(document, path) if path else "Bundle"
+        # Not an object (an array, say): refused as such by the envelope; no path to render.
+        expression = (
+            fhirpath.render(document, path) if path and isinstance(document, dict) else "Bundle"
+        )
         issues.append(Issue(code, f"{expression} {rule}.", expression))
     return issues
 

@@ -1,7 +1,9 @@
 """The JSON Schemas of the event contract, loaded once, and their errors as Issues.
 
 One Draft 2020-12 schema per event code (``schemas/events/<code>.json``) refers to the
-shared definitions in ``common.json`` through a ``referencing`` registry. Error texts are
+shared definitions by the relative reference ``common.json#/$defs/…``, so that any validator
+given the files as they are (``check-jsonschema --schemafile …``) resolves them; here a
+``referencing`` registry holds ``common.json`` under that name. Error texts are
 written here from the failing keyword and the schema, never from jsonschema's own
 message, which quotes the offending value (it could be an INSZ or a diagnosis).
 """
@@ -24,7 +26,8 @@ from mappings.bundle import EventBundle
 from mappings.fhirpath import Segment
 from mappings.model import Issue
 
-COMMON_ID: Final = "urn:vsb-adapter:schema:events:common"
+COMMON_ID: Final = "common.json"
+"""How the schemas refer to the shared definitions (a reference relative to their folder)."""
 ISSUE_CODE_KEYWORD: Final = "x-issue-code"
 """A schema annotation that gives a rule its own issue code instead of ``schema``."""
 EXPECTED_KEYWORD: Final = "x-expected"

@@ -27,7 +27,8 @@ _DIGIT_RUN = re.compile(r"[0-9]{9}")
 _RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
 _ELEMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 UNREADABLE_NAME = "`?`"
-"""How a member name that is not an element name is rendered (it could hold anything)."""
+"""How a member name that is not an element name is rendered (it could hold anything, an
+INSZ among it: a name with a run of nine digits is not shown either)."""
 
 
 def where(attribute: str, value: str) -> str:
@@ -63,7 +64,8 @@ def render(document: Mapping[str, Any], path: Sequence[Segment]) -> str:
             expression = _select(expression, previous, element, segment)
             node = element
         else:
-            name = segment if _ELEMENT_NAME.fullmatch(segment) else UNREADABLE_NAME
+            readable = _ELEMENT_NAME.fullmatch(segment) and not _DIGIT_RUN.search(segment)
+            name = segment if readable else UNREADABLE_NAME
             expression += f".{name}"
             node = node.get(segment) if isinstance(node, dict) else None
         previous = segment

@@ -7,10 +7,10 @@ from lxml import etree
 from mappings import vsb_schema
 from mappings.bundle import EventBundle
 from mappings.errors import InvalidEvent, MissingReference
-from mappings.event_type import EventType
 from mappings.mapper import Unmappable
-from mappings.model import Envelope, Issue, MessageContext, Ordering
-from mappings.registry import EVENT_TYPES, MAPPERS
+from mappings.message_type import MessageType
+from mappings.model import Envelope, Issue, MessageContext
+from mappings.registry import MESSAGE_TYPES
 
 
 def build_message(envelope: Envelope, context: MessageContext) -> etree._Element:
@@ -21,25 +21,25 @@ def build_message(envelope: Envelope, context: MessageContext) -> etree._Element
     ``context.vsb_reference``, ``InvalidEvent`` when the event was not valid after all,
     and ``SchemaViolation`` when the message breaks vsb-1.0.xsd (a permanent error).
     """
-    event_type = EVENT_TYPES.get(envelope.event_code or "")
-    if event_type is None:
+    message_type = MESSAGE_TYPES.get(envelope.event_code or "")
+    if message_type is None:
         expression = "MessageHeader.eventCoding.code"
         raise InvalidEvent(
             [Issue("unknown-event", f"{expression} is not a known event code.", expression)]
         )
-    if event_type.needs_reference and context.vsb_reference is None:
+    if message_type.role.modifies and context.vsb_reference is None:
         raise MissingReference(
-            f"event {envelope.event_id} ({event_type.code}) needs the VSB reference number "
+            f"event {envelope.event_id} ({message_type.code}) needs the VSB reference number "
             "of the dossier's accepted application"
         )
     bundle = EventBundle(envelope.document)
     focus = bundle.focus()
-    root = vsb_schema.root(event_type.message_kind)
+    root = vsb_schema.root(message_type.message_kind)
     try:
         if focus is None:
             raise Unmappable("focus")
-        _add_header(root, envelope, event_type, context)
-        MAPPERS[event_type.code].build(bundle, focus, context, root)
+        _add_header(root, envelope, message_type, context)
+        message_type.request.build(bundle, focus, context, root)
     except ValueError as exc:
         # Unmappable, or lxml refusing a character: both mean the event skipped validation.
         text = "The event cannot be mapped: it does not pass validation."
@@ -49,7 +49,7 @@ def build_message(envelope: Envelope, context: MessageContext) -> etree._Element
 
 
 def _add_header(
-    root: etree._Element, envelope: Envelope, event_type: EventType, context: MessageContext
+    root: etree._Element, envelope: Envelope, message_type: MessageType, context: MessageContext
 ) -> None:
     header = vsb_schema.add(root, "Header")
     vsb_schema.add(header, "MessageId", context.message_id)
@@ -59,7 +59,7 @@ def _add_header(
     facility = vsb_schema.add(header, "Facility")
     vsb_schema.add(facility, "Nihdi", context.facility.nihdi)
     vsb_schema.add(facility, "Hco", context.facility.hco)
-    if event_type.ordering is Ordering.NONE:
+    if not message_type.ordering.waits:
         return  # look-ups are not part of a dossier's chronology at the central application
     if envelope.dossier_id is None or envelope.sequence is None:
         raise Unmappable("dossier")

@@ -7,22 +7,11 @@ These types are what the engine holds in between; they carry no broker or store 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-
-class Ordering(enum.Enum):
-    """How the engine orders the messages of an event type."""
-
-    DOSSIER = "dossier"
-    """One in processing per dossier, in the EPD's sequence order (applications, modifications)."""
-
-    BATCH = "batch"
-    """One in processing per (facility, care fund), in sequence order (invoices, credit notes)."""
-
-    NONE = "none"
-    """No ordering at all: look-ups run fully in parallel."""
+from lxml import etree
 
 
 class Outcome(enum.Enum):
@@ -96,13 +85,16 @@ class MessageContext:
 
 @dataclass(frozen=True)
 class CentralAnswer:
-    """An answer of the central application, parsed from its ``vsb:Answer`` XML."""
+    """An answer of the central application: the head every ``vsb:Answer`` has.
+
+    ``element`` is the whole answer, valid against vsb-1.0.xsd: the message type's answer
+    kind reads its own part from it.
+    """
 
     answer_id: str
     in_reply_to: str
     created_at: datetime
     outcome: Outcome
+    element: etree._Element
     vsb_reference: str | None = None
     issues: tuple[Issue, ...] = ()
-    insurance: dict[str, str] = field(default_factory=dict)
-    """For insurance-status answers: ``affiliation``, ``care_fund``, ``valid_from``."""

@@ -1,70 +1,58 @@
-"""The one place where event codes meet their event types and mappers.
+"""The one place where event codes meet their message types.
 
-A new sector (PVT admissions, invoices) is a new set of entries here, a schema per event
-code in ``schemas/events`` and a mapper module per VSB message type; nothing else changes.
+A new event code is a new ``MESSAGE_TYPE`` in a mapper module (``mappers/``), one line here,
+a JSON Schema in ``schemas/events/<code>.json``, its VSB element in vsb-1.0.xsd, an example,
+a section in docs/events.md and a branch in the simulator (docs/architecture.md, "Adding a
+message type"). Each registration is checked here at import, so a type missing a part fails
+when the adapter starts, not on its first event in production.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Final
 
+from mappings import vsb_schema
+from mappings.envelope import EVENT_CODE
 from mappings.event_schema import SCHEMA_CODES
-from mappings.event_type import EventType
-from mappings.mapper import Mapper
 from mappings.mappers import insurance_status, reva_application, reva_stop
-from mappings.model import Ordering
+from mappings.message_type import MessageType
 
-CLAIM_RESPONSE: Final = "ClaimResponse"
-COVERAGE_ELIGIBILITY_RESPONSE: Final = "CoverageEligibilityResponse"
 
-_REGISTRATIONS: Final[tuple[tuple[EventType, Mapper], ...]] = (
-    (
-        EventType(
-            code="insurance-status",
-            ordering=Ordering.NONE,
-            message_kind="InsuranceStatusRequest",
-            is_application=False,
-            needs_reference=False,
-            answer_resource=COVERAGE_ELIGIBILITY_RESPONSE,
-        ),
-        insurance_status.MAPPER,
-    ),
-    (
-        EventType(
-            code="reva-application",
-            ordering=Ordering.DOSSIER,
-            message_kind="RevaApplication",
-            is_application=True,
-            needs_reference=False,
-            answer_resource=CLAIM_RESPONSE,
-        ),
-        reva_application.MAPPER,
-    ),
-    (
-        EventType(
-            code="reva-stop",
-            ordering=Ordering.DOSSIER,
-            message_kind="RevaStop",
-            is_application=False,
-            needs_reference=True,
-            answer_resource=CLAIM_RESPONSE,
-        ),
-        reva_stop.MAPPER,
-    ),
+class RegistrationError(RuntimeError):
+    """A message type misses a part or clashes with another one (raised at import)."""
+
+
+def register(types: Iterable[MessageType]) -> Mapping[str, MessageType]:
+    """The registry of ``types`` by event code, after checking each one is complete."""
+    registry: dict[str, MessageType] = {}
+    for message_type in types:
+        code = message_type.code
+        problems = [
+            problem
+            for failed, problem in (
+                (code in registry, "is registered twice"),
+                (not EVENT_CODE.fullmatch(code), "is not a valid event code"),
+                (code not in SCHEMA_CODES, "has no JSON Schema in schemas/events"),
+                (
+                    not vsb_schema.is_message(message_type.message_kind),
+                    f"names {message_type.message_kind}, no message element of vsb-1.0.xsd",
+                ),
+            )
+            if failed
+        ]
+        if problems:
+            raise RegistrationError(f"event code {code!r} " + "; ".join(problems))
+        registry[code] = message_type
+    return MappingProxyType(registry)
+
+
+MESSAGE_TYPES: Final[Mapping[str, MessageType]] = register(
+    [
+        insurance_status.MESSAGE_TYPE,
+        reva_application.MESSAGE_TYPE,
+        reva_stop.MESSAGE_TYPE,
+    ]
 )
-
-EVENT_TYPES: Final[Mapping[str, EventType]] = MappingProxyType(
-    {event_type.code: event_type for event_type, _ in _REGISTRATIONS}
-)
-"""Every event code the adapter accepts."""
-
-MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
-    {event_type.code: mapper for event_type, mapper in _REGISTRATIONS}
-)
-
-_WITHOUT_SCHEMA = set(EVENT_TYPES) - SCHEMA_CODES
-if _WITHOUT_SCHEMA:
-    # Fail at import, not on the first event of that code in production.
-    raise RuntimeError(f"event codes without a JSON Schema: {sorted(_WITHOUT_SCHEMA)}")
+"""Every event code the adapter accepts, and its message type."""

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+
 from mappings import fhirpath
 from mappings.bundle import EventBundle, Node
-from mappings.envelope import MAX_DOSSIER_ID, MAX_SEQUENCE, header_extension, is_clean_key
+from mappings.envelope import (
+    MAX_DOSSIER_ID,
+    MAX_SEQUENCE,
+    header_extension,
+    is_clean_key,
+    read_envelope,
+)
 from mappings.errors import InvalidEvent
 from mappings.event_schema import schema_issues
-from mappings.event_type import EventType
 from mappings.identifiers import is_eleven_digits, is_valid_insz
+from mappings.message_type import MessageType
 from mappings.model import Envelope, Facility, Issue
-from mappings.registry import EVENT_TYPES, MAPPERS
+from mappings.registry import MESSAGE_TYPES
 from mappings.rules import nihdi_issue, xml_character_issues
 from mappings.vocabulary import (
     DOSSIER_EXTENSION,
@@ -20,16 +29,59 @@ from mappings.vocabulary import (
     SSIN_SYSTEM,
 )
 
+_log = logging.getLogger(__name__)
 
-def validate_event(envelope: Envelope, facility: Facility) -> EventType:
-    """Check an event against the whole contract and return its event type.
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the checks make of one body: its envelope, its message type or its issues."""
+
+    envelope: Envelope | None
+    """None when not even the event id could be read."""
+    message_type: MessageType | None
+    """None for a refused event."""
+    issues: tuple[Issue, ...]
+
+
+def check_event(raw: bytes, facility: Facility) -> Verdict:
+    """The ingest's checks on one body, whatever it holds: never raises.
+
+    An exception other than a refusal (a bug met by this body) is the refusal
+    ``unprocessable``, so one body can never cost its neighbours their checks.
+    """
+    try:
+        envelope = read_envelope(raw)
+    except InvalidEvent as exc:
+        return Verdict(None, None, exc.issues)
+    except Exception as exc:
+        _log.exception("reading an event failed unexpectedly")
+        return Verdict(None, None, (_unprocessable(exc),))
+    try:
+        return Verdict(envelope, validate_event(envelope, facility), ())
+    except InvalidEvent as exc:
+        return Verdict(envelope, None, exc.issues)
+    except Exception as exc:
+        _log.exception("checking event %s failed unexpectedly", envelope.event_id)
+        return Verdict(envelope, None, (_unprocessable(exc),))
+
+
+def _unprocessable(exc: Exception) -> Issue:
+    return Issue(
+        "unprocessable",
+        f"The adapter could not check this event ({exc.__class__.__name__}).",
+        None,
+    )
+
+
+def validate_event(envelope: Envelope, facility: Facility) -> MessageType:
+    """Check an event against the whole contract and return its message type.
 
     Collects every issue before raising ``InvalidEvent(issues)``, so the EPD can fix the
     event in one go. ``facility`` is the facility this adapter instance signs for: the
     event's Organization must be that facility.
     """
     bundle = EventBundle(envelope.document)
-    event_type = EVENT_TYPES.get(envelope.event_code or "")
+    event_type = MESSAGE_TYPES.get(envelope.event_code or "")
     issues = list(envelope.issues)
     issues.extend(schema_issues(envelope.document, event_type.code if event_type else None))
     issues.extend(_event_code_issues(bundle, envelope))
@@ -55,10 +107,10 @@ def validate_event(envelope: Envelope, facility: Facility) -> EventType:
 def _event_code_issues(bundle: EventBundle, envelope: Envelope) -> list[Issue]:
     header = bundle.header
     code = envelope.event_code
-    if header is None or code is None or code in EVENT_TYPES:
+    if header is None or code is None or code in MESSAGE_TYPES:
         return []
     expression = bundle.expression(header.child("eventCoding").child("code"))
-    known = ", ".join(sorted(EVENT_TYPES))
+    known = ", ".join(sorted(MESSAGE_TYPES))
     return [
         Issue("unknown-event", f"{expression} is not a known event code ({known}).", expression)
     ]
@@ -157,12 +209,12 @@ def _facility_issues(bundle: EventBundle, facility: Facility) -> list[Issue]:
     return issues
 
 
-def _focus_issues(bundle: EventBundle, event_type: EventType) -> list[Issue]:
+def _focus_issues(bundle: EventBundle, event_type: MessageType) -> list[Issue]:
     header = bundle.header
     first = next(header.child("focus").items(), None) if header is not None else None
     if first is None or first.child("reference").text is None:
         return []  # the schema names the missing focus
-    mapper = MAPPERS[event_type.code]
+    mapper = event_type.request
     focus = bundle.focus()
     expression = bundle.expression(first.child("reference"))
     if focus is None:

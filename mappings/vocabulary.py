@@ -1,8 +1,9 @@
 """The URLs and code systems of the event contract and of the FHIR answers.
 
-Belgian identifier systems are the eHealth ones an EPD integrator already uses
-(HL7 Belgium MyCareNet IG); everything the project defines itself lives under the
-``urn:vsb-adapter:fhir:`` prefix so it can never be mistaken for an official system.
+Belgian identifier systems and code systems are the eHealth and MyCareNet ones an EPD
+integrator already uses (HL7 Belgium MyCareNet IG 2.1.2): SSIN and NIHDI identifiers, the
+eAgreement agreement types and decision values. Only what has no official system lives under
+the project's ``urn:vsb-adapter:fhir:`` prefix, so it can never be mistaken for one.
 """
 
 from __future__ import annotations
@@ -23,11 +24,19 @@ REQUEST_TYPE_SYSTEM: Final = "urn:vsb-adapter:fhir:reva-request-type"
 CARE_SETTING_SYSTEM: Final = "urn:vsb-adapter:fhir:care-setting"
 TRANSPORT_TYPE_SYSTEM: Final = "urn:vsb-adapter:fhir:transport-type"
 STOP_REASON_SYSTEM: Final = "urn:vsb-adapter:fhir:reva-stop-reason"
-SUBTYPE_SYSTEM: Final = "urn:vsb-adapter:fhir:claim-subtype"
+SUBTYPE_SYSTEM: Final = (
+    "https://www.ehealth.fgov.be/standards/fhir/mycarenet/CodeSystem/agreement-types"
+)
+"""MyCareNet's agreement types (``Claim.subType``): ``rehabilitation-convention``, and for
+psychiatric care homes ``stay-orgpsychiatriccarehome``."""
 REHABILITATION_SUBTYPE: Final = "rehabilitation-convention"
 
 OUTCOME_EXTENSION: Final = "urn:vsb-adapter:fhir:outcome"
-DECISION_SYSTEM: Final = "urn:vsb-adapter:fhir:decision"
+DECISION_SYSTEM: Final = (
+    "https://www.ehealth.fgov.be/standards/fhir/mycarenet/CodeSystem/decision-values"
+)
+"""MyCareNet's decision values: ``agreement``, ``intreatment`` (in beraad), ``refusal``."""
+DATA_ABSENT_REASON_EXTENSION: Final = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 ISSUE_SYSTEM: Final = "urn:vsb-adapter:fhir:issue"
 VSB_ERROR_SYSTEM: Final = "urn:vsb-adapter:fhir:vsb-error"
 ERROR_LEVEL_EXTENSION: Final = "urn:vsb-adapter:fhir:error-level"

@@ -34,12 +34,23 @@ def _schema() -> etree.XMLSchema:
 
 
 _schema()  # a broken XSD fails at import, not at the first message
+_GLOBAL_ELEMENTS: Final = frozenset(
+    str(element.get("name"))
+    for element in etree.fromstring(_XSD_BYTES).iterfind(
+        "{http://www.w3.org/2001/XMLSchema}element"
+    )
+)
 
 
 _VALUE_PHRASES = (
     re.compile(r"The value '[^']*'"),
     re.compile(r"'[^']*'(?= is not a valid value)"),
 )
+
+
+def is_message(local: str) -> bool:
+    """Whether ``local`` is a global element of vsb-1.0.xsd (a message or answer root)."""
+    return local in _GLOBAL_ELEMENTS
 
 
 def qname(local: str) -> str:

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import assert_never
 
 from lxml import etree
 
@@ -168,13 +169,18 @@ class CentralApplication:
 
     def _apply(self, request: Request) -> Answer:
         recognised = self._recognises(request.header.nihdi)
-        if isinstance(request, InsuranceStatusRequest):
-            person = self.population.find(request.insz)
-            verdict = rules.judge_status_request(request, person, recognised)
-            return self._answer(request.header.message_id, verdict)
-        if isinstance(request, RevaApplication):
-            return self._apply_application(request, recognised)
-        return self._apply_stop(request, recognised)
+        match request:
+            case InsuranceStatusRequest():
+                person = self.population.find(request.insz)
+                verdict = rules.judge_status_request(request, person, recognised)
+                return self._answer(request.header.message_id, verdict)
+            case RevaApplication():
+                return self._apply_application(request, recognised)
+            case RevaStop():
+                return self._apply_stop(request, recognised)
+            case _:
+                # A kind added to Request without its branch here fails the type check.
+                assert_never(request)
 
     def _apply_application(self, request: RevaApplication, recognised: bool) -> Answer:
         today = self.clock.today()

@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from adapter.store import PreparedAnswer
-from mappings import to_fhir_answer
+from adapter.store import AnswerSource, PreparedAnswer
+from mappings import MESSAGE_TYPES, AnswerHead, AnswerKind, MessageType, to_fhir_answer
 from mappings.model import CentralAnswer, Issue, Outcome
 
 # Answers the adapter makes itself get ids derived from the event, so that making the same
@@ -31,77 +31,74 @@ def routing_word(event_code: str | None) -> str:
     return "unknown"
 
 
-def issues_json(issues: Sequence[Issue]) -> str | None:
-    """Issues as stored JSON (their texts carry no personal data)."""
-    if not issues:
-        return None
-    return json.dumps(
-        [
-            {"code": i.code, "text": i.text, "expression": i.expression, "level": i.level}
-            for i in issues
-        ]
-    )
-
-
-def issues_from_json(text: str | None) -> list[Issue]:
-    """The inverse of ``issues_json``."""
-    if not text:
-        return []
-    return [Issue(**item) for item in json.loads(text)]
-
-
-def prepare(
+def made_here(
     *,
-    answer_id: str,
     event_id: str,
     event_code: str | None,
     message_id: str | None,
     outcome: Outcome,
-    source: str,
+    reason: str,
+    issues: Sequence[Issue],
     created_at: datetime,
-    vsb_reference: str | None = None,
-    issues: Sequence[Issue] = (),
-    insurance: Mapping[str, str] | None = None,
 ) -> PreparedAnswer:
-    """Build the FHIR answer body and wrap it for the store's outbox."""
-    body = to_fhir_answer(
-        answer_id=answer_id,
+    """An answer the adapter makes itself: an invalid event, a conflict, a refused
+    modification, a discard. Its id derives from ``event_id`` and ``reason``, so the same
+    answer made twice has the same id."""
+    head = AnswerHead(
+        answer_id=adapter_answer_id(event_id, reason),
         event_id=event_id,
         event_code=event_code,
         outcome=outcome,
-        vsb_reference=vsb_reference,
-        issues=issues,
-        insurance=insurance or {},
+        vsb_reference=None,
+        issues=tuple(issues),
         created_at=created_at,
     )
-    return PreparedAnswer(
-        answer_id=answer_id,
-        event_id=event_id,
-        event_code=routing_word(event_code),
-        message_id=message_id,
-        outcome=outcome.value,
-        source=source,
-        body=json.dumps(body, separators=(",", ":")),
-        vsb_reference=vsb_reference,
-        issues_json=issues_json(issues),
-    )
+    message_type = MESSAGE_TYPES.get(event_code or "")
+    kind = message_type.answer if message_type is not None else None
+    return _prepared(head, kind, None, message_id=message_id, source=AnswerSource.ADAPTER)
 
 
 def from_central(
-    answer: CentralAnswer, *, event_id: str, event_code: str, source: str
+    answer: CentralAnswer, message_type: MessageType, *, event_id: str, source: AnswerSource
 ) -> PreparedAnswer:
-    """The EPD's answer for an answer of the central application (its id kept)."""
-    return prepare(
+    """The EPD's answer for an answer of the central application (its id kept).
+
+    The message type's answer kind reads its own part of the answer (an insurance status…)
+    and renders the FHIR focus; the head is common.
+    """
+    head = AnswerHead(
         answer_id=answer.answer_id,
         event_id=event_id,
-        event_code=event_code,
-        message_id=answer.in_reply_to,
+        event_code=message_type.code,
         outcome=answer.outcome,
-        source=source,
-        created_at=answer.created_at,
         vsb_reference=answer.vsb_reference,
         issues=answer.issues,
-        insurance=answer.insurance,
+        created_at=answer.created_at,
+    )
+    kind = message_type.answer
+    body = kind.read(answer.element)
+    return _prepared(head, kind, body, message_id=answer.in_reply_to, source=source)
+
+
+def _prepared(
+    head: AnswerHead,
+    kind: AnswerKind[Any] | None,
+    body: Any,
+    *,
+    message_id: str | None,
+    source: AnswerSource,
+) -> PreparedAnswer:
+    fhir = to_fhir_answer(head, kind, body)
+    return PreparedAnswer(
+        answer_id=head.answer_id,
+        event_id=head.event_id,
+        event_code=routing_word(head.event_code),
+        message_id=message_id,
+        outcome=head.outcome,
+        source=source,
+        body=json.dumps(fhir, separators=(",", ":")),
+        vsb_reference=head.vsb_reference,
+        issues=head.issues,
     )
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import enum
 import threading
-import time
 from collections.abc import Callable
+
+from adapter.clock import Clock
 
 
 class BreakerState(enum.Enum):
@@ -23,20 +24,20 @@ class BreakerState(enum.Enum):
 
 
 class CircuitBreaker:
-    """Thread-safe circuit breaker; time from ``monotonic`` (injectable for tests)."""
+    """Thread-safe circuit breaker; time from the clock's ``monotonic``."""
 
     def __init__(
         self,
         threshold: int,
         probe_seconds: float,
+        clock: Clock,
         *,
-        monotonic: Callable[[], float] = time.monotonic,
         on_change: Callable[[BreakerState], None] | None = None,
         on_close: Callable[[float], None] | None = None,
     ) -> None:
         self._threshold = threshold
         self._probe_seconds = probe_seconds
-        self._monotonic = monotonic
+        self._monotonic = clock.monotonic
         self._on_change = on_change or (lambda _s: None)
         self._on_close = on_close or (lambda _d: None)
         self._lock = threading.Lock()

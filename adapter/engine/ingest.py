@@ -24,13 +24,13 @@ from dataclasses import dataclass, replace
 from adapter import crashpoints
 from adapter.clock import Clock
 from adapter.crashpoints import CrashPoint
-from adapter.engine.answers import adapter_answer_id, issues_json, prepare
+from adapter.engine.answers import made_here
 from adapter.errors import StoreError, UnstorableData
 from adapter.failure_log import FailureLog
 from adapter.store import IngestResult, NewEvent, PreparedAnswer, Store
-from mappings import read_envelope, validate_event
-from mappings.errors import InvalidEvent
-from mappings.model import Envelope, Facility, Issue, Ordering, Outcome
+from mappings import Ordering, check_event
+from mappings.model import Envelope, Facility, Issue, Outcome
+from mappings.ordering import BY_DOSSIER
 from monitoring import Metrics
 from queues import Delivery, Disposition
 
@@ -57,11 +57,6 @@ _CONFLICT = Issue(
 )
 
 
-def dossier_key(dossier_id: str) -> str:
-    """The ordering key of an EPD dossier."""
-    return f"dossier:{dossier_id}"
-
-
 @dataclass(frozen=True)
 class _Checked:
     """One delivery after reading and checking: what the store is given for it."""
@@ -70,7 +65,8 @@ class _Checked:
     envelope: Envelope
     issues: list[Issue]
     ordering: Ordering | None
-    """None for an invalid event."""
+    """Its message type's ordering; None for an invalid event (kept out of any order, but its
+    dossier's number is used up)."""
     digest: str
 
     @property
@@ -207,28 +203,22 @@ class Ingest:
     def _check(self, delivery: Delivery) -> _Checked:
         """The event's envelope, its issues, and its ordering if it is valid (never raises)."""
         digest = hashlib.sha256(delivery.body).hexdigest()
-        try:
-            envelope = read_envelope(delivery.body)
-        except InvalidEvent as exc:
-            return _Checked(delivery, _unreadable(digest), list(exc.issues), None, digest)
-        except Exception as exc:
-            return _Checked(delivery, _unreadable(digest), [_unprocessable(exc)], None, digest)
-        try:
-            event_type = validate_event(envelope, self._facility)
-        except InvalidEvent as exc:
-            return _Checked(delivery, envelope, list(exc.issues), None, digest)
-        except Exception as exc:
-            log.exception("checking event %s failed unexpectedly", envelope.event_id)
-            return _Checked(delivery, envelope, [_unprocessable(exc)], None, digest)
-        return _Checked(delivery, envelope, [], event_type.ordering, digest)
+        verdict = check_event(delivery.body, self._facility)
+        envelope = verdict.envelope or _unreadable(digest)
+        ordering = verdict.message_type.ordering if verdict.message_type is not None else None
+        return _Checked(delivery, envelope, list(verdict.issues), ordering, digest)
 
     def _new_event(self, item: _Checked, *, in_dossier: bool = True) -> NewEvent:
-        """The event for the store; an event not ``in_dossier`` stays out of any order."""
+        """The event for the store; an event not ``in_dossier`` stays out of any order.
+
+        Its ordering key comes from its message type; an invalid event uses up its number in
+        its dossier, if it named one.
+        """
         envelope = item.envelope
         valid = not item.issues
         key = None
-        if in_dossier and envelope.dossier_id is not None and envelope.sequence is not None:
-            key = dossier_key(envelope.dossier_id)
+        if in_dossier and envelope.sequence is not None:
+            key = (item.ordering or BY_DOSSIER).key(envelope)
         return NewEvent(
             event_id=envelope.event_id,
             payload=item.delivery.body.decode("utf-8", errors="replace"),
@@ -237,24 +227,22 @@ class Ingest:
             dossier_id=envelope.dossier_id,
             sequence=envelope.sequence,
             ordering_key=key,
-            ordered=item.ordering is not Ordering.NONE,
+            ordered=item.ordering.waits if item.ordering is not None else False,
             valid=valid,
-            issues_json=issues_json(item.issues),
+            issues=tuple(item.issues),
             message_id=str(uuid.uuid4()) if valid else None,
             answer=None if valid else self._invalid_answer(item, "invalid"),
         )
 
     def _invalid_answer(self, item: _Checked, reason: str) -> PreparedAnswer:
-        envelope = item.envelope
-        return prepare(
-            answer_id=adapter_answer_id(envelope.event_id, reason),
-            event_id=envelope.event_id,
-            event_code=envelope.event_code,
+        return made_here(
+            event_id=item.envelope.event_id,
+            event_code=item.envelope.event_code,
             message_id=None,
             outcome=Outcome.INVALID,
-            source="adapter",
-            created_at=self._clock.now(),
+            reason=reason,
             issues=item.issues,
+            created_at=self._clock.now(),
         )
 
     def _conflict_answer(self, item: _Checked) -> PreparedAnswer:
@@ -282,11 +270,3 @@ class Ingest:
 def _unreadable(digest: str) -> Envelope:
     # Without an event id nothing can be correlated; keep the body under a digest id.
     return Envelope(f"unreadable-{digest[:40]}", None, None, None, {})
-
-
-def _unprocessable(exc: Exception) -> Issue:
-    return Issue(
-        "unprocessable",
-        f"The adapter could not check this event ({exc.__class__.__name__}).",
-        None,
-    )

@@ -22,8 +22,8 @@ from adapter.crashpoints import CrashPoint
 from adapter.engine.answers import from_central
 from adapter.errors import DeliveryError, StoreError
 from adapter.failure_log import FailureLog
-from adapter.store import Store
-from mappings import EVENT_TYPES, parse_answer
+from adapter.store import AnswerSource, Store
+from mappings import MESSAGE_TYPES, parse_answer
 from mappings.errors import AnswerFormatError
 from monitoring import Metrics
 
@@ -108,15 +108,12 @@ class MailboxPoller:
                     f" {answer.in_reply_to}; left unconfirmed",
                 )
                 continue
+            message_type = MESSAGE_TYPES[message.event_code]
             prepared = from_central(
-                answer, event_id=message.event_id, event_code=message.event_code, source="mailbox"
+                answer, message_type, event_id=message.event_id, source=AnswerSource.MAILBOX
             )
-            event_type = EVENT_TYPES.get(message.event_code)
             new = self._store.record_later_answer(
-                message.message_id,
-                prepared,
-                self._clock.now(),
-                application=bool(event_type and event_type.is_application),
+                message.message_id, prepared, self._clock.now(), role=message_type.role
             )
             if new:
                 self._metrics.mailbox_answers.inc()

@@ -138,13 +138,13 @@ class AnswerOutbox:
         finally:
             self._store.mark_published(done, self._clock.now())
             for answer in answers[: len(done)]:
-                self._metrics.answers_published.labels(answer.outcome).inc()
+                self._metrics.answers_published.labels(answer.outcome.value).inc()
         return len(done)
 
     def _publish(self, answer: PreparedAnswer) -> None:
         self._publisher.publish(
             self._exchange,
-            f"answer.{answer.event_code}.{answer.outcome}",
+            f"answer.{answer.event_code}.{answer.outcome.value}",
             answer.body.encode(),
             message_id=answer.answer_id,
             correlation_id=answer.event_id,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,18 +26,13 @@ from adapter import crashpoints
 from adapter.central import CentralTransport
 from adapter.clock import Clock
 from adapter.crashpoints import CrashPoint
-from adapter.engine.answers import (
-    adapter_answer_id,
-    from_central,
-    issues_from_json,
-    prepare,
-)
+from adapter.engine.answers import from_central, made_here
 from adapter.engine.breaker import BreakerState, CircuitBreaker
 from adapter.errors import PermanentDeliveryError, TransientDeliveryError, UnreadableAnswer
 from adapter.settings import DeliverySettings
 from adapter.signing import Signer
-from adapter.store import Claim, PreparedAnswer, Store
-from mappings import EVENT_TYPES, build_message, parse_answer, read_envelope
+from adapter.store import AnswerSource, Claim, PreparedAnswer, Store
+from mappings import MESSAGE_TYPES, MessageType, build_message, parse_answer, read_envelope
 from mappings.errors import AnswerFormatError, MappingError, SchemaViolation
 from mappings.model import CentralAnswer, Facility, Issue, MessageContext, Outcome
 from monitoring import Metrics
@@ -94,13 +88,14 @@ class Sender:
 
     def send(self, claim: Claim) -> None:
         """Deliver one claimed message and record the result (never raises on delivery errors)."""
-        event_type = EVENT_TYPES[claim.event_code]
-        if event_type.needs_reference and claim.vsb_reference is None:
-            self._refuse_modification(claim)
+        message_type = MESSAGE_TYPES[claim.event_code]
+        refusal = message_type.role.refusal(claim.application)
+        if refusal:
+            self._refuse(claim, message_type, refusal)
             return
-        started = time.monotonic()
+        started = self._clock.monotonic()
         try:
-            signed = self._signed_message(claim)
+            signed = self._signed_message(claim, message_type)
             answer_xml = self._submit(signed)
             crashpoints.reach(CrashPoint.AFTER_SENDING_BEFORE_ANSWER)
             answer = self._read(answer_xml, claim)
@@ -121,12 +116,13 @@ class Sender:
             self._dead(claim, str(exc), "permanent")
             return
         finally:
-            self._metrics.send_seconds.labels(claim.event_code).observe(time.monotonic() - started)
+            elapsed = self._clock.monotonic() - started
+            self._metrics.send_seconds.labels(claim.event_code).observe(elapsed)
         self._metrics.sends.labels(claim.event_code, answer.outcome.value).inc()
         prepared = from_central(
-            answer, event_id=claim.event_id, event_code=claim.event_code, source="sync"
+            answer, message_type, event_id=claim.event_id, source=AnswerSource.SYNC
         )
-        self._record(claim, prepared)
+        self._record(claim, message_type, prepared)
 
     @staticmethod
     def _read(answer_xml: etree._Element, claim: Claim) -> CentralAnswer:
@@ -139,19 +135,23 @@ class Sender:
             raise UnreadableAnswer("unreadable answer: it answers another message")
         return answer
 
-    def _signed_message(self, claim: Claim) -> etree._Element:
+    def _signed_message(self, claim: Claim, message_type: MessageType) -> etree._Element:
         envelope = read_envelope(claim.payload.encode())
+        application = claim.application
         context = MessageContext(
             message_id=claim.message_id,
             created_at=self._clock.now(),
             facility=self._facility,
-            vsb_reference=claim.vsb_reference,
+            vsb_reference=application.vsb_reference
+            if message_type.role.modifies and application is not None
+            else None,
             replaces_message_id=claim.replaces_message_id,
         )
         return self._signer.sign(build_message(envelope, context))
 
     def _submit(self, signed: etree._Element) -> etree._Element:
         retrying = Retrying(
+            sleep=self._clock.sleep,
             stop=stop_after_attempt(self._quick_tries),
             wait=wait_exponential(multiplier=0.2, max=2.0) + wait_random(0, 0.2),
             # Once the breaker has opened, further quick tries would only hit the outage.
@@ -184,12 +184,9 @@ class Sender:
                 return answer
         raise AssertionError("unreachable")
 
-    def _record(self, claim: Claim, answer: PreparedAnswer) -> None:
+    def _record(self, claim: Claim, message_type: MessageType, answer: PreparedAnswer) -> None:
         recorded = self._store.record_answer(
-            claim,
-            answer,
-            self._clock.now(),
-            application=EVENT_TYPES[claim.event_code].is_application,
+            claim, answer, self._clock.now(), role=message_type.role
         )
         if not recorded:
             log.warning("message %s: lease lost before its answer was stored", claim.message_id)
@@ -197,34 +194,19 @@ class Sender:
         crashpoints.reach(CrashPoint.AFTER_ANSWER_BEFORE_PUBLISH)
         self._metrics.answer_seconds.observe((self._clock.now() - claim.created_at).total_seconds())
 
-    def _refuse_modification(self, claim: Claim) -> None:
-        """A modification whose application was refused (or never accepted) is refused here."""
-        issues = issues_from_json(claim.application_issues)
-        if claim.application_outcome == Outcome.REFUSED.value:
-            reason = Issue(
-                code="application-refused",
-                text="the application of this dossier was refused; see its errors",
-                expression="MessageHeader.extension('urn:vsb-adapter:fhir:dossier')",
-            )
-        else:
-            reason = Issue(
-                code="no-accepted-application",
-                text="this dossier has no accepted application to modify",
-                expression="MessageHeader.extension('urn:vsb-adapter:fhir:dossier')",
-            )
-        all_issues = [reason, *issues]
-        answer = prepare(
-            answer_id=adapter_answer_id(claim.event_id, "modification-refused"),
+    def _refuse(self, claim: Claim, message_type: MessageType, issues: list[Issue]) -> None:
+        """Refused by the adapter itself (its role says why): never sent, answered here."""
+        answer = made_here(
             event_id=claim.event_id,
             event_code=claim.event_code,
             message_id=claim.message_id,
             outcome=Outcome.REFUSED,
-            source="adapter",
+            reason="modification-refused",
+            issues=issues,
             created_at=self._clock.now(),
-            issues=all_issues,
         )
         self._metrics.sends.labels(claim.event_code, "refused").inc()
-        self._record(claim, answer)
+        self._record(claim, message_type, answer)
 
     def _retry_later(self, claim: Claim, error: str) -> None:
         now = self._clock.now()

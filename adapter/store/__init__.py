@@ -8,6 +8,7 @@ from adapter.store.database import (
     schema_revision,
 )
 from adapter.store.records import (
+    AnswerSource,
     Claim,
     IngestResult,
     MessageState,
@@ -20,6 +21,7 @@ from adapter.store.store import Store
 from adapter.store.support import Support, SupportError
 
 __all__ = [
+    "AnswerSource",
     "Claim",
     "IngestResult",
     "InstanceLock",

@@ -1,10 +1,18 @@
-"""Plain values passed in and out of the store (no SQLAlchemy objects leak out of it)."""
+"""Plain values passed in and out of the store (no SQLAlchemy objects leak out of it).
+
+They are typed with the enums of the flow (``MessageState``, ``Outcome``, ``AnswerSource``)
+and hold issues as ``Issue`` values: strings and JSON exist only in the rows, written and
+read in ``rows.py``.
+"""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+
+from mappings.model import Issue, Outcome
+from mappings.role import Application
 
 
 class MessageState(enum.StrEnum):
@@ -21,6 +29,17 @@ class MessageState(enum.StrEnum):
     def is_final(self) -> bool:
         """Final messages let their dossier move on to the next sequence number."""
         return self in (MessageState.DONE, MessageState.DISCARDED)
+
+
+class AnswerSource(enum.StrEnum):
+    """Where an answer comes from."""
+
+    SYNC = "sync"
+    """Submit's own answer."""
+    MAILBOX = "mailbox"
+    """A later answer fetched from the central application's mailbox."""
+    ADAPTER = "adapter"
+    """Made by the adapter: a refusal of an invalid event or a modification, a discard."""
 
 
 class IngestResult(enum.Enum):
@@ -45,16 +64,16 @@ class PreparedAnswer:
     event_id: str
     event_code: str
     message_id: str | None
-    outcome: str
-    source: str
+    outcome: Outcome
+    source: AnswerSource
     body: str
     vsb_reference: str | None = None
-    issues_json: str | None = None
+    issues: tuple[Issue, ...] = ()
 
     @property
     def final(self) -> bool:
         """Every outcome but "in beraad" is the last word on a message."""
-        return self.outcome != "in-beraad"
+        return self.outcome.is_final
 
 
 @dataclass(frozen=True)
@@ -76,7 +95,7 @@ class NewEvent:
     ordering_key: str | None
     ordered: bool
     valid: bool
-    issues_json: str | None
+    issues: tuple[Issue, ...]
     message_id: str | None
     answer: PreparedAnswer | None
 
@@ -97,9 +116,8 @@ class Claim:
     created_at: datetime
     payload: str
     failing_since: datetime | None
-    vsb_reference: str | None
-    application_outcome: str | None
-    application_issues: str | None
+    application: Application | None
+    """The dossier's application as its answers left it (None before its first answer)."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +129,8 @@ class MessageView:
     event_code: str
     dossier_key: str | None
     sequence: int | None
-    state: str
-    outcome: str | None
+    state: MessageState
+    outcome: Outcome | None
     attempts: int
     last_error: str | None
     created_at: datetime

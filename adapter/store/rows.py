@@ -1,17 +1,22 @@
-"""Rows in and out: inserting events and answers, claiming messages, rows as plain values."""
+"""Rows in and out: inserting events and answers, claiming messages, rows as plain values.
+
+The store's edge: enums become strings and issues JSON here, and back again, nowhere else.
+"""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from adapter.store.records import (
+    AnswerSource,
     Claim,
     IngestResult,
     MessageState,
@@ -19,8 +24,17 @@ from adapter.store.records import (
     NewEvent,
     PreparedAnswer,
 )
-from adapter.store.sequencing import advance_many, dossier_heads
-from adapter.store.tables import ANSWERS, DOSSIERS, EVENTS, MESSAGES, AnswerRow, MessageRow
+from adapter.store.sequencing import advance_many, ordering_heads
+from adapter.store.tables import (
+    ANSWERS,
+    APPLICATIONS,
+    EVENTS,
+    MESSAGES,
+    AnswerRow,
+    MessageRow,
+)
+from mappings.model import Issue, Outcome
+from mappings.role import Application, ApplicationChange
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -35,6 +49,25 @@ def storable(text: str) -> str:
     return _UNSTORABLE.sub("\ufffd", text) if _UNSTORABLE.search(text) else text
 
 
+def issues_json(issues: Sequence[Issue]) -> str | None:
+    """Issues as stored JSON (their texts carry no personal data)."""
+    if not issues:
+        return None
+    return json.dumps(
+        [
+            {"code": i.code, "text": i.text, "expression": i.expression, "level": i.level}
+            for i in issues
+        ]
+    )
+
+
+def issues_of(text: str | None) -> tuple[Issue, ...]:
+    """The inverse of ``issues_json``."""
+    if not text:
+        return ()
+    return tuple(Issue(**item) for item in json.loads(text))
+
+
 def message_view(row: MessageRow) -> MessageView:
     """A message row as support staff see it."""
     return MessageView(
@@ -43,8 +76,8 @@ def message_view(row: MessageRow) -> MessageView:
         event_code=row.event_code,
         dossier_key=row.ordering_key,
         sequence=row.sequence,
-        state=row.state,
-        outcome=row.outcome,
+        state=MessageState(row.state),
+        outcome=Outcome(row.outcome) if row.outcome is not None else None,
         attempts=row.attempts,
         last_error=row.last_error,
         created_at=row.created_at,
@@ -60,11 +93,11 @@ def prepared_answer(row: AnswerRow | Row[Any]) -> PreparedAnswer:
         event_id=row.event_id,
         event_code=row.event_code,
         message_id=row.message_id,
-        outcome=row.outcome,
-        source=row.source,
+        outcome=Outcome(row.outcome),
+        source=AnswerSource(row.source),
         body=row.body,
         vsb_reference=row.vsb_reference,
-        issues_json=row.issues,
+        issues=issues_of(row.issues),
     )
 
 
@@ -83,11 +116,11 @@ def add_answers(db: Connection, answers: Sequence[PreparedAnswer], now: datetime
             "event_id": answer.event_id,
             "event_code": answer.event_code,
             "message_id": answer.message_id,
-            "outcome": answer.outcome,
-            "source": answer.source,
+            "outcome": answer.outcome.value,
+            "source": answer.source.value,
             "body": answer.body,
             "vsb_reference": answer.vsb_reference,
-            "issues": answer.issues_json,
+            "issues": issues_json(answer.issues),
             "created_at": now,
         }
         for answer in answers
@@ -114,7 +147,7 @@ def insert_events(db: Connection, events: Sequence[NewEvent], now: datetime) -> 
         )
     }
     numbered = [e for e in events if e.ordering_key is not None and e.sequence is not None]
-    heads = dossier_heads(db, {e.ordering_key for e in numbered if e.ordering_key}, now)
+    heads = ordering_heads(db, {e.ordering_key for e in numbered if e.ordering_key}, now)
     taken: set[tuple[str, int]] = set()
     if numbered:
         taken = {
@@ -163,7 +196,7 @@ def insert_events(db: Connection, events: Sequence[NewEvent], now: datetime) -> 
     if message_rows:
         db.execute(insert(MESSAGES), message_rows)
     add_answers(db, answers, now)
-    advance_many(db, dict.fromkeys(to_advance), now)
+    advance_many(db, to_advance, now)
     return results
 
 
@@ -175,7 +208,7 @@ def _event_row(event: NewEvent, now: datetime) -> dict[str, object]:
         "dossier_id": event.dossier_id,
         "sequence": event.sequence,
         "valid": event.valid,
-        "issues": event.issues_json,
+        "issues": issues_json(event.issues),
         "payload": storable(event.payload),
         "body_digest": event.body_digest,
     }
@@ -190,7 +223,7 @@ def _message_row(event: NewEvent, now: datetime) -> dict[str, object]:
         "sequence": event.sequence,
         "ordered": event.ordered and event.valid,
         "state": (MessageState.PENDING if event.valid else MessageState.DONE).value,
-        "outcome": None if event.valid else "invalid",
+        "outcome": None if event.valid else Outcome.INVALID.value,
         "attempts": 0,
         "created_at": now,
         "updated_at": now,
@@ -231,12 +264,13 @@ def claim_rows(
             m.created_at,
             EVENTS.c.payload,
             m.failing_since,
-            DOSSIERS.c.vsb_reference,
-            DOSSIERS.c.application_outcome,
-            DOSSIERS.c.application_issues,
+            APPLICATIONS.c.outcome.label("application_outcome"),
+            APPLICATIONS.c.vsb_reference,
+            APPLICATIONS.c.issues,
+            APPLICATIONS.c.closed,
         )
         .join(EVENTS, EVENTS.c.event_id == m.event_id)
-        .outerjoin(DOSSIERS, DOSSIERS.c.key == m.ordering_key)
+        .outerjoin(APPLICATIONS, APPLICATIONS.c.dossier_key == m.ordering_key)
         .where(
             m.id.in_(ids),
             m.state == MessageState.SENDING.value,
@@ -245,7 +279,65 @@ def claim_rows(
         )
         .order_by(m.next_attempt_at, m.id)
     ).all()
-    return [Claim(**row._asdict()) for row in rows]
+    return [_claim(row) for row in rows]
+
+
+def _claim(row: Any) -> Claim:
+    values = row._asdict()
+    outcome = values.pop("application_outcome")
+    reference, issues, closed = (
+        values.pop("vsb_reference"),
+        values.pop("issues"),
+        values.pop("closed"),
+    )
+    application = None
+    if outcome is not None:
+        application = Application(Outcome(outcome), reference, issues_of(issues), bool(closed))
+    return Claim(**values, application=application)
+
+
+def apply_changes(db: Connection, changes: Mapping[str, ApplicationChange], now: datetime) -> None:
+    """What answers did to their dossiers' applications: set (opened, decided) or closed.
+
+    Set: inserted, or updated keeping the known VSB reference when the answer has none (an
+    in-beraad answer, then its decision). Closed: the application stays, marked closed.
+    """
+    opened = [
+        {
+            "dossier_key": key,
+            "outcome": change.outcome.value,
+            "vsb_reference": change.vsb_reference or None,
+            "issues": issues_json(change.issues),
+            "closed": False,
+            "updated_at": now,
+        }
+        for key, change in sorted(changes.items())
+        if change.outcome is not None
+    ]
+    if opened:
+        upsert = postgresql_insert if db.dialect.name == "postgresql" else sqlite_insert
+        statement = upsert(APPLICATIONS)
+        db.execute(
+            statement.on_conflict_do_update(
+                index_elements=[APPLICATIONS.c.dossier_key],
+                set_={
+                    "outcome": statement.excluded.outcome,
+                    "issues": statement.excluded.issues,
+                    "updated_at": statement.excluded.updated_at,
+                    "vsb_reference": func.coalesce(
+                        statement.excluded.vsb_reference, APPLICATIONS.c.vsb_reference
+                    ),
+                },
+            ),
+            opened,
+        )
+    closed = sorted(key for key, change in changes.items() if change.close)
+    if closed:
+        db.execute(
+            update(APPLICATIONS)
+            .where(APPLICATIONS.c.dossier_key.in_(closed))
+            .values(closed=True, updated_at=now)
+        )
 
 
 def early_decision(db: Connection, claim: Claim) -> PreparedAnswer | None:
@@ -255,8 +347,8 @@ def early_decision(db: Connection, claim: Claim) -> PreparedAnswer | None:
         select(ANSWERS)
         .where(
             ANSWERS.c.message_id.in_(ids),
-            ANSWERS.c.source == "mailbox",
-            ANSWERS.c.outcome != "in-beraad",
+            ANSWERS.c.source == AnswerSource.MAILBOX.value,
+            ANSWERS.c.outcome != Outcome.IN_BERAAD.value,
         )
         .order_by(ANSWERS.c.created_at.desc())
     ).first()

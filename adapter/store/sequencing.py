@@ -1,86 +1,81 @@
-"""A dossier's order in SQL: its next sequence number, its head, its application.
+"""An ordering key's order in SQL: its next sequence number, its head.
 
-The one rule: only the message numbered ``dossiers.next_sequence`` may be sent, and only
+The one rule: only the message numbered ``orderings.next_sequence`` may be sent, and only
 while it is ``pending``; the number moves on when that message is finished (or was never to
-be sent: a look-up's number, an invalid event's).
+be sent: a look-up's number, an invalid event's). A dossier's application is not kept here
+(``applications``, written by ``rows.apply_changes``).
 
 These run on every event, so they are Core statements on the tables, not ORM queries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
-from adapter.store.records import MessageState, PreparedAnswer
-from adapter.store.tables import DOSSIERS, MESSAGES
+from adapter.store.records import MessageState
+from adapter.store.tables import MESSAGES, ORDERINGS
 
 FINAL_STATES = (MessageState.DONE.value, MessageState.DISCARDED.value)
 _RUN = 16
 """Messages read per look-ahead while advancing (a dossier rarely moves more than one)."""
 
 
-def dossier_heads(db: Connection, keys: Collection[str], now: datetime) -> dict[str, int]:
-    """The next sequence number of each dossier in ``keys``; new dossiers are created at 1."""
+def ordering_heads(db: Connection, keys: Collection[str], now: datetime) -> dict[str, int]:
+    """The next sequence number of each ordering key in ``keys``; new keys start at 1."""
     if not keys:
         return {}
     heads = {
         key: int(head)
         for key, head in db.execute(
-            select(DOSSIERS.c.key, DOSSIERS.c.next_sequence).where(DOSSIERS.c.key.in_(keys))
+            select(ORDERINGS.c.key, ORDERINGS.c.next_sequence).where(ORDERINGS.c.key.in_(keys))
         )
     }
     new = sorted(set(keys) - heads.keys())
     if new:
         db.execute(
-            insert(DOSSIERS), [{"key": key, "next_sequence": 1, "updated_at": now} for key in new]
+            insert(ORDERINGS), [{"key": key, "next_sequence": 1, "updated_at": now} for key in new]
         )
         heads.update(dict.fromkeys(new, 1))
     return heads
 
 
-def advance(
-    db: Connection, key: str, now: datetime, *, application: PreparedAnswer | None = None
-) -> int | None:
-    """Move the dossier past every finished (or unordered) message at its head.
+def advance(db: Connection, key: str, now: datetime) -> int | None:
+    """Move the key past every finished (or unordered) message at its head.
 
-    With ``application``, the dossier also remembers that answer (outcome, reference) for its
-    modifications. Returns the new next sequence number, or None if there is no such dossier.
+    Returns the new next sequence number, or None if there is no such key.
     """
-    return advance_many(db, {key: application}, now).get(key)
+    return advance_many(db, [key], now).get(key)
 
 
-def advance_many(
-    db: Connection, applications: Mapping[str, PreparedAnswer | None], now: datetime
-) -> dict[str, int]:
-    """``advance`` for several dossiers with a fixed number of statements; their new heads.
+def advance_many(db: Connection, keys: Collection[str], now: datetime) -> dict[str, int]:
+    """``advance`` for several keys with a fixed number of statements; their new heads.
 
-    The dossier rows are locked first (in key order, so concurrent batches cannot deadlock),
-    and only then are their messages read: read in the same statement, a message committed by
-    a transaction that held the lock would be missed.
+    The ordering rows are locked first (in key order, so concurrent batches cannot
+    deadlock), and only then are their messages read: read in the same statement, a message
+    committed by a transaction that held the lock would be missed.
     """
-    keys = sorted(applications)
     if not keys:
         return {}
     starts = {
         key: int(head)
         for key, head in db.execute(
-            select(DOSSIERS.c.key, DOSSIERS.c.next_sequence)
-            .where(DOSSIERS.c.key.in_(keys))
-            .order_by(DOSSIERS.c.key)
+            select(ORDERINGS.c.key, ORDERINGS.c.next_sequence)
+            .where(ORDERINGS.c.key.in_(sorted(keys)))
+            .order_by(ORDERINGS.c.key)
             .with_for_update()
         )
     }
     following: dict[str, list[tuple[int, bool, str]]] = {key: [] for key in starts}
     for key, sequence, ordered, state in db.execute(
         select(MESSAGES.c.ordering_key, MESSAGES.c.sequence, MESSAGES.c.ordered, MESSAGES.c.state)
-        .join(DOSSIERS, DOSSIERS.c.key == MESSAGES.c.ordering_key)
+        .join(ORDERINGS, ORDERINGS.c.key == MESSAGES.c.ordering_key)
         .where(
-            DOSSIERS.c.key.in_(list(starts)),
-            MESSAGES.c.sequence >= DOSSIERS.c.next_sequence,
-            MESSAGES.c.sequence < DOSSIERS.c.next_sequence + _RUN,
+            ORDERINGS.c.key.in_(list(starts)),
+            MESSAGES.c.sequence >= ORDERINGS.c.next_sequence,
+            MESSAGES.c.sequence < ORDERINGS.c.next_sequence + _RUN,
         )
         .order_by(MESSAGES.c.ordering_key, MESSAGES.c.sequence)
     ):
@@ -92,10 +87,21 @@ def advance_many(
             moved_to = _past_finished(head, read)
             if moved_to - head < _RUN:
                 break
-            # The whole look-ahead was finished (rare): read further for this dossier alone.
+            # The whole look-ahead was finished (rare): read further for this key alone.
             head, read = moved_to, _messages_from(db, key, moved_to)
         heads[key] = moved_to
-    _write_heads(db, starts, heads, applications, now)
+    moved = [
+        {"b_key": key, "b_next": heads[key], "b_now": now}
+        for key in starts
+        if heads[key] != starts[key]
+    ]
+    if moved:
+        db.execute(
+            update(ORDERINGS)
+            .where(ORDERINGS.c.key == bindparam("b_key"))
+            .values(next_sequence=bindparam("b_next"), updated_at=bindparam("b_now")),
+            moved,
+        )
     return heads
 
 
@@ -118,65 +124,16 @@ def _messages_from(db: Connection, key: str, head: int) -> list[tuple[int, bool,
     return [(sequence, ordered, state) for sequence, ordered, state in rows]
 
 
-def _write_heads(
-    db: Connection,
-    starts: Mapping[str, int],
-    heads: Mapping[str, int],
-    applications: Mapping[str, PreparedAnswer | None],
-    now: datetime,
-) -> None:
-    """One statement (run for many rows) per kind of change: moved, or told its application."""
-    moved = [
-        {"b_key": key, "b_next": heads[key], "b_now": now}
-        for key in starts
-        if applications[key] is None and heads[key] != starts[key]
-    ]
-    told = [
-        {
-            "b_key": key,
-            "b_next": heads[key],
-            "b_now": now,
-            "b_outcome": answer.outcome,
-            "b_issues": answer.issues_json,
-            "b_reference": answer.vsb_reference or None,
-        }
-        for key in starts
-        if (answer := applications[key]) is not None
-    ]
-    by_key = DOSSIERS.c.key == bindparam("b_key")
-    if moved:
-        db.execute(
-            update(DOSSIERS)
-            .where(by_key)
-            .values(next_sequence=bindparam("b_next"), updated_at=bindparam("b_now")),
-            moved,
-        )
-    if told:
-        db.execute(
-            update(DOSSIERS)
-            .where(by_key)
-            .values(
-                next_sequence=bindparam("b_next"),
-                updated_at=bindparam("b_now"),
-                application_outcome=bindparam("b_outcome"),
-                application_issues=bindparam("b_issues"),
-                # An answer without a reference keeps the one already known.
-                vsb_reference=func.coalesce(bindparam("b_reference"), DOSSIERS.c.vsb_reference),
-            ),
-            told,
-        )
-
-
 def due_ids(db: Connection, now: datetime, limit: int) -> list[int]:
     """Ids of the messages that may be sent now: dossier heads and look-ups, oldest first."""
     head = and_(
         MESSAGES.c.ordered.is_(True),
-        DOSSIERS.c.key == MESSAGES.c.ordering_key,
-        DOSSIERS.c.next_sequence == MESSAGES.c.sequence,
+        ORDERINGS.c.key == MESSAGES.c.ordering_key,
+        ORDERINGS.c.next_sequence == MESSAGES.c.sequence,
     )
     rows = db.execute(
         select(MESSAGES.c.id)
-        .outerjoin(DOSSIERS, DOSSIERS.c.key == MESSAGES.c.ordering_key)
+        .outerjoin(ORDERINGS, ORDERINGS.c.key == MESSAGES.c.ordering_key)
         .where(
             MESSAGES.c.state == MessageState.PENDING.value,
             MESSAGES.c.next_attempt_at <= now,

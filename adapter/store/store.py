@@ -34,6 +34,7 @@ from adapter.store.records import (
 from adapter.store.rows import (
     add_answer,
     add_answers,
+    apply_changes,
     claim_rows,
     early_decision,
     insert_events,
@@ -46,10 +47,11 @@ from adapter.store.tables import (
     INSTANCES,
     MESSAGES,
     AnswerRow,
-    DossierRow,
     MessageRow,
+    OrderingRow,
 )
 from adapter.store.write_watch import WriteWatch
+from mappings.role import ApplicationChange, Role
 
 T = TypeVar("T")
 
@@ -100,7 +102,7 @@ class _AnswerToRecord:
     claim: Claim
     answer: PreparedAnswer
     now: datetime
-    application: bool
+    role: Role
 
 
 class Store:
@@ -275,45 +277,48 @@ class Store:
     # ---- outcomes of a send -------------------------------------------------------------
 
     def record_answer(
-        self, claim: Claim, answer: PreparedAnswer, now: datetime, *, application: bool
+        self, claim: Claim, answer: PreparedAnswer, now: datetime, *, role: Role
     ) -> bool:
         """Store the answer to a claimed message; a final one lets the dossier move on.
 
         An in-beraad answer parks the message in ``waiting`` (no send slot held) until the
         decision arrives through the mailbox, unless that decision is already here (fetched
-        while a resend of the message was under way). With ``application`` the dossier
-        remembers the outcome for its modifications. Returns False if the claim was fenced
-        off (another process holds the message now). Answers of concurrent senders are
-        committed together (``GroupCommit``).
+        while a resend of the message was under way). The message type's ``role`` says what
+        the answer (or that decision) does to the dossier's application. Returns False if
+        the claim was fenced off (another process holds the message now). Answers of
+        concurrent senders are committed together (``GroupCommit``).
         """
-        return self._answers.submit(_AnswerToRecord(claim, answer, now, application))
+        return self._answers.submit(_AnswerToRecord(claim, answer, now, role))
 
     def _record_answers(self, db: Connection, batch: list[_AnswerToRecord]) -> list[bool]:
         recorded: list[bool] = []
         answers: list[PreparedAnswer] = []
-        dossiers: dict[str, PreparedAnswer | None] = {}
+        keys: set[str] = set()
+        changes: dict[str, ApplicationChange] = {}
         for item in batch:
             decision = item.answer
             if not item.answer.final:
                 decision = early_decision(db, item.claim) or item.answer
             state = MessageState.DONE if decision.final else MessageState.WAITING
             finished = self._finish(
-                db, item.claim, item.now, state=state.value, outcome=decision.outcome
+                db, item.claim, item.now, state=state.value, outcome=decision.outcome.value
             )
             recorded.append(finished)
             if not finished:
                 continue
             answers.append(item.answer)
             key = item.claim.ordering_key
-            if key is not None:
-                # A dossier whose head is now waiting does not move; it learns its answer.
-                if item.application:
-                    dossiers[key] = decision
-                else:
-                    dossiers.setdefault(key, None)
+            if key is None:
+                continue
+            # A dossier whose head is now waiting does not move; it learns its answer.
+            keys.add(key)
+            change = item.role.change(decision.outcome, decision.vsb_reference, decision.issues)
+            if change is not None:
+                changes[key] = change
         now = max(item.now for item in batch)
         add_answers(db, answers, now)
-        advance_many(db, dossiers, now)
+        apply_changes(db, changes, now)
+        advance_many(db, keys, now)
         return recorded
 
     def schedule_retry(
@@ -391,32 +396,32 @@ class Store:
             return None if row is None else message_view(row)
 
     def record_later_answer(
-        self, message_id: str, answer: PreparedAnswer, now: datetime, *, application: bool
+        self, message_id: str, answer: PreparedAnswer, now: datetime, *, role: Role
     ) -> bool:
         """Store an answer fetched from the mailbox; returns False if it was stored before.
 
-        A final answer to a ``waiting`` message ends it and lets its dossier move on. A final
-        answer to a message not yet ``waiting`` (its in-beraad answer was lost in a crash and
-        it is being resent) is kept; ``record_answer`` applies it when the resend returns.
+        A final answer to a ``waiting`` message ends it, does to the dossier's application
+        what ``role`` says, and lets the dossier move on. A final answer to a message not yet
+        ``waiting`` (its in-beraad answer was lost in a crash and it is being resent) is
+        kept; ``record_answer`` applies it when the resend returns.
         """
         with self.transaction() as session:
             if session.get(AnswerRow, answer.answer_id) is not None:
                 return False
-            add_answer(session.connection(), answer, now)
+            db = session.connection()
+            add_answer(db, answer, now)
             row = session.scalar(select(MessageRow).where(MessageRow.message_id == message_id))
             if row is None or row.state != MessageState.WAITING.value or not answer.final:
                 return True
             row.state = MessageState.DONE.value
-            row.outcome = answer.outcome
+            row.outcome = answer.outcome.value
             row.updated_at = now
             if row.ordering_key is not None:
                 session.flush()  # advance reads the message's new state in SQL
-                advance(
-                    session.connection(),
-                    row.ordering_key,
-                    now,
-                    application=answer if application else None,
-                )
+                change = role.change(answer.outcome, answer.vsb_reference, answer.issues)
+                if change is not None:
+                    apply_changes(db, {row.ordering_key: change}, now)
+                advance(db, row.ordering_key, now)
             return True
 
     # ---- answers outbox -----------------------------------------------------------------
@@ -483,10 +488,10 @@ class Store:
                 session.execute(
                     select(MessageRow.state, func.count())
                     .join(
-                        DossierRow,
+                        OrderingRow,
                         and_(
-                            DossierRow.key == MessageRow.ordering_key,
-                            DossierRow.next_sequence == MessageRow.sequence,
+                            OrderingRow.key == MessageRow.ordering_key,
+                            OrderingRow.next_sequence == MessageRow.sequence,
                         ),
                     )
                     .where(MessageRow.ordered.is_(True))
@@ -517,13 +522,13 @@ class Store:
         head = aliased(MessageRow)
         head_exists = (
             select(head.id)
-            .where(head.ordering_key == DossierRow.key, head.sequence == DossierRow.next_sequence)
-            .correlate(DossierRow)
+            .where(head.ordering_key == OrderingRow.key, head.sequence == OrderingRow.next_sequence)
+            .correlate(OrderingRow)
             .exists()
         )
         # Headless dossiers first (one index probe each), then their waiting messages: the
         # other way round the planner probes every stored message of every dossier.
-        headless = select(DossierRow.key, DossierRow.next_sequence).where(~head_exists).cte()
+        headless = select(OrderingRow.key, OrderingRow.next_sequence).where(~head_exists).cte()
         rows = session.execute(
             select(headless.c.key, func.min(MessageRow.created_at))
             .join(MessageRow, MessageRow.ordering_key == headless.c.key)

@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from adapter.store.records import MessageState, MessageView, PreparedAnswer
+from adapter.store.records import AnswerSource, MessageState, MessageView, PreparedAnswer
 from adapter.store.rows import add_answer, message_view
 from adapter.store.sequencing import advance
 from adapter.store.store import Store
-from adapter.store.tables import AnswerRow, AuditRow, DossierRow, EventRow, MessageRow
+from adapter.store.tables import AnswerRow, AuditRow, EventRow, MessageRow, OrderingRow
 
 
 class SupportError(Exception):
@@ -96,7 +96,7 @@ class Support:
         with self._store.transaction() as session:
             row = self._dead(session, message_id)
             row.state = MessageState.DISCARDED.value
-            row.outcome = answer.outcome
+            row.outcome = answer.outcome.value
             row.updated_at = now
             add_answer(session.connection(), answer, now)
             _audit(session, now, actor, "discard", message_id, {"reason": reason})
@@ -108,7 +108,7 @@ class Support:
     def skip_gap(self, dossier_key: str, actor: str, now: datetime) -> int:
         """Let a dossier stop waiting for a missing sequence number; returns the new head."""
         with self._store.transaction() as session:
-            dossier = session.get(DossierRow, dossier_key)
+            dossier = session.get(OrderingRow, dossier_key)
             if dossier is None:
                 raise SupportError(f"no dossier {dossier_key}")
             head = session.scalar(
@@ -152,7 +152,10 @@ class Support:
                 delete(AnswerRow).where(
                     AnswerRow.created_at < before,
                     AnswerRow.published_at.is_not(None),
-                    or_(AnswerRow.source != "mailbox", AnswerRow.confirmed_at.is_not(None)),
+                    or_(
+                        AnswerRow.source != AnswerSource.MAILBOX.value,
+                        AnswerRow.confirmed_at.is_not(None),
+                    ),
                     ~open_message,
                 )
             ).rowcount  # type: ignore[attr-defined]
@@ -162,7 +165,7 @@ class Support:
                 select(AnswerRow.answer_id)
                 .where(
                     AnswerRow.event_id == MessageRow.event_id,
-                    AnswerRow.source == "mailbox",
+                    AnswerRow.source == AnswerSource.MAILBOX.value,
                     AnswerRow.confirmed_at.is_(None),
                 )
                 .exists()

@@ -1,7 +1,8 @@
 """The SQL schema of the store (SQLAlchemy 2 declarative); changed only through migrations.
 
-Four tables carry the flow (events → messages → answers, dossiers hold the order) and one the
-audit of support actions. Times are stored in UTC.
+Four tables carry the flow (events → messages → answers, orderings hold the order), one the
+dossiers' applications, one the instances' heartbeats and one the audit of support actions.
+Times are stored in UTC.
 """
 
 from __future__ import annotations
@@ -110,17 +111,31 @@ class MessageRow(Base):
     """Fencing token: bumped on every claim; a finish with an older token is ignored."""
 
 
-class DossierRow(Base):
-    """An ordering key's progress: the next sequence number and the application's reference."""
+class OrderingRow(Base):
+    """An ordering key's progress: the next sequence number due (a dossier, a care fund)."""
 
-    __tablename__ = "dossiers"
+    __tablename__ = "orderings"
 
     key: Mapped[str] = mapped_column(String(140), primary_key=True)
     next_sequence: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ApplicationRow(Base):
+    """A dossier's application as its answers left it: outcome, VSB reference, closed.
+
+    Domain facts of the dossier, apart from its ordering state: written by the answers of
+    the message types whose role opens or closes the application (``mappings.role``).
+    """
+
+    __tablename__ = "applications"
+
+    dossier_key: Mapped[str] = mapped_column(String(140), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16))
     vsb_reference: Mapped[str | None] = mapped_column(String(40))
-    application_outcome: Mapped[str | None] = mapped_column(String(16))
-    application_issues: Mapped[str | None] = mapped_column(Text)
+    issues: Mapped[str | None] = mapped_column(Text)
     """JSON issues of a refused application, repeated in the refusal of its modifications."""
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -175,6 +190,7 @@ class AuditRow(Base):
 # work and identity map, which cost about a millisecond of CPU per statement.
 EVENTS = cast(Table, EventRow.__table__)
 MESSAGES = cast(Table, MessageRow.__table__)
-DOSSIERS = cast(Table, DossierRow.__table__)
+ORDERINGS = cast(Table, OrderingRow.__table__)
+APPLICATIONS = cast(Table, ApplicationRow.__table__)
 ANSWERS = cast(Table, AnswerRow.__table__)
 INSTANCES = cast(Table, InstanceRow.__table__)

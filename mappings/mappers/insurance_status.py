@@ -5,10 +5,14 @@ from __future__ import annotations
 from lxml import etree
 
 from mappings import rules, vsb_schema
+from mappings.answers.eligibility import ELIGIBILITY
 from mappings.bundle import EventBundle, Node
 from mappings.mapper import Mapper, Unmappable
 from mappings.mappers.common import insz
+from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
+from mappings.ordering import UNORDERED
+from mappings.role import LOOKUP
 
 
 def check(bundle: EventBundle, request: Node) -> list[Issue]:
@@ -28,4 +32,11 @@ def build(
     vsb_schema.add(root, "ReferenceDate", reference_date)
 
 
-MAPPER = Mapper(focus_type="CoverageEligibilityRequest", check=check, build=build)
+MESSAGE_TYPE = MessageType(
+    code="insurance-status",
+    message_kind="InsuranceStatusRequest",
+    request=Mapper(focus_type="CoverageEligibilityRequest", check=check, build=build),
+    answer=ELIGIBILITY,
+    ordering=UNORDERED,
+    role=LOOKUP,
+)

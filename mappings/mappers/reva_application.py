@@ -13,10 +13,14 @@ from __future__ import annotations
 from lxml import etree
 
 from mappings import fhirpath, rules, vsb_schema
+from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node, coding_code
 from mappings.mapper import Mapper, Unmappable, required_text
 from mappings.mappers.common import add_document, insz
+from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
+from mappings.ordering import BY_DOSSIER
+from mappings.role import OPENS
 from mappings.vocabulary import NIHDI_SYSTEM
 
 _REQUIRED = ("request-type", "care-setting", "location", "referred-by")
@@ -226,4 +230,11 @@ def _add_report_parts(
         add_document(element, "Document", part.child("valueAttachment"))
 
 
-MAPPER = Mapper(focus_type="Claim", check=check, build=build)
+MESSAGE_TYPE = MessageType(
+    code="reva-application",
+    message_kind="RevaApplication",
+    request=Mapper(focus_type="Claim", check=check, build=build),
+    answer=CLAIM_RESPONSE,
+    ordering=BY_DOSSIER,
+    role=OPENS,
+)

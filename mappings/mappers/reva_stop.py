@@ -10,10 +10,14 @@ from __future__ import annotations
 from lxml import etree
 
 from mappings import rules, vsb_schema
+from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node, coding_code
 from mappings.mapper import Mapper, Unmappable, required_text
 from mappings.mappers.common import insz
+from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
+from mappings.ordering import BY_DOSSIER
+from mappings.role import MODIFIES
 
 
 def check(bundle: EventBundle, claim: Node) -> list[Issue]:
@@ -45,4 +49,11 @@ def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree
     vsb_schema.add(root, "ReferralAfter", required_text(referrals[0].child("valueString")))
 
 
-MAPPER = Mapper(focus_type="Claim", check=check, build=build)
+MESSAGE_TYPE = MessageType(
+    code="reva-stop",
+    message_kind="RevaStop",
+    request=Mapper(focus_type="Claim", check=check, build=build),
+    answer=CLAIM_RESPONSE,
+    ordering=BY_DOSSIER,
+    role=MODIFIES,
+)

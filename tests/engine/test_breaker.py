@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from adapter.engine.breaker import BreakerState, CircuitBreaker
+from adapter.testing import FixedClock
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 20, tzinfo=UTC))
 
 
-def breaker(time: FakeTime, closed: list[float] | None = None) -> CircuitBreaker:
+def at(time: FixedClock, seconds: float) -> None:
+    """Move the clock to ``seconds`` after it was made."""
+    time.advance(seconds - time.monotonic())
+
+
+def breaker(time: FixedClock, closed: list[float] | None = None) -> CircuitBreaker:
     sink = closed if closed is not None else []
-    return CircuitBreaker(3, 10.0, monotonic=time, on_close=sink.append)
+    return CircuitBreaker(3, 10.0, time, on_close=sink.append)
 
 
 def test_it_opens_after_consecutive_failures() -> None:
     """Three transient failures in a row stop every send."""
-    b = breaker(FakeTime())
+    b = breaker(clock())
     for _ in range(3):
         assert b.permits(8) == 8
         b.failure()
@@ -30,7 +34,7 @@ def test_it_opens_after_consecutive_failures() -> None:
 
 def test_a_success_resets_the_count() -> None:
     """Failures separated by a success do not open it."""
-    b = breaker(FakeTime())
+    b = breaker(clock())
     b.failure()
     b.failure()
     b.success()
@@ -40,22 +44,22 @@ def test_a_success_resets_the_count() -> None:
 
 def test_it_lets_one_probe_through_after_the_probe_time() -> None:
     """Once the probe time passed, exactly one send may go."""
-    t = FakeTime()
+    t = clock()
     b = breaker(t)
     for _ in range(3):
         b.failure()
-    t.now = 10.0
+    at(t, 10.0)
     assert b.permits(8) == 1
     assert b.permits(8) == 0
 
 
 def test_an_unused_probe_is_given_back() -> None:
     """A probe permit that found nothing to send may be taken again."""
-    t = FakeTime()
+    t = clock()
     b = breaker(t)
     for _ in range(3):
         b.failure()
-    t.now = 10.0
+    at(t, 10.0)
     assert b.permits(8) == 1
     b.unused(1)
     assert b.permits(8) == 1
@@ -63,29 +67,29 @@ def test_an_unused_probe_is_given_back() -> None:
 
 def test_a_failed_probe_opens_it_again() -> None:
     """A probe that fails waits another probe time."""
-    t = FakeTime()
+    t = clock()
     b = breaker(t)
     for _ in range(3):
         b.failure()
-    t.now = 10.0
+    at(t, 10.0)
     b.permits(1)
     b.failure()
     assert b.state is BreakerState.OPEN
-    t.now = 15.0
+    at(t, 15.0)
     assert b.permits(1) == 0
 
 
 def test_closing_reports_how_long_it_was_open() -> None:
     """The open time goes to on_close, so retry age caps can leave it out."""
-    t = FakeTime()
+    t = clock()
     closed: list[float] = []
     b = breaker(t, closed)
     for _ in range(3):
         b.failure()
-    t.now = 10.0
+    at(t, 10.0)
     b.permits(1)
     b.failure()
-    t.now = 25.0
+    at(t, 25.0)
     b.permits(1)
     b.success()
     assert b.state is BreakerState.CLOSED

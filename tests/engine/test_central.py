@@ -15,7 +15,7 @@ from adapter.signing import Signer
 from mappings import Facility, MessageContext, build_message, read_envelope
 from simulator import Simulator
 from simulator.faults import UNREADABLE_BODIES, FaultKind
-from tests.integration import events
+from tests.support import events
 
 VSB = "{urn:vsb-adapter:vsb:1}"
 GARBAGE = UNREADABLE_BODIES[FaultKind.APPLY_THEN_GARBAGE][0]

@@ -21,7 +21,7 @@ from adapter.testing import FixedClock
 from mappings import Facility
 from monitoring import Metrics
 from queues import Delivery, Disposition
-from tests.integration import events
+from tests.support import events
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
 

@@ -11,9 +11,10 @@ import time
 from datetime import UTC, datetime
 
 from adapter.engine.outbox import AnswerOutbox
-from adapter.store import PreparedAnswer, Store
+from adapter.store import AnswerSource, PreparedAnswer, Store
 from adapter.store.rows import add_answer
 from adapter.testing import FixedClock
+from mappings.model import Outcome
 from monitoring import Metrics
 
 T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
@@ -52,7 +53,9 @@ def test_an_unexpected_publisher_error_does_not_end_the_outbox(store: Store) -> 
     with store.connection() as db:
         add_answer(
             db,
-            PreparedAnswer("a1", "e1", "reva-application", None, "accepted", "sync", "{}"),
+            PreparedAnswer(
+                "a1", "e1", "reva-application", None, Outcome.ACCEPTED, AnswerSource.SYNC, "{}"
+            ),
             T0,
         )
     publisher = FlakyPublisher(ValueError("getpeername() failed"))

@@ -14,12 +14,12 @@ from adapter.engine.sender import Sender
 from adapter.errors import PermanentDeliveryError, TransientDeliveryError
 from adapter.settings import DeliverySettings
 from adapter.signing import Signer
-from adapter.store import Store, Support
+from adapter.store import AnswerSource, Store, Support
 from adapter.testing import FixedClock, ScriptedCentral
-from mappings import Facility
+from mappings import Facility, Outcome
 from monitoring import Metrics
 from queues import Delivery
-from tests.integration import events
+from tests.support import events
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 FACILITY = Facility("71012314001", "40012345")
@@ -43,7 +43,7 @@ class Rig:
         self.store = store
         self.central = central
         self.clock = FixedClock(T0)
-        self.breaker = CircuitBreaker(3, 60, monotonic=lambda: 0.0)
+        self.breaker = CircuitBreaker(3, 60, self.clock)
         settings = DeliverySettings(quick_tries=2, max_attempts=3, max_age_seconds=3600)
         metrics = Metrics()
         self.ingest = Ingest(store, FACILITY, self.clock, metrics)
@@ -194,5 +194,5 @@ def test_a_stop_without_an_application_is_refused_here(store: Store, signer: Sig
     rig.send_due()
     assert rig.states() == ["done"]
     [answer] = [a for a in store.unpublished_answers(10) if a.event_id == "e1"]
-    assert (answer.outcome, answer.source) == ("refused", "adapter")
-    assert "no-accepted-application" in (answer.issues_json or "")
+    assert (answer.outcome, answer.source) == (Outcome.REFUSED, AnswerSource.ADAPTER)
+    assert "no-accepted-application" in [issue.code for issue in answer.issues]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapter.store import (
+    AnswerSource,
     Claim,
     IngestResult,
     MessageState,
@@ -20,6 +21,8 @@ from adapter.store import (
     create_store_engine,
     migrate,
 )
+from mappings.model import Outcome
+from mappings.role import MODIFIES, OPENS
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -54,7 +57,7 @@ def event(
         ordering_key=f"dossier:{dossier}" if sequence is not None else None,
         ordered=ordered,
         valid=valid,
-        issues_json=None,
+        issues=(),
         message_id=f"m-{event_id}" if valid else None,
         answer=answer,
     )
@@ -68,11 +71,16 @@ def answer_for(
         event_id=event_id,
         event_code="reva-application",
         message_id=f"m-{event_id}",
-        outcome=outcome,
-        source=source,
+        outcome=Outcome(outcome),
+        source=AnswerSource(source),
         body="{}",
         vsb_reference=reference,
     )
+
+
+def reference_of(claim: Claim) -> str | None:
+    """The VSB reference the dossier's application gives the claimed modification."""
+    return claim.application.vsb_reference if claim.application is not None else None
 
 
 def due_events(store: Store, now: datetime = T0) -> set[str]:
@@ -89,7 +97,7 @@ def send_and_answer(store: Store, event_id: str, outcome: str = "accepted") -> N
     assert claim is not None
     reference = "VSB-1" if outcome == "accepted" else None
     answer = answer_for(event_id, f"a-{event_id}", outcome, reference=reference)
-    assert store.record_answer(claim, answer, T0, application=True)
+    assert store.record_answer(claim, answer, T0, role=OPENS)
 
 
 def _event_of(store: Store, pk: int) -> str:
@@ -163,19 +171,19 @@ class TestOrder:
         send_and_answer(store, "e1", "in-beraad")
         assert due_events(store) == set()
         decision = answer_for("e1", "decision", "accepted", "mailbox", "VSB-9")
-        assert store.record_later_answer("m-e1", decision, T0, application=True)
+        assert store.record_later_answer("m-e1", decision, T0, role=OPENS)
         assert due_events(store) == {"e2"}
         claim = store.claim(store.due(T0, 1)[0], "t", T0, LEASE)
         assert claim is not None
-        assert claim.vsb_reference == "VSB-9"
+        assert reference_of(claim) == "VSB-9"
 
     def test_a_mailbox_answer_is_stored_once(self, store: Store) -> None:
         """Fetching the same later answer again changes nothing."""
         store.ingest(event("e1"), T0)
         send_and_answer(store, "e1", "in-beraad")
         decision = answer_for("e1", "d", "accepted", "mailbox", "R")
-        assert store.record_later_answer("m-e1", decision, T0, application=True)
-        assert not store.record_later_answer("m-e1", decision, T0, application=True)
+        assert store.record_later_answer("m-e1", decision, T0, role=OPENS)
+        assert not store.record_later_answer("m-e1", decision, T0, role=OPENS)
 
     def test_a_decision_fetched_during_a_resend_is_not_lost(self, store: Store) -> None:
         """If the decision arrives before the resent in-beraad answer, the decision wins."""
@@ -184,14 +192,12 @@ class TestOrder:
         claim = store.claim(store.due(T0, 10)[0], "t", T0, LEASE)
         assert claim is not None
         decision = answer_for("e1", "decision", "accepted", "mailbox", "VSB-7")
-        assert store.record_later_answer("m-e1", decision, T0, application=True)
-        assert store.record_answer(
-            claim, answer_for("e1", "a-e1", "in-beraad"), T0, application=True
-        )
+        assert store.record_later_answer("m-e1", decision, T0, role=OPENS)
+        assert store.record_answer(claim, answer_for("e1", "a-e1", "in-beraad"), T0, role=OPENS)
         assert due_events(store) == {"e2"}
         head = store.claim(store.due(T0, 10)[0], "t", T0, LEASE)
         assert head is not None
-        assert head.vsb_reference == "VSB-7"
+        assert reference_of(head) == "VSB-7"
 
     def test_a_long_run_of_lookups_is_passed_at_once(self, store: Store) -> None:
         """Finishing the head skips every look-up behind it, more than one read's worth."""
@@ -213,12 +219,12 @@ class TestOrder:
         def record(claim: Claim) -> bool:
             n = claim.event_id[1:]
             answer = answer_for(claim.event_id, f"x{n}", "accepted", reference=f"VSB-{n}")
-            return store.record_answer(claim, answer, T0, application=True)
+            return store.record_answer(claim, answer, T0, role=OPENS)
 
         with ThreadPoolExecutor(12) as pool:
             assert all(pool.map(record, claims))
         heads = store.claim_due(T0, "t", LEASE, 100)
-        assert {(c.event_id, c.vsb_reference) for c in heads} == {
+        assert {(c.event_id, reference_of(c)) for c in heads} == {
             (f"s{n}", f"VSB-{n}") for n in range(12)
         }
 
@@ -263,7 +269,7 @@ class TestSingleFlight:
         assert second.fence > first.fence
         assert second.message_id == first.message_id
         assert not store.record_answer(
-            first, answer_for("e1", "x", "accepted"), later, application=False
+            first, answer_for("e1", "x", "accepted"), later, role=MODIFIES
         )
         assert store.dead_letter(second, "boom", later)
 

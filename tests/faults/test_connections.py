@@ -20,10 +20,10 @@ import pytest
 from adapter.store import Store, create_store_engine
 from adapter.store.support import Support
 from simulator import Simulator
-from tests.faults.conftest import FaultRig
-from tests.faults.proxy import FaultProxy
-from tests.integration import events
-from tests.support.processes import RABBITMQ_URL
+from tests.support import events
+from tests.support.processes import RABBITMQ_URL, rabbitmq_via
+from tests.support.proxy import FaultProxy
+from tests.support.rig import FaultRig
 
 Rig = Callable[..., FaultRig]
 
@@ -187,7 +187,8 @@ def test_broker_connection_cuts_lose_and_duplicate_nothing(
 ) -> None:
     """Cutting the adapter's RabbitMQ connections twice mid-flow still answers every event once."""
     rig = fault_rig(
-        VSB_BROKER__URL=broker_proxy.amqp_url(), VSB_BROKER__HEARTBEAT_SECONDS=BROKER_HEARTBEAT
+        VSB_BROKER__URL=rabbitmq_via(*broker_proxy.address),
+        VSB_BROKER__HEARTBEAT_SECONDS=BROKER_HEARTBEAT,
     )
     rig.simulator.set_latency(20)
     rig.adapter.start()
@@ -211,7 +212,8 @@ def test_broker_connection_cuts_lose_and_duplicate_nothing(
 def test_a_broker_outage_is_ridden_out(broker_proxy: FaultProxy, fault_rig: Rig) -> None:
     """RabbitMQ unreachable for 5 s: events published meanwhile are all answered afterwards."""
     rig = fault_rig(
-        VSB_BROKER__URL=broker_proxy.amqp_url(), VSB_BROKER__HEARTBEAT_SECONDS=BROKER_HEARTBEAT
+        VSB_BROKER__URL=rabbitmq_via(*broker_proxy.address),
+        VSB_BROKER__HEARTBEAT_SECONDS=BROKER_HEARTBEAT,
     )
     rig.adapter.start()
     before = rig.send(*traffic("out-a", 2))
@@ -234,7 +236,9 @@ def test_a_hung_broker_connection_is_detected_by_heartbeat(
     broker_proxy: FaultProxy, fault_rig: Rig
 ) -> None:
     """A broker connection where no byte passes is declared dead by heartbeat and reopened."""
-    rig = fault_rig(VSB_BROKER__URL=broker_proxy.amqp_url(), VSB_BROKER__HEARTBEAT_SECONDS="1")
+    rig = fault_rig(
+        VSB_BROKER__URL=rabbitmq_via(*broker_proxy.address), VSB_BROKER__HEARTBEAT_SECONDS="1"
+    )
     rig.adapter.start()
     before = rig.send(*traffic("hang-a", 2))
     rig.final_answers(before, timeout=20)
@@ -259,7 +263,8 @@ def test_reconnecting_stays_quick_after_many_connection_losses(
 ) -> None:
     """Each cut of a healthy connection is followed by a quick reconnect, however many before."""
     rig = fault_rig(
-        VSB_BROKER__URL=broker_proxy.amqp_url(), VSB_BROKER__HEARTBEAT_SECONDS=BROKER_HEARTBEAT
+        VSB_BROKER__URL=rabbitmq_via(*broker_proxy.address),
+        VSB_BROKER__HEARTBEAT_SECONDS=BROKER_HEARTBEAT,
     )
     rig.adapter.start()
     latencies = []

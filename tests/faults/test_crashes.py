@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from adapter.crashpoints import CrashPoint
-from tests.faults.conftest import FaultRig
-from tests.integration import events
+from tests.support import events
+from tests.support.rig import FaultRig
 
 Rig = Callable[..., FaultRig]
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.faults.proxy import FaultProxy
+from tests.support.proxy import FaultProxy
 
 
 class EchoServer:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tests.faults.conftest import FaultRig
-from tests.integration import events
+from tests.support import events
 from tests.support.processes import AdapterProcess
+from tests.support.rig import FaultRig
 
 Rig = Callable[..., FaultRig]
 SHORT_LEASES = {

@@ -12,6 +12,7 @@ import pytest
 
 from queues import BrokerAddress, ConfirmedPublisher, Consumer, Delivery, Disposition, Topology
 from tests.support.processes import RABBITMQ_URL
+from tests.support.processes import topology as topology_of
 
 
 class Recorder:
@@ -58,7 +59,7 @@ def dead_letters(queue: str, count: int, timeout: float = 15) -> list[tuple[byte
 
 @pytest.fixture
 def topology(broker_names: dict[str, str]) -> Topology:
-    return Topology(**broker_names)
+    return topology_of(broker_names)
 
 
 @pytest.fixture

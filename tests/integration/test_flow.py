@@ -12,9 +12,9 @@ from adapter.devpki import create_dev_pki
 from adapter.signing import Signer
 from adapter.store import Support
 from simulator import Simulator
-from tests.integration import events
-from tests.integration.conftest import Harness, issue_codes, outcome, reference
-from tests.mappings.helpers import EXAMPLE_NAMES
+from tests.support import events
+from tests.support.events import EXAMPLE_NAMES, INVALID_EXAMPLE_NAMES
+from tests.support.rig import Harness, issue_codes, outcome, reference
 
 Start = Callable[..., Harness]
 
@@ -32,7 +32,8 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10) -> bool:
 def example_bodies() -> list[bytes]:
     import json
 
-    return [json.dumps(events.example(name)).encode() for name in EXAMPLE_NAMES]
+    names = sorted(EXAMPLE_NAMES + INVALID_EXAMPLE_NAMES)
+    return [json.dumps(events.example(name)).encode() for name in names]
 
 
 def test_the_examples_get_their_answers(start_adapter: Start, store_url: str) -> None:

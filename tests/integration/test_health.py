@@ -26,9 +26,10 @@ from adapter.devpki import DevPki
 from adapter.store import exposed_store_file
 from simulator import Simulator
 from tests.conftest import POSTGRES_URL
-from tests.faults.proxy import FaultProxy
-from tests.integration import events
-from tests.integration.conftest import Harness, make_settings, outcome
+from tests.integration.conftest import make_settings
+from tests.support import events
+from tests.support.proxy import FaultProxy
+from tests.support.rig import Harness, outcome
 
 
 def health(daemon: Daemon) -> tuple[int, dict[str, Any]]:

@@ -18,9 +18,9 @@ import pika
 
 from mappings.body import MAX_STRING_CHARS
 from queues.watcher import WatchedAnswer
-from tests.integration import events
-from tests.integration.conftest import Harness, issue_codes, outcome
+from tests.support import events
 from tests.support.processes import RABBITMQ_URL
+from tests.support.rig import Harness, issue_codes, outcome
 
 
 def with_dossier(body: bytes, dossier: str) -> bytes:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, datetime
-from importlib import resources
 from typing import Any
 
 import pytest
 
 from mappings import Facility, InvalidEvent, Issue, MessageContext, read_envelope, validate_event
 from mappings.vocabulary import NIHDI_SYSTEM, SSIN_SYSTEM, SUPPORTING_INFO_SYSTEM
+from tests.support.events import EXAMPLE_NAMES, INVALID_EXAMPLE_NAMES, example
+
+__all__ = ["EXAMPLE_NAMES", "INVALID_EXAMPLE_NAMES", "example"]
 
 FACILITY = Facility(nihdi="71012314001", hco="40012345")
 CREATED_AT = datetime(2026, 11, 20, 10, 30, tzinfo=UTC)
@@ -20,22 +21,6 @@ INSZ_EXPRESSION = f"Patient.identifier.where(system='{SSIN_SYSTEM}').value"
 NIHDI_EXPRESSION = f"Organization.identifier.where(system='{NIHDI_SYSTEM}').value"
 DOSSIER_EXPRESSION = "MessageHeader.extension('urn:vsb-adapter:fhir:dossier').valueString"
 SEQUENCE_EXPRESSION = "MessageHeader.extension('urn:vsb-adapter:fhir:sequence').valuePositiveInt"
-
-EXAMPLE_NAMES = (
-    "01-insurance-status",
-    "02-reva-application-diagnosis",
-    "03-reva-stop",
-    "04-reva-application-can-join",
-    "05-reva-application-cannot-join",
-    "06-invalid-insz",
-    "07-reva-application-new",
-)
-
-
-def example(name: str) -> dict[str, Any]:
-    """A fresh copy of an example event from mappings/examples."""
-    text = resources.files("mappings").joinpath("examples", f"{name}.json").read_text("utf-8")
-    return copy.deepcopy(json.loads(text))
 
 
 def raw(document: dict[str, Any]) -> bytes:

@@ -8,6 +8,7 @@ import pytest
 from lxml import etree
 
 from mappings import AnswerFormatError, Outcome, parse_answer
+from mappings.answers.eligibility import ELIGIBILITY, InsuranceStatus
 
 
 def answer(body: str) -> etree._Element:
@@ -32,26 +33,22 @@ def test_accepted_application() -> None:
     assert parsed.outcome is Outcome.ACCEPTED
     assert parsed.vsb_reference == "VSB-2026-000042"
     assert parsed.issues == ()
-    assert parsed.insurance == {}
+    assert ELIGIBILITY.read(parsed.element) is None
 
 
 def test_insurance_status() -> None:
-    """An insurance-status answer yields affiliation, care fund and valid-from date."""
+    """The look-up's answer kind reads affiliation, care fund and valid-from date."""
     parsed = parse_answer(
         answer(
             "<Outcome>accepted</Outcome><InsuranceStatus><Affiliation>affiliated</Affiliation>"
             "<CareFund>180</CareFund><ValidFrom>2026-01-01</ValidFrom></InsuranceStatus>"
         )
     )
-    assert parsed.insurance == {
-        "affiliation": "affiliated",
-        "care_fund": "180",
-        "valid_from": "2026-01-01",
-    }
+    assert ELIGIBILITY.read(parsed.element) == InsuranceStatus("affiliated", "180", "2026-01-01")
 
 
 def test_partial_insurance_status() -> None:
-    """Only the insurance fields present are returned."""
+    """Only the insurance fields present are read."""
     parsed = parse_answer(
         answer(
             "<Outcome>in-beraad</Outcome>"
@@ -59,7 +56,7 @@ def test_partial_insurance_status() -> None:
         )
     )
     assert parsed.outcome is Outcome.IN_BERAAD
-    assert parsed.insurance == {"affiliation": "can-join"}
+    assert ELIGIBILITY.read(parsed.element) == InsuranceStatus("can-join", None, None)
 
 
 def test_refusal_with_errors() -> None:

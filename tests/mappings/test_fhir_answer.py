@@ -6,8 +6,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from mappings import Issue, Outcome, to_fhir_answer
-from mappings.vocabulary import OUTCOME_EXTENSION
+from mappings import MESSAGE_TYPES, AnswerHead, Issue, Outcome, to_fhir_answer
+from mappings.answers.eligibility import InsuranceStatus
+from mappings.vocabulary import DECISION_SYSTEM, OUTCOME_EXTENSION
+from tests.support.fhir import parse_r4
 
 CREATED = datetime(2026, 11, 20, 10, 31, tzinfo=UTC)
 
@@ -16,20 +18,17 @@ def answer(
     outcome: Outcome,
     event_code: str | None = "reva-application",
     issues: tuple[Issue, ...] = (),
-    insurance: dict[str, str] | None = None,
+    body: object = None,
     vsb_reference: str | None = None,
+    created_at: datetime = CREATED,
 ) -> dict[str, Any]:
-    """An answer for event evt-1 with answer id ans-1."""
-    return to_fhir_answer(
-        answer_id="ans-1",
-        event_id="evt-1",
-        event_code=event_code,
-        outcome=outcome,
-        vsb_reference=vsb_reference,
-        issues=issues,
-        insurance=insurance or {},
-        created_at=CREATED,
-    )
+    """An answer for event evt-1 with answer id ans-1, checked to be valid FHIR."""
+    head = AnswerHead("ans-1", "evt-1", event_code, outcome, vsb_reference, issues, created_at)
+    message_type = MESSAGE_TYPES.get(event_code or "")
+    kind = message_type.answer if message_type is not None else None
+    bundle = to_fhir_answer(head, kind, body)
+    parse_r4(bundle)
+    return bundle
 
 
 def header(bundle: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +75,10 @@ def test_accepted_application() -> None:
     assert claim_response["outcome"] == "complete"
     assert claim_response["preAuthRef"] == "VSB-2026-000042"
     assert claim_response["request"]["identifier"]["value"] == "evt-1"
-    assert claim_response["adjudication"][0]["category"]["coding"][0]["code"] == "agreement"
+    assert claim_response["adjudication"][0]["category"]["coding"][0] == {
+        "system": DECISION_SYSTEM,
+        "code": "agreement",
+    }
     assert "error" not in claim_response
 
 
@@ -119,7 +121,7 @@ def test_invalid() -> None:
     assert outcome["resourceType"] == "OperationOutcome"
     first, second = outcome["issue"]
     assert first["severity"] == "error"
-    assert first["code"] == "invalid"
+    assert (first["code"], second["code"]) == ("value", "required")
     assert first["details"]["coding"][0]["code"] == "insz-check-digit"
     assert first["diagnostics"] == "Patient… is not a valid INSZ."
     assert first["expression"] == ["Patient.identifier.value"]
@@ -128,8 +130,8 @@ def test_invalid() -> None:
 
 def test_insurance_status() -> None:
     """An insurance status is a CoverageEligibilityResponse with affiliation and care fund."""
-    insurance = {"affiliation": "affiliated", "care_fund": "180", "valid_from": "2026-01-01"}
-    bundle = answer(Outcome.ACCEPTED, event_code="insurance-status", insurance=insurance)
+    insurance = InsuranceStatus("affiliated", "180", "2026-01-01")
+    bundle = answer(Outcome.ACCEPTED, event_code="insurance-status", body=insurance)
     response = focus(bundle)
     assert response["resourceType"] == "CoverageEligibilityResponse"
     assert response["outcome"] == "complete"
@@ -143,7 +145,9 @@ def test_insurance_status() -> None:
 def test_insurance_status_can_join() -> None:
     """A person who can still join is not in force and has no care fund."""
     bundle = answer(
-        Outcome.IN_BERAAD, event_code="insurance-status", insurance={"affiliation": "can-join"}
+        Outcome.IN_BERAAD,
+        event_code="insurance-status",
+        body=InsuranceStatus("can-join", None, None),
     )
     item = focus(bundle)["insurance"][0]
     assert item["inforce"] is False
@@ -161,14 +165,19 @@ def test_deterministic_and_serialisable() -> None:
 
 def test_naive_timestamp_is_utc() -> None:
     """A naive creation time is read as UTC so the timestamp is a valid FHIR instant."""
-    bundle = to_fhir_answer(
-        answer_id="ans-2",
-        event_id="evt-2",
-        event_code="reva-application",
-        outcome=Outcome.ACCEPTED,
-        vsb_reference=None,
-        issues=(),
-        insurance={},
-        created_at=datetime(2026, 11, 20, 10, 31),
-    )
+    bundle = answer(Outcome.ACCEPTED, created_at=datetime(2026, 11, 20, 10, 31))
     assert bundle["timestamp"] == "2026-11-20T10:31:00+00:00"
+
+
+def test_the_patient_is_named_without_personal_data() -> None:
+    """FHIR requires a patient: it is there, withheld as masked, with no identifier."""
+    for code in ("reva-application", "insurance-status"):
+        patient = focus(answer(Outcome.ACCEPTED, event_code=code))["patient"]
+        assert patient == {
+            "extension": [
+                {
+                    "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                    "valueCode": "masked",
+                }
+            ]
+        }

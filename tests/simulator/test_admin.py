@@ -122,7 +122,7 @@ def test_wsdl_points_at_the_running_server(simulator: Simulator) -> None:
 
 def test_zeep_client_round_trip(simulator: Simulator, credentials: Credentials) -> None:
     """zeep passes a signed element through the xs:any slot and gets the vsb:Answer back."""
-    client = zeep.Client(simulator.wsdl_url)  # type: ignore[no-untyped-call]
+    client = zeep.Client(simulator.wsdl_url)
     answer = client.service.Submit(_value_1=sign(reva_application(message_id="z-1"), credentials))
     assert answer.findtext("v:Outcome", namespaces=NS) == "accepted"
     with pytest.raises(zeep.exceptions.Fault) as fault:

@@ -8,11 +8,40 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from adapter.devpki import DevPki
+from queues import Topology
 
 RABBITMQ_URL = os.environ.get("VSB_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672/%2F")
+"""The test broker; its credentials and virtual host are kept by every URL made from it."""
+
+
+def rabbitmq_via(host: str, port: int, url: str = RABBITMQ_URL) -> str:
+    """``url`` (the test broker) reached through ``host:port``, say a fault proxy.
+
+    Credentials, virtual host and query are kept, so tests honour a ``VSB_TEST_RABBITMQ``
+    with a vhost of its own.
+    """
+    parts = urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@{host}:{port}" if userinfo else f"{host}:{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def topology(names: dict[str, str]) -> Topology:
+    """The topology of a test's (or a bench run's) own exchange and queue names."""
+    return Topology(
+        events_exchange=names["events_exchange"],
+        events_queue=names["events_queue"],
+        answers_exchange=names["answers_exchange"],
+        answers_queue=names["answers_queue"],
+        dead_letter_exchange=names["dead_letter_exchange"],
+        dead_letter_queue=names["dead_letter_queue"],
+    )
 
 
 def adapter_environ(

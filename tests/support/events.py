@@ -12,10 +12,23 @@ CAN_JOIN = "12031512419"
 CANNOT_JOIN = "90411706253"
 
 
+_EXAMPLES = resources.files("mappings").joinpath("examples")
+
+
+def _names(folder: Any) -> tuple[str, ...]:
+    return tuple(sorted(f.name[:-5] for f in folder.iterdir() if f.name.endswith(".json")))
+
+
+EXAMPLE_NAMES = _names(_EXAMPLES)
+"""The valid examples (``mappings/examples/*.json``), found in the folder."""
+INVALID_EXAMPLE_NAMES = _names(_EXAMPLES.joinpath("invalid"))
+"""The examples the adapter refuses (``mappings/examples/invalid/*.json``)."""
+
+
 def example(name: str) -> dict[str, Any]:
-    """A fresh copy of ``mappings/examples/<name>.json``."""
-    text = resources.files("mappings").joinpath("examples", f"{name}.json").read_text("utf-8")
-    return copy.deepcopy(json.loads(text))
+    """A fresh copy of an example event from mappings/examples (or its invalid/ folder)."""
+    folder = _EXAMPLES.joinpath("invalid") if name in INVALID_EXAMPLE_NAMES else _EXAMPLES
+    return copy.deepcopy(json.loads(folder.joinpath(f"{name}.json").read_text("utf-8")))
 
 
 def _place(document: dict[str, Any], event_id: str, dossier: str, sequence: int) -> bytes:

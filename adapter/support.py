@@ -1,0 +1,109 @@
+"""Support as staff see it: one implementation, shown by the CLI (and later a web console).
+
+Each operation checks what it is given, makes the answer the EPD is owed, and runs as one
+audited store transaction (``adapter.store.Support``). The CLI only parses and prints.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from adapter.clock import Clock
+from adapter.engine.answers import made_here
+from adapter.store import MessageView, Store, Support, SupportError
+from mappings import Facility, dossier_key, read_envelope, validate_event
+from mappings.model import Issue, Outcome
+
+_DISCARDED = Issue(
+    code="discarded",
+    text="support staff gave up delivering this event; it was not processed",
+)
+
+
+class SupportDesk:
+    """Support operations over a store, for one facility, on the injected clock."""
+
+    def __init__(self, store: Store, facility: Facility, clock: Clock) -> None:
+        self._support = Support(store)
+        self._store = store
+        self._facility = facility
+        self._clock = clock
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    def dead_letters(self, limit: int = 100) -> list[MessageView]:
+        """Dead letters, oldest first."""
+        return self._support.dead_letters(limit)
+
+    def dossier(self, dossier_id: str) -> list[MessageView]:
+        """Every message of the EPD's dossier ``dossier_id``, in sequence order."""
+        return self._support.dossier(dossier_key(dossier_id))
+
+    def audit_log(self, limit: int = 100) -> list[tuple[datetime, str, str, str, str | None]]:
+        """The latest audit lines, newest first."""
+        return self._support.audit_log(limit)
+
+    # ---- acting -----------------------------------------------------------------------------
+
+    def replay(self, message_id: str, actor: str, corrected: str | None = None) -> MessageView:
+        """Put a dead letter back at the head of its dossier, unchanged or corrected.
+
+        A correction must pass the adapter's own checks and stay the same event (same event
+        id, code, dossier and number); it gets a new message id that names the one it
+        replaces. ``InvalidEvent`` or ``SupportError`` say what is wrong with it.
+        """
+        new_id = None
+        if corrected is not None:
+            self._check_correction(message_id, corrected)
+            new_id = str(uuid.uuid4())
+        return self._support.replay(
+            message_id, actor, self._clock.now(), corrected_payload=corrected, new_message_id=new_id
+        )
+
+    def discard(self, message_id: str, actor: str, reason: str) -> MessageView:
+        """Give up a dead letter: the EPD gets an ``invalid`` answer saying so."""
+        target = self._store.message(message_id)
+        if target is None:
+            raise SupportError(f"no message {message_id}")
+        now = self._clock.now()
+        answer = made_here(
+            event_id=target.event_id,
+            event_code=target.event_code,
+            message_id=target.message_id,
+            outcome=Outcome.INVALID,
+            reason="discarded",
+            issues=[_DISCARDED],
+            created_at=now,
+        )
+        return self._support.discard(message_id, actor, reason, now, answer)
+
+    def skip_gap(self, dossier_id: str, actor: str) -> int:
+        """Let a dossier stop waiting for a missing sequence number; returns the new head."""
+        return self._support.skip_gap(dossier_key(dossier_id), actor, self._clock.now())
+
+    def purge(self, older_than_days: int, actor: str) -> dict[str, int]:
+        """Delete finished events older than ``older_than_days`` days (at least 1)."""
+        if older_than_days < 1:
+            raise SupportError("--older-than-days must be at least 1")
+        now = self._clock.now()
+        return self._support.purge(now - timedelta(days=older_than_days), actor, now)
+
+    def _check_correction(self, message_id: str, text: str) -> None:
+        original = self._store.message(message_id)
+        if original is None:
+            raise SupportError(f"no message {message_id}")
+        envelope = read_envelope(text.encode())
+        message_type = validate_event(envelope, self._facility)
+        expected = (original.event_id, original.event_code, original.dossier_key, original.sequence)
+        found = (
+            envelope.event_id,
+            envelope.event_code,
+            message_type.ordering.key(envelope),
+            envelope.sequence,
+        )
+        if found != expected:
+            raise SupportError(
+                "a correction must keep the event id, event code, dossier and sequence number"
+                f" of the original ({expected[0]}, {expected[1]}, {expected[2]}, #{expected[3]})"
+            )

@@ -1,0 +1,1 @@
+"""Answer kinds: one module each, chosen by message types in their registration."""

@@ -1,0 +1,59 @@
+"""Each issue code of the contract and the FHIR IssueType its OperationOutcome entry carries.
+
+``OperationOutcome.issue.code`` is bound (required) to FHIR's IssueType; the project's own,
+finer code travels in ``issue.details`` (``urn:vsb-adapter:fhir:issue``). The table is the
+one list of the issue codes the adapter can give: docs/events.md lists the same codes, and a
+test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+ISSUE_TYPES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        # the body and the envelope
+        "not-json": "structure",
+        "not-object": "structure",
+        "too-deep": "too-costly",
+        "number": "value",
+        "string-too-long": "too-long",
+        "bad-character": "value",
+        "event-id": "required",
+        "message-header": "structure",
+        "unknown-event": "not-supported",
+        "dossier-id": "value",
+        "sequence": "value",
+        "sequence-taken": "conflict",
+        "sequence-passed": "business-rule",
+        "event-id-conflict": "duplicate",
+        # the contract's structure
+        "required": "required",
+        "schema": "structure",
+        "duplicate": "duplicate",
+        "focus": "invalid",
+        "reference": "invalid",
+        # values and rules
+        "insz-check-digit": "value",
+        "nihdi-check-digit": "value",
+        "facility-mismatch": "business-rule",
+        "date-invalid": "value",
+        "period-order": "business-rule",
+        "care-setting": "business-rule",
+        "consent-required": "required",
+        "base64": "value",
+        "xml-character": "value",
+        # the adapter itself
+        "unprocessable": "exception",
+        "unstorable": "exception",
+        "unmappable": "exception",
+        "discarded": "processing",
+    }
+)
+
+
+def issue_type(code: str) -> str:
+    """The FHIR IssueType of an issue code (``invalid`` for a code not in the table)."""
+    return ISSUE_TYPES.get(code, "invalid")

@@ -1,0 +1,132 @@
+"""A store written by release 0.1 (schema 0001) is upgraded and works on, on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+from adapter.engine.ingest import Ingest
+from adapter.store import Store, Support, create_store_engine, migrate
+from adapter.store.database import MIGRATIONS
+from adapter.testing import FixedClock
+from mappings import Facility, Outcome
+from monitoring import Metrics
+from queues import Delivery, Disposition
+from tests.support import events
+
+T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
+
+
+def upgrade_to(engine: Engine, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+@pytest.fixture
+def old_store(store_url: str) -> Iterator[Engine]:
+    """A store at schema 0001 holding what release 0.1 wrote for two dossiers.
+
+    D-OK: its application accepted with a reference, the next number 2 due. D-NO: refused.
+    """
+    engine = create_store_engine(store_url, 2)
+    upgrade_to(engine, "0001")
+    application = events.application("old-app", "D-OK", 1).decode()
+    with engine.begin() as db:
+        db.execute(
+            sa.text(
+                "INSERT INTO events (event_id, received_at, event_code, dossier_id, sequence,"
+                " valid, issues, payload) VALUES (:id, :at, 'reva-application', 'D-OK', 1,"
+                " :valid, NULL, :payload)"
+            ),
+            {"id": "old-app", "at": T0.replace(tzinfo=None), "valid": True, "payload": application},
+        )
+        db.execute(
+            sa.text(
+                "INSERT INTO messages (message_id, event_id, event_code, ordering_key, sequence,"
+                " ordered, state, outcome, attempts, created_at, updated_at, next_attempt_at,"
+                " fence) VALUES ('m-old', 'old-app', 'reva-application', 'dossier:D-OK', 1,"
+                " :yes, 'done', 'accepted', 1, :at, :at, :at, 1)"
+            ),
+            {"yes": True, "at": T0.replace(tzinfo=None)},
+        )
+        db.execute(
+            sa.text(
+                "INSERT INTO dossiers (key, next_sequence, vsb_reference, application_outcome,"
+                " application_issues, updated_at) VALUES"
+                " ('dossier:D-OK', 2, 'VSB-2026-000777', 'accepted', NULL, :at),"
+                " ('dossier:D-NO', 2, NULL, 'refused', :issues, :at),"
+                " ('dossier:D-LOOK', 4, NULL, NULL, NULL, :at)"
+            ),
+            {
+                "at": T0.replace(tzinfo=None),
+                "issues": '[{"code": "VSB-AFF-02", "text": "cannot join",'
+                ' "expression": null, "level": "E"}]',
+            },
+        )
+    yield engine
+    engine.dispose()
+
+
+class TestUpgradeFromRelease01:
+    """Every row of 0.1 is carried over, and the engine goes on from where 0.1 left off."""
+
+    def test_the_dossiers_split_into_orderings_and_applications(self, old_store: Engine) -> None:
+        """Next numbers, outcomes, references and refusal issues survive the split."""
+        migrate(old_store)
+        with old_store.connect() as db:
+            orderings: dict[str, int] = {
+                key: sequence
+                for key, sequence in db.execute(sa.text("SELECT key, next_sequence FROM orderings"))
+            }
+            applications = {
+                row[0]: row[1:]
+                for row in db.execute(
+                    sa.text(
+                        "SELECT dossier_key, outcome, vsb_reference, issues, closed"
+                        " FROM applications"
+                    )
+                )
+            }
+            tables = set(sa.inspect(db).get_table_names())
+        assert orderings == {"dossier:D-OK": 2, "dossier:D-NO": 2, "dossier:D-LOOK": 4}
+        assert set(applications) == {"dossier:D-OK", "dossier:D-NO"}
+        assert applications["dossier:D-OK"][:2] == ("accepted", "VSB-2026-000777")
+        assert "VSB-AFF-02" in str(applications["dossier:D-NO"][2])
+        assert not any(closed for *_rest, closed in applications.values())
+        assert "dossiers" not in tables
+        assert {"orderings", "applications", "instances"} <= tables
+
+    def test_a_stop_after_the_upgrade_takes_the_old_reference(self, old_store: Engine) -> None:
+        """The dossier's next message is due at once and carries the 0.1 acceptance."""
+        migrate(old_store)
+        store = Store(old_store)
+        ingest = Ingest(store, Facility("71012314001", "40012345"), FixedClock(T0), Metrics())
+        stop = events.stop("new-stop", "D-OK", 2)
+        refused_stop = events.stop("no-stop", "D-NO", 2)
+        deliveries = [Delivery(b, False, None) for b in (stop, refused_stop)]
+        assert ingest(deliveries) == [Disposition.ACK] * 2
+        claims = {c.event_id: c for c in store.claim_due(T0, "t", timedelta(seconds=60), 10)}
+        ok, no = claims["new-stop"].application, claims["no-stop"].application
+        assert ok is not None
+        assert (ok.outcome, ok.vsb_reference) == (Outcome.ACCEPTED, "VSB-2026-000777")
+        assert no is not None
+        assert no.outcome is Outcome.REFUSED
+        assert [i.code for i in no.issues] == ["VSB-AFF-02"]
+
+    def test_an_old_event_redelivered_is_a_silent_duplicate(self, old_store: Engine) -> None:
+        """Events of 0.1 have no body digest: a redelivery of one is no conflict."""
+        migrate(old_store)
+        store = Store(old_store)
+        ingest = Ingest(store, Facility("71012314001", "40012345"), FixedClock(T0), Metrics())
+        ingest([Delivery(events.application("old-app", "D-OK", 1), False, None)])
+        assert store.unpublished_answers(10) == []
+        assert len(Support(store).dossier("dossier:D-OK")) == 1
