@@ -13,7 +13,6 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lxml import etree
@@ -39,21 +38,12 @@ from mappings import (
 from mappings.issue_types import ISSUE_TYPES
 from simulator import Simulator
 from tests.mappings.helpers import FACILITY
-from tests.support.events import EXAMPLE_NAMES, INVALID_EXAMPLE_NAMES, example
+from tests.support.events import INVALID_EXAMPLE_NAMES, example, examples_of
 from tests.support.fhir import parse_r4
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS_MD = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
 TYPES = sorted(MESSAGE_TYPES)
-
-
-def code_of(document: dict[str, Any]) -> str:
-    return str(document["entry"][0]["resource"]["eventCoding"]["code"])
-
-
-def examples_of(code: str) -> list[str]:
-    """The valid examples of an event code, found by the code inside them."""
-    return [name for name in EXAMPLE_NAMES if code_of(example(name)) == code]
 
 
 def example_path(name: str) -> Path:

@@ -195,8 +195,9 @@ def test_broker_connection_cuts_lose_and_duplicate_nothing(
     bodies = traffic("cut", 8, lookups=4)
     first = rig.send(*bodies[: len(bodies) // 2])
     rig.watcher.collect(first[:2], 20)
+    offset = len(rig.adapter.log_text())
     assert broker_proxy.cut() >= 1, "the adapter should have been connected through the proxy"
-    time.sleep(1)
+    assert wait_for_log(rig, "consuming ", 20, after=offset), "the consumer should reconnect"
     rig.watcher.collect(first[:4], 20)
     broker_proxy.cut()
     rest = rig.send(*bodies[len(bodies) // 2 :])

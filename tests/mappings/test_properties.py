@@ -39,7 +39,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from mappings import Envelope, InvalidEvent, Issue, build_message, read_envelope, validate_event
+from mappings import (
+    MESSAGE_TYPES,
+    Envelope,
+    InvalidEvent,
+    Issue,
+    build_message,
+    read_envelope,
+    validate_event,
+)
 from mappings.body import MAX_DEPTH, MAX_NUMBER_CHARS, MAX_STRING_CHARS
 from mappings.envelope import EVENT_CODE, FHIR_ID, MAX_SEQUENCE, is_clean_key
 from mappings.vsb_schema import qname
@@ -194,9 +202,7 @@ LIKELY_TEXTS: Final = (
     "urn:uuid:cb5c103a-9d32-5af7-85f8-877d71e707e0",
     "urn:vsb-adapter:fhir:dossier",
     "urn:vsb-adapter:fhir:sequence",
-    "reva-application",
-    "reva-stop",
-    "insurance-status",
+    *sorted(MESSAGE_TYPES),
     "JVBERi0xLjQK",
     "JVBERi0xLjQ",
     "JVBERi0xLjR=",

@@ -8,9 +8,17 @@ from typing import Any
 
 import pytest
 
-from mappings import InvalidEvent, Issue, build_message, read_envelope, validate_event
+from mappings import (
+    MESSAGE_TYPES,
+    InvalidEvent,
+    Issue,
+    build_message,
+    read_envelope,
+    validate_event,
+)
 from mappings.event_schema import passes_fast, schema_issues
 from tests.mappings.helpers import FACILITY, context, example, patient_insz, raw
+from tests.support.events import examples_of
 
 Path = tuple[str | int, ...]
 REPLACEMENTS: tuple[object, ...] = (None, {}, "\u0007", 0)
@@ -57,7 +65,11 @@ def refusal(document: dict[str, Any]) -> tuple[Issue, ...] | None:
     return None
 
 
-@pytest.mark.parametrize("name", ["02-reva-application-diagnosis", "03-reva-stop"])
+ONE_PER_TYPE = [examples_of(code)[0] for code in sorted(MESSAGE_TYPES)]
+"""One example of every registered message type."""
+
+
+@pytest.mark.parametrize("name", ONE_PER_TYPE)
 def test_every_broken_element_is_an_issue_or_harmless(name: str) -> None:
     """Replacing any element by a wrong value is refused with issues or still maps cleanly."""
     original = example(name)
@@ -70,9 +82,7 @@ def test_every_broken_element_is_an_issue_or_harmless(name: str) -> None:
                 assert all(insz not in issue.text for issue in issues), path
 
 
-@pytest.mark.parametrize(
-    "name", ["01-insurance-status", "02-reva-application-diagnosis", "03-reva-stop"]
-)
+@pytest.mark.parametrize("name", ONE_PER_TYPE)
 def test_the_fast_check_agrees_with_the_full_validator(name: str) -> None:
     """For every broken element, the compiled fast check and jsonschema reach one verdict."""
     original = example(name)

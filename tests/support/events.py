@@ -25,6 +25,16 @@ INVALID_EXAMPLE_NAMES = _names(_EXAMPLES.joinpath("invalid"))
 """The examples the adapter refuses (``mappings/examples/invalid/*.json``)."""
 
 
+def event_code(document: dict[str, Any]) -> str:
+    """The event code of an example."""
+    return str(document["entry"][0]["resource"]["eventCoding"]["code"])
+
+
+def examples_of(code: str) -> list[str]:
+    """The valid examples of an event code, found by the code inside them."""
+    return [name for name in EXAMPLE_NAMES if event_code(example(name)) == code]
+
+
 def example(name: str) -> dict[str, Any]:
     """A fresh copy of an example event from mappings/examples (or its invalid/ folder)."""
     folder = _EXAMPLES.joinpath("invalid") if name in INVALID_EXAMPLE_NAMES else _EXAMPLES
