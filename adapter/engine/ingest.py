@@ -163,7 +163,9 @@ class Ingest:
             results = self._store_batch([bare])
         except StoreError as exc:
             if not isinstance(exc, UnstorableData):
-                return self._store_all([item])  # the store went away meanwhile: retry
+                # The store went away meanwhile: the event is offered again later, whole.
+                self._failures.failed(exc)
+                return [Disposition.RETRY]
             return [self._dead_letter(item, exc)]
         except Exception as exc:
             return [self._dead_letter(item, exc)]

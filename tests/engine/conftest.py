@@ -1,9 +1,12 @@
-"""Fixtures of the engine tests: a migrated store on a SQLite file of the test's own."""
+"""Fixtures of the engine tests: a migrated store of the test's own, on SQLite and PostgreSQL.
+
+Every test that takes ``store`` runs twice, once on each backend (``store_url``): one suite
+for both stores, so what one takes and the other refuses shows.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -11,9 +14,9 @@ from adapter.store import Store, create_store_engine, migrate
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """A fresh store (``test_store.py`` overrides it to run on SQLite and PostgreSQL)."""
-    engine = create_store_engine(f"sqlite:///{tmp_path / 's.db'}")
+def store(store_url: str) -> Iterator[Store]:
+    """A fresh, migrated store on the backend of ``store_url``."""
+    engine = create_store_engine(store_url, 4)
     migrate(engine)
     yield Store(engine)
     engine.dispose()

@@ -6,16 +6,15 @@ Every test runs on SQLite and on PostgreSQL: what one store takes the other may 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from adapter.engine.ingest import Ingest
 from adapter.errors import StoreUnavailable, UnstorableData
-from adapter.store import IngestResult, NewEvent, Store, Support, create_store_engine, migrate
+from adapter.store import IngestResult, NewEvent, Store, Support
 from adapter.store.tables import EVENTS
 from adapter.testing import FixedClock
 from mappings import Facility
@@ -24,14 +23,6 @@ from queues import Delivery, Disposition
 from tests.support import events
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    engine = create_store_engine(store_url, 4)
-    migrate(engine)
-    yield Store(engine)
-    engine.dispose()
 
 
 def deliveries(*bodies: bytes) -> list[Delivery]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -18,22 +17,12 @@ from adapter.store import (
     Store,
     Support,
     SupportError,
-    create_store_engine,
-    migrate,
 )
 from mappings.model import Outcome
 from mappings.role import MODIFIES, OPENS
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    engine = create_store_engine(store_url, 4)
-    migrate(engine)
-    yield Store(engine)
-    engine.dispose()
 
 
 def event(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -14,21 +13,13 @@ from sqlalchemy.exc import IntegrityError
 
 from adapter.errors import StoreUnavailable, UnstorableData
 from adapter.failure_log import FailureLog
-from adapter.store import Store, create_store_engine, migrate
+from adapter.store import Store, create_store_engine
 from adapter.store.store import describe
 from adapter.store.write_watch import WriteWatch
 from adapter.testing import FixedClock
 
 SECRET = "85073003328"
 """An INSZ: it must never reach an error text."""
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    engine = create_store_engine(store_url, 2)
-    migrate(engine)
-    yield Store(engine)
-    engine.dispose()
 
 
 class TestClassification:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
-import pika
 import pytest
 
 from queues import BrokerAddress, ConfirmedPublisher, Consumer, Delivery, Disposition, Topology
 from tests.support.processes import RABBITMQ_URL
 from tests.support.processes import topology as topology_of
+from tests.support.rig import take_dead_letters, wait_for
 
 
 class Recorder:
@@ -30,31 +28,6 @@ class Recorder:
                 raise RuntimeError("a bug met by this content")
             self.acked += [d.body for d in deliveries]
         return [Disposition.ACK] * len(deliveries)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 15) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
-def dead_letters(queue: str, count: int, timeout: float = 15) -> list[tuple[bytes, dict[str, Any]]]:
-    """Take ``count`` messages off the dead-letter queue (fewer if they do not come in time)."""
-    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
-    channel = connection.channel()
-    found: list[tuple[bytes, dict[str, Any]]] = []
-    deadline = time.monotonic() + timeout
-    while len(found) < count and time.monotonic() < deadline:
-        method, properties, body = channel.basic_get(queue, auto_ack=True)
-        if method is None:
-            time.sleep(0.05)
-            continue
-        found.append((body, dict(properties.headers or {})))
-    connection.close()
-    return found
 
 
 @pytest.fixture
@@ -98,7 +71,7 @@ class TestIsolation:
         publisher.close()
         assert wait_for(lambda: len(recorder.acked) == 40)
         assert sorted(recorder.acked) == sorted(b for b in bodies if b.startswith(b"event-"))
-        dead = dead_letters(topology.dead_letter_queue, 2)
+        dead = take_dead_letters(topology.dead_letter_queue, 2)
         reasons = {body[:10]: headers["x-vsb-reason"] for body, headers in dead}
         assert reasons == {
             b"boom": "handler failed: RuntimeError",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Callable
 
 import pytest
@@ -14,19 +13,9 @@ from adapter.store import Support
 from simulator import Simulator
 from tests.support import events
 from tests.support.events import EXAMPLE_NAMES, INVALID_EXAMPLE_NAMES
-from tests.support.rig import Harness, issue_codes, outcome, reference
+from tests.support.rig import Harness, issue_codes, outcome, reference, wait_for
 
 Start = Callable[..., Harness]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` passes; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def example_bodies() -> list[bytes]:

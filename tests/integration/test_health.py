@@ -12,7 +12,6 @@ import os
 import stat
 import subprocess
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -29,7 +28,7 @@ from tests.conftest import POSTGRES_URL
 from tests.integration.conftest import make_settings
 from tests.support import events
 from tests.support.proxy import FaultProxy
-from tests.support.rig import Harness, outcome
+from tests.support.rig import Harness, outcome, wait_for
 
 
 def health(daemon: Daemon) -> tuple[int, dict[str, Any]]:
@@ -40,15 +39,6 @@ def health(daemon: Daemon) -> tuple[int, dict[str, Any]]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 @pytest.fixture
@@ -87,14 +77,14 @@ class TestFullDisk:
         assert health(adapter.daemon)[1]["checks"]["store"] == "ok"
         filler = fill(small_disk)
         ids = adapter.send(*[events.application(f"full-{n}", f"F{n}", 1) for n in range(20)])
-        assert wait_for(lambda: health(adapter.daemon)[0] == 503), health(adapter.daemon)
+        assert wait_for(lambda: health(adapter.daemon)[0] == 503, 30), health(adapter.daemon)
         _code, report = health(adapter.daemon)
         assert report["status"] == "down"
         assert report["checks"]["store"] == "error: writes fail (OperationalError)"
         filler.unlink()
         answers = adapter.answers(ids, timeout=60)
         assert all(outcome(found[0]) == "accepted" for found in answers.values())
-        assert wait_for(lambda: health(adapter.daemon)[0] == 200)
+        assert wait_for(lambda: health(adapter.daemon)[0] == 200, 30)
         transient = adapter.daemon.metrics.store_failures.labels("ingest", "transient")
         assert transient._value.get() > 0
 
@@ -131,7 +121,7 @@ class TestStartWithoutTheStore:
                 proxy.refuse(False)
                 starter.join(60)
                 assert not starter.is_alive()
-                assert wait_for(lambda: health(daemon)[1]["checks"]["store"] == "ok")
+                assert wait_for(lambda: health(daemon)[1]["checks"]["store"] == "ok", 30)
             finally:
                 daemon.stop()
 

@@ -14,13 +14,10 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import pika
-
 from mappings.body import MAX_STRING_CHARS
 from queues.watcher import WatchedAnswer
 from tests.support import events
-from tests.support.processes import RABBITMQ_URL
-from tests.support.rig import Harness, issue_codes, outcome
+from tests.support.rig import Harness, issue_codes, outcome, take_dead_letters
 
 
 def with_dossier(body: bytes, dossier: str) -> bytes:
@@ -90,22 +87,6 @@ def seen(
         adapter.watcher.collect(["(none)"], 0.5)
 
 
-def dead_letters(queue: str, count: int, timeout: float = 20) -> list[dict[str, Any]]:
-    """The headers of ``count`` messages taken off the dead-letter queue."""
-    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
-    channel = connection.channel()
-    found: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    while len(found) < count and time.monotonic() < deadline:
-        method, properties, _body = channel.basic_get(queue, auto_ack=True)
-        if method is None:
-            time.sleep(0.1)
-            continue
-        found.append(dict(properties.headers or {}))
-    connection.close()
-    return found
-
-
 class TestPoisonAmongValidTraffic:
     """One burst of valid events of many dossiers with every poison kind among them."""
 
@@ -149,7 +130,7 @@ class TestPoisonAmongValidTraffic:
         codes = Counter(min(issue_codes(json.loads(a.body))) for a in unreadable)
         assert codes == Counter({"not-json": 4, "not-object": 1, "too-deep": 1, "number": 1})
 
-        [headers] = dead_letters(adapter.settings.broker.dead_letter_queue, 1)
+        [(_body, headers)] = take_dead_letters(adapter.settings.broker.dead_letter_queue, 1)
         assert headers["x-vsb-reason"].startswith("oversized: ")
 
         metrics = adapter.daemon.metrics

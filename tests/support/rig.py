@@ -7,15 +7,60 @@ simulator. The fixtures that build them live in the conftest of each test folder
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+
+import pika
 
 from adapter.daemon import Daemon
 from adapter.settings import Settings
 from queues import AnswerWatcher, ConfirmedPublisher
 from simulator import Simulator
-from tests.support.processes import AdapterProcess
+from tests.support.processes import RABBITMQ_URL, AdapterProcess
+
+
+def publish_events(
+    publisher: ConfirmedPublisher, exchange: str, bodies: Iterable[bytes]
+) -> list[str]:
+    """Publish JSON events as the EPD would (message id = event id); returns their ids."""
+    ids = []
+    for body in bodies:
+        event_id = json.loads(body)["id"]
+        publisher.publish(exchange, "event", body, message_id=event_id)
+        ids.append(event_id)
+    return ids
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` passes; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def take_dead_letters(
+    queue: str, count: int, timeout: float = 20
+) -> list[tuple[bytes, dict[str, Any]]]:
+    """Take ``count`` messages off a dead-letter queue (fewer if they do not come in time):
+    their bodies and headers."""
+    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+    channel = connection.channel()
+    found: list[tuple[bytes, dict[str, Any]]] = []
+    deadline = time.monotonic() + timeout
+    while len(found) < count and time.monotonic() < deadline:
+        method, properties, body = channel.basic_get(queue, auto_ack=True)
+        if method is None:
+            time.sleep(0.05)
+            continue
+        found.append((body, dict(properties.headers or {})))
+    connection.close()
+    return found
 
 
 @dataclass
@@ -29,14 +74,7 @@ class Harness:
 
     def send(self, *bodies: bytes) -> list[str]:
         """Publish events; returns their event ids."""
-        ids = []
-        for body in bodies:
-            event_id = json.loads(body)["id"]
-            self.publisher.publish(
-                self.settings.broker.events_exchange, "event", body, message_id=event_id
-            )
-            ids.append(event_id)
-        return ids
+        return publish_events(self.publisher, self.settings.broker.events_exchange, bodies)
 
     def answers(
         self, event_ids: list[str], timeout: float = 30, *, final: bool = True
@@ -63,12 +101,7 @@ class FaultRig:
 
     def send(self, *bodies: bytes) -> list[str]:
         """Publish events as the EPD would; returns their ids."""
-        ids = []
-        for body in bodies:
-            event_id = json.loads(body)["id"]
-            self.publisher.publish(self.events_exchange, "event", body, message_id=event_id)
-            ids.append(event_id)
-        return ids
+        return publish_events(self.publisher, self.events_exchange, bodies)
 
     def final_answers(self, event_ids: list[str], timeout: float = 60) -> dict[str, list[str]]:
         """Outcomes per event, waiting until each has a final one."""
