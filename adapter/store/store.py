@@ -1,6 +1,6 @@
 """The store: every state change of the flow, each one SQL transaction.
 
-The store is where the guarantees live. A dossier's order is ``dossiers.next_sequence``: only
+The store is where the guarantees live. A dossier's order is ``orderings.next_sequence``: only
 the message with that number may be sent, and only while it is ``pending``. A message is
 claimed with a compare-and-set that bumps its fencing token, so a finish from a process whose
 lease expired changes nothing. No row lock is ever held across a SOAP call.
