@@ -109,15 +109,7 @@ class TestBatches:
 class TestPoison:
     """Bodies that used to take their whole batch down are refused one by one."""
 
-    POISON = {
-        "deep": b'{"id": "p-deep", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}",
-        "digits": b'{"id": "p-digits", "x": ' + b"9" * 5000 + b"}",
-        "nul": b'{"id": "p-nul"\x00, "x": 1}',
-        "latin1": b'{"id": "p-latin1", "x": "Jos\xe9"}',
-        "nan": b'{"id": "p-nan", "x": NaN}',
-        "array": b"[1, 2, 3]",
-        "empty": b"",
-    }
+    POISON = events.UNREADABLE_POISON
 
     def test_every_poison_is_answered_and_the_valid_neighbours_are_stored(
         self, store: Store

@@ -57,15 +57,7 @@ READABLE_POISON: dict[str, tuple[bytes, str]] = {
         "string-too-long",
     ),
 }
-UNREADABLE_POISON: dict[str, bytes] = {
-    "deep": b'{"id": "p-deep", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}",
-    "digits": b'{"id": "p-digits", "x": ' + b"9" * 5000 + b"}",
-    "nul": b'{"id": "p-nul"\x00}',
-    "latin1": b'{"id": "p-latin1", "x": "Jos\xe9"}',
-    "nan": b'{"id": "p-nan", "x": NaN}',
-    "array": b"[]",
-    "empty": b"",
-}
+UNREADABLE_POISON = events.UNREADABLE_POISON
 
 
 def publish_raw(adapter: Harness, bodies: list[bytes]) -> None:

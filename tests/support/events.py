@@ -76,3 +76,16 @@ def lookup(event_id: str, dossier: str, sequence: int, insz: str = AFFILIATED) -
     document = example("01-insurance-status")
     _set_insz(document, insz)
     return _place(document, event_id, dossier, sequence)
+
+
+UNREADABLE_POISON: dict[str, bytes] = {
+    "deep": b'{"id": "p-deep", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+    "digits": b'{"id": "p-digits", "x": ' + b"9" * 5000 + b"}",
+    "nul": b'{"id": "p-nul"\x00, "x": 1}',
+    "latin1": b'{"id": "p-latin1", "x": "Jos\xe9"}',
+    "nan": b'{"id": "p-nan", "x": NaN}',
+    "array": b"[1, 2, 3]",
+    "empty": b"",
+}
+"""Bodies whose event id cannot be read, one per kind of issue 7 (the first issue code of
+each: too-deep, number, then not-json but for the array, not-object)."""
