@@ -18,8 +18,9 @@ from adapter.store import (
     Support,
     SupportError,
 )
+from adapter.store.rows import apply_changes
 from mappings.model import Outcome
-from mappings.role import MODIFIES, OPENS
+from mappings.role import CLOSES, MODIFIES, OPENS, ApplicationChange, Role
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -376,3 +377,45 @@ class TestGaps:
         store.ingest(event("e3", sequence=3), T0)
         assert Support(store).skip_gap("dossier:D1", "carol", T0) == 3
         assert due_events(store) == {"e3"}
+
+
+class TestApplications:
+    """The dossier's application, apart from its order, as the roles of its messages leave it."""
+
+    def answer(self, store: Store, event_id: str, outcome: str, role: Role) -> None:
+        [claim] = [c for c in store.claim_due(T0, "t", LEASE, 10) if c.event_id == event_id]
+        reference = "VSB-1" if outcome == "accepted" else None
+        answer = answer_for(event_id, f"a-{event_id}", outcome, reference=reference)
+        assert store.record_answer(claim, answer, T0, role=role)
+
+    def test_an_accepted_closing_message_closes_the_application(self, store: Store) -> None:
+        """After an accepted cancel, the next message sees the application closed."""
+        for n, event_id in enumerate(["app", "cancel", "after"], start=1):
+            store.ingest(event(event_id, sequence=n), T0)
+        self.answer(store, "app", "accepted", OPENS)
+        self.answer(store, "cancel", "accepted", CLOSES)
+        [claim] = store.claim_due(T0, "t", LEASE, 10)
+        assert claim.event_id == "after"
+        assert claim.application is not None
+        assert (claim.application.closed, claim.application.vsb_reference) == (True, "VSB-1")
+
+    def test_a_refused_closing_message_leaves_it_open(self, store: Store) -> None:
+        """A cancel the central application refused changes nothing."""
+        for n, event_id in enumerate(["app", "cancel", "after"], start=1):
+            store.ingest(event(event_id, sequence=n), T0)
+        self.answer(store, "app", "accepted", OPENS)
+        self.answer(store, "cancel", "refused", CLOSES)
+        [claim] = store.claim_due(T0, "t", LEASE, 10)
+        assert claim.application is not None
+        assert not claim.application.closed
+
+    def test_a_decision_keeps_the_reference_an_earlier_answer_gave(self, store: Store) -> None:
+        """An answer without a reference does not erase the one the application has."""
+        store.ingest(event("app", sequence=1), T0)
+        store.ingest(event("stop", sequence=2), T0)
+        self.answer(store, "app", "accepted", OPENS)
+        with store.connection() as db:
+            apply_changes(db, {"dossier:D1": ApplicationChange(Outcome.ACCEPTED, None, ())}, T0)
+        [claim] = store.claim_due(T0, "t", LEASE, 10)
+        assert claim.application is not None
+        assert claim.application.vsb_reference == "VSB-1"
