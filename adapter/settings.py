@@ -43,7 +43,7 @@ class BrokerSettings:
     dead_letter_exchange: str = "vsb.events.dlx"
     dead_letter_queue: str = "vsb.events.dead"
     prefetch: int = 200
-    max_event_bytes: int = 1_048_576
+    max_event_bytes: int = 16_777_216
     delivery_limit: int = 5
     heartbeat_seconds: int = 30
     blocked_timeout_seconds: int = 60

@@ -38,8 +38,9 @@ MAX_DEPTH: Final = 32
 """Arrays and objects nested inside each other (the examples nest 9 deep)."""
 MAX_NUMBER_CHARS: Final = 32
 """Characters of one number literal (a 32-bit sequence number has 10)."""
-MAX_STRING_CHARS: Final = 262_144
-"""Characters of one string (an attachment of about 190 KB in base64)."""
+MAX_STRING_CHARS: Final = 14_680_064
+"""Characters of one string (14 MiB): room for the base64 of a 10 MiB attachment, with line
+breaks (``mappings.attachment``); texts are bounded by the schemas to 2000."""
 
 _ESCAPE: Final = re.compile(r"\\.", re.DOTALL)
 _STRUCTURE: Final = str.maketrans("", "", " \t\r\n:,0123456789.-+eEtrufalsn")

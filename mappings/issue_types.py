@@ -45,6 +45,11 @@ ISSUE_TYPES: Final[Mapping[str, str]] = MappingProxyType(
         "consent-required": "required",
         "base64": "value",
         "xml-character": "value",
+        "attachment-type": "value",
+        "attachment-content": "value",
+        "attachment-too-large": "too-long",
+        "nothing-to-change": "required",
+        "interruption-end": "business-rule",
         # the adapter itself
         "unprocessable": "exception",
         "unstorable": "exception",

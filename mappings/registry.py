@@ -16,7 +16,26 @@ from typing import Final
 from mappings import vsb_schema
 from mappings.envelope import EVENT_CODE
 from mappings.event_schema import SCHEMA_CODES
-from mappings.mappers import insurance_status, reva_application, reva_stop
+from mappings.mappers import (
+    insurance_status,
+    reva_application,
+    reva_cancel,
+    reva_data_change,
+    reva_document,
+    reva_extension,
+    reva_extension_cancel,
+    reva_interruption,
+    reva_interruption_cancel,
+    reva_interruption_change,
+    reva_km_change,
+    reva_km_request,
+    reva_km_stop,
+    reva_km_stop_cancel,
+    reva_medical_report_change,
+    reva_start_change,
+    reva_stop,
+    reva_stop_cancel,
+)
 from mappings.message_type import MessageType
 
 
@@ -53,6 +72,21 @@ MESSAGE_TYPES: Final[Mapping[str, MessageType]] = register(
         insurance_status.MESSAGE_TYPE,
         reva_application.MESSAGE_TYPE,
         reva_stop.MESSAGE_TYPE,
+        reva_cancel.MESSAGE_TYPE,
+        reva_data_change.MESSAGE_TYPE,
+        reva_start_change.MESSAGE_TYPE,
+        reva_extension.MESSAGE_TYPE,
+        reva_extension_cancel.MESSAGE_TYPE,
+        reva_stop_cancel.MESSAGE_TYPE,
+        reva_interruption.MESSAGE_TYPE,
+        reva_interruption_change.MESSAGE_TYPE,
+        reva_interruption_cancel.MESSAGE_TYPE,
+        reva_medical_report_change.MESSAGE_TYPE,
+        reva_document.MESSAGE_TYPE,
+        reva_km_request.MESSAGE_TYPE,
+        reva_km_change.MESSAGE_TYPE,
+        reva_km_stop.MESSAGE_TYPE,
+        reva_km_stop_cancel.MESSAGE_TYPE,
     ]
 )
 """Every event code the adapter accepts, and its message type."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from datetime import date
 from typing import Any, Final
@@ -59,24 +57,6 @@ def nihdi_issue(bundle: EventBundle, node: Node) -> Issue | None:
         f"{expression} fails the NIHDI check digits (modulo 97 or 89).",
         expression,
     )
-
-
-def base64_issue(bundle: EventBundle, attachment: Node) -> Issue | None:
-    """A ``base64`` issue if an attachment's data is not valid base64."""
-    data = attachment.child("data")
-    if data.text is None:
-        return None
-    compact = "".join(data.text.split())
-    try:
-        decoded = base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
-        decoded = None
-    # xs:base64Binary only takes the canonical form (zero padding bits), so a lenient
-    # decode alone would let through data that the XSD refuses after the event was accepted.
-    if decoded is None or base64.b64encode(decoded).decode("ascii") != compact:
-        expression = bundle.expression(data)
-        return Issue("base64", f"{expression} is not valid base64.", expression)
-    return None
 
 
 def supporting_info(

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from mappings import fhirpath
+from mappings.attachment import attachment_issues
 from mappings.bundle import EventBundle, Node
 from mappings.envelope import (
     MAX_DOSSIER_ID,
@@ -230,6 +231,7 @@ def _focus_issues(bundle: EventBundle, event_type: MessageType) -> list[Issue]:
     return [
         *_patient_reference_issues(bundle, focus),
         *mapper.check(bundle, focus),
+        *attachment_issues(bundle, focus),
         *xml_character_issues(bundle, mapped),
     ]
 

@@ -24,6 +24,7 @@ REQUEST_TYPE_SYSTEM: Final = "urn:vsb-adapter:fhir:reva-request-type"
 CARE_SETTING_SYSTEM: Final = "urn:vsb-adapter:fhir:care-setting"
 TRANSPORT_TYPE_SYSTEM: Final = "urn:vsb-adapter:fhir:transport-type"
 STOP_REASON_SYSTEM: Final = "urn:vsb-adapter:fhir:reva-stop-reason"
+INTERRUPTION_REASON_SYSTEM: Final = "urn:vsb-adapter:fhir:interruption-reason"
 SUBTYPE_SYSTEM: Final = (
     "https://www.ehealth.fgov.be/standards/fhir/mycarenet/CodeSystem/agreement-types"
 )

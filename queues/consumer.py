@@ -88,7 +88,7 @@ class Consumer:
         handler: Handler,
         *,
         prefetch: int = 200,
-        max_body_bytes: int = 1_048_576,
+        max_body_bytes: int = 16_777_216,
         retry_seconds: float = 2.0,
         max_retry_seconds: float = 30.0,
         on_connection_change: Callable[[bool], None] | None = None,

@@ -5,7 +5,8 @@ request type, care setting, location, referred by, informed consent (part 2),
 medical report document (part 3), transport report (part 4), migration flag and exception
 request are ``Claim.supportingInfo`` items of the project's category CodeSystem; the
 diagnosis text is ``Claim.diagnosis``; the physicians of parts 3 and 4 are ``Claim.careTeam``
-members; the contact person (part 1) is the facility Organization's ``contact``.
+members; the contact person (part 1) is the facility Organization's ``contact``; on a change
+of facility, ``Claim.related`` (relationship ``prior``) names the earlier VSB reference.
 """
 
 from __future__ import annotations
@@ -16,12 +17,20 @@ from mappings import fhirpath, rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node, coding_code
 from mappings.mapper import Mapper, Unmappable, required_text
-from mappings.mappers.common import add_document, insz
+from mappings.mappers.common import (
+    add_contact,
+    add_document,
+    add_medical_report,
+    add_report_parts,
+    contact,
+    date_value,
+    insz,
+    physician_issues,
+)
 from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
 from mappings.ordering import BY_DOSSIER
 from mappings.role import OPENS
-from mappings.vocabulary import NIHDI_SYSTEM
 
 _REQUIRED = ("request-type", "care-setting", "location", "referred-by")
 _OPTIONAL = (
@@ -31,7 +40,6 @@ _OPTIONAL = (
     "migration",
     "exception-request",
 )
-_ATTACHED = ("medical-report", "transport-report", "exception-request")
 
 
 def check(bundle: EventBundle, claim: Node) -> list[Issue]:
@@ -54,16 +62,7 @@ def check(bundle: EventBundle, claim: Node) -> list[Issue]:
                 expression,
             )
         )
-    for role in ("medical-report", "transport-report"):
-        members = bundle.care_team(claim, role)
-        if len(members) > 1:
-            expression = bundle.expression(members[1])
-            issues.append(Issue("duplicate", f"{expression} must occur at most once.", expression))
-        for member in members:
-            issue = rules.nihdi_issue(
-                bundle, member.child("provider").child("identifier").child("value")
-            )
-            issues.extend([issue] if issue is not None else [])
+    issues.extend(physician_issues(bundle, claim, ("medical-report", "transport-report")))
     if bundle.care_team(claim, "transport-report") and parts["transport-report"] is None:
         expression = bundle.expression(claim.child("supportingInfo")) + fhirpath.where(
             "category.coding.code", "transport-report"
@@ -78,10 +77,6 @@ def check(bundle: EventBundle, claim: Node) -> list[Issue]:
         else [claim.child("created")]
     )
     issues.extend(rules.date_issues(bundle, dated))
-    for category in _ATTACHED:
-        part = parts[category]
-        issue = rules.base64_issue(bundle, part.child("valueAttachment")) if part else None
-        issues.extend([issue] if issue is not None else [])
     issues.extend(_contact_issues(bundle))
     return issues
 
@@ -105,26 +100,12 @@ def _period_issues(bundle: EventBundle, claim: Node) -> list[Issue]:
 
 def _contact_issues(bundle: EventBundle) -> list[Issue]:
     organization = bundle.single("Organization")
-    if organization is None or _contact(organization) is not None:
+    if organization is None or contact(organization) is not None:
         return []
     expression = bundle.expression(organization.child("contact")) + ".name"
     return [
         Issue("required", f"{expression} (part 1, the contact person) is required.", expression)
     ]
-
-
-def _contact(organization: Node) -> tuple[str, Node] | None:
-    """The first contact person with a name, and the contact node."""
-    for contact in organization.child("contact").items():
-        name = contact.child("name")
-        if name.child("text").text is not None:
-            return name.child("text").text or "", contact
-        given = [part.text for part in name.child("given").items() if part.text]
-        family = name.child("family").text
-        words = [word.strip() for word in [*given, family or ""] if word and word.strip()]
-        if words:
-            return " ".join(words), contact
-    return None
 
 
 def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree._Element) -> None:
@@ -157,30 +138,23 @@ def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree
         ("StartDate", period.child("start")),
         ("EndDate", period.child("end")),
     ):
-        vsb_schema.add(root, local, _date(node))
+        vsb_schema.add(root, local, date_value(node))
     vsb_schema.add(root, "Location", text("location"))
     vsb_schema.add(root, "ReferredBy", text("referred-by"))
-    _add_contact(bundle, root)
+    add_contact(bundle, root)
     consent = part("informed-consent")
     if consent is not None:
         element = vsb_schema.add(root, "InformedConsent")
         vsb_schema.add(
             element, "Signed", "true" if consent.child("valueBoolean").value is True else "false"
         )
-        vsb_schema.add(element, "Date", _date(consent.child("timingDate")))
-    report = vsb_schema.add(root, "MedicalReport")
-    diagnosis = next(claim.child("diagnosis").items(), Node(None, ()))
-    vsb_schema.add(
-        report,
-        "Diagnosis",
-        required_text(diagnosis.child("diagnosisCodeableConcept").child("text")),
-    )
-    _add_report_parts(bundle, claim, report, "medical-report", part("medical-report"))
+        vsb_schema.add(element, "Date", date_value(consent.child("timingDate")))
+    add_medical_report(bundle, claim, root, part("medical-report"))
     transport = part("transport-report")
     if transport is not None:
         element = vsb_schema.add(root, "TransportReport")
         vsb_schema.add(element, "TransportType", coded("transport-report"))
-        _add_report_parts(bundle, claim, element, "transport-report", transport)
+        add_report_parts(bundle, claim, element, "transport-report", transport)
     accident = coding_code(claim.child("accident").child("type"))
     if accident is not None and accident.text is not None:
         vsb_schema.add(root, "AccidentCode", accident.text)
@@ -192,42 +166,12 @@ def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree
             element, "Motivation", required_text(exception.child("reason").child("text"))
         )
         add_document(element, "ExtraMedicalReport", exception.child("valueAttachment"))
-
-
-def _date(node: Node) -> str:
-    text = rules.date_text(node)
-    if text is None:
-        raise Unmappable(str(node.path))
-    return text
-
-
-def _add_contact(bundle: EventBundle, root: etree._Element) -> None:
-    organization = bundle.single("Organization")
-    found = _contact(organization) if organization is not None else None
-    if found is None:
-        raise Unmappable("Organization.contact")
-    name, contact = found
-    element = vsb_schema.add(root, "ContactPerson")
-    vsb_schema.add(element, "Name", name)
-    for system, local in (("phone", "Phone"), ("email", "Email")):
-        for telecom in contact.child("telecom").items():
-            value = telecom.child("value").text
-            if telecom.child("system").value == system and value is not None:
-                vsb_schema.add(element, local, value)
-                break
-
-
-def _add_report_parts(
-    bundle: EventBundle, claim: Node, element: etree._Element, role: str, part: Node | None
-) -> None:
-    """Physician (careTeam member of ``role``) then Document (the part's attachment)."""
-    for member in bundle.care_team(claim, role):
-        identifier = member.child("provider").child("identifier")
-        if identifier.child("system").value == NIHDI_SYSTEM:
-            vsb_schema.add(element, "Physician", required_text(identifier.child("value")))
-            break
-    if part is not None and part.child("valueAttachment").present:
-        add_document(element, "Document", part.child("valueAttachment"))
+    previous = next(claim.child("related").items(), None)
+    if previous is not None:
+        # a change of facility: the earlier application's end date and sessions carry over
+        vsb_schema.add(
+            root, "PreviousVsbReference", required_text(previous.child("reference").child("value"))
+        )
 
 
 MESSAGE_TYPE = MessageType(

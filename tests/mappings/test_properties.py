@@ -278,20 +278,22 @@ OPERATIONS: Final = (
     "duplicate",
     "copy",
     *("mark",) * 3,
-    "long",
     "root",
 )
-"""What ``mutate`` does, weighted: replacing the whole document is mostly a ``not-object``."""
+"""What ``mutate`` does, weighted: replacing the whole document is mostly a ``not-object``.
+
+Making a string as long as the string limit (``long``) is drawn only by ``TestLimits``: at
+14 MiB characters, drawn among the others it would make the suite take an hour."""
 
 
-def mutate(draw: st.DrawFn, document: Any) -> Any:
+def mutate(draw: st.DrawFn, document: Any, operations: tuple[str, ...] = OPERATIONS) -> Any:
     """``document`` with one element replaced, deleted, duplicated, copied or marked.
 
     Or made a string at or just past the string limit, or replaced as a whole.
     """
     if not isinstance(document, dict | list) or not document:
         return draw(json_values)
-    operation = draw(st.sampled_from(OPERATIONS))
+    operation = draw(st.sampled_from(operations))
     candidates = list(paths(document))
     if operation == "duplicate":
         candidates = [path for path in candidates if isinstance(path[-1], int)] or candidates
@@ -326,12 +328,12 @@ ENCODINGS: Final[tuple[Callable[[Any], bytes], ...]] = (
 
 
 @st.composite
-def mutated_documents(draw: st.DrawFn) -> Event:
+def mutated_documents(draw: st.DrawFn, operations: tuple[str, ...] = OPERATIONS) -> Event:
     """An example with one to four of its elements changed, encoded one of three ways."""
     document: Any
     document, secrets = fresh_example(draw)
     for _ in range(draw(st.one_of(st.just(1), st.integers(min_value=1, max_value=4)))):
-        document = mutate(draw, document)
+        document = mutate(draw, document, operations)
     return Event(draw(st.sampled_from(ENCODINGS))(document), secrets)
 
 
@@ -500,3 +502,9 @@ class TestLimits:
         codes = {issue.code for issue in issues or ()}
         assert ("too-deep" in codes) == event.too_deep, issues
         assert ("number" in codes) == event.bad_number, issues
+
+    @settings(PROPERTY_SETTINGS, max_examples=10)
+    @given(mutated_documents(operations=("long", "replace", "mark")))
+    def test_strings_at_the_string_limit(self, event: Event) -> None:
+        """A string at MAX_STRING_CHARS or one past it, anywhere: a named refusal or a message."""
+        run(event)

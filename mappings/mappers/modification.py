@@ -1,0 +1,62 @@
+"""What every REVA modification shares: its head (the application's reference and the person)
+and the way its parts travel (``Claim.supportingInfo`` by category).
+
+The VSB reference comes from the dossier's accepted application through
+``MessageContext.vsb_reference`` (the adapter fills it in; ``Claim.insurance.preAuthRef`` in
+the event is ignored), so an EPD that does not know the number yet can send the modification
+right away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lxml import etree
+
+from mappings import rules, vsb_schema
+from mappings.bundle import EventBundle, Node
+from mappings.mapper import Unmappable
+from mappings.mappers.common import insz
+from mappings.model import Issue, MessageContext
+
+
+def add_head(bundle: EventBundle, context: MessageContext, root: etree._Element) -> None:
+    """Append the VSB reference and the INSZ that follow the Header of every modification."""
+    if context.vsb_reference is None:
+        raise Unmappable("vsb_reference")
+    vsb_schema.add(root, "VsbReference", context.vsb_reference)
+    vsb_schema.add(root, "Insz", insz(bundle))
+
+
+def parts(
+    bundle: EventBundle,
+    claim: Node,
+    issues: list[Issue],
+    *,
+    required: Sequence[str] = (),
+    optional: Sequence[str] = (),
+) -> dict[str, Node | None]:
+    """The one supportingInfo item of each category; a missing required or a repeated one
+    is an issue."""
+    found = {
+        category: rules.supporting_info(bundle, claim, category, issues, required=True)
+        for category in required
+    }
+    found |= {
+        category: rules.supporting_info(bundle, claim, category, issues, required=False)
+        for category in optional
+    }
+    return found
+
+
+def part(bundle: EventBundle, claim: Node, category: str) -> Node:
+    """The supportingInfo item of ``category`` of a validated event (``Unmappable`` if none)."""
+    found = bundle.supporting_info(claim, category)
+    if not found:
+        raise Unmappable(category)
+    return found[0]
+
+
+def dated(nodes: Sequence[Node | None]) -> list[Node]:
+    """The date nodes of the parts that are there, for ``rules.date_issues``."""
+    return [node for node in nodes if node is not None]

@@ -1,0 +1,92 @@
+"""reva-interruption (Claim use=preauthorization, supportingInfo interruption) ->
+vsb:RevaInterruption.
+
+An interruption beyond the user's will: ``interruption`` carries the start
+(``timingPeriod.start``), the end when it is known (``timingPeriod.end``) and the reason
+(``code``); while the end is not known, an ``expected-end`` item carries the expected one.
+Exactly one of the two ends. The six-month maximum is judged by the central application.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from mappings import fhirpath, rules, vsb_schema
+from mappings.answers.claim_response import CLAIM_RESPONSE
+from mappings.bundle import EventBundle, Node, coding_code
+from mappings.mapper import Mapper, Unmappable, required_text
+from mappings.mappers.common import date_value
+from mappings.mappers.modification import add_head, part, parts
+from mappings.message_type import MessageType
+from mappings.model import Issue, MessageContext
+from mappings.ordering import BY_DOSSIER
+from mappings.role import MODIFIES
+
+
+def interruption_issues(bundle: EventBundle, claim: Node, issues: list[Issue]) -> None:
+    """The interruption once, one end (known or expected), dates valid and in order."""
+    found = parts(bundle, claim, issues, required=["interruption"], optional=["expected-end"])
+    interruption, expected = found["interruption"], found["expected-end"]
+    if interruption is None:
+        return
+    period = interruption.child("timingPeriod")
+    start, end = period.child("start"), period.child("end")
+    expected_end = expected.child("timingDate") if expected is not None else None
+    issues.extend(
+        rules.date_issues(bundle, [start, end, *([expected_end] if expected_end else [])])
+    )
+    if end.present == (expected is not None):
+        expression = bundle.expression(claim.child("supportingInfo")) + fhirpath.where(
+            "category.coding.code", "expected-end"
+        )
+        text = (
+            f"{bundle.expression(end)} (a known end) or {expression} (an expected end) is"
+            " required, not both."
+        )
+        issues.append(Issue("interruption-end", text, bundle.expression(end)))
+    last_node = end if end.present else expected_end
+    first = rules.parse_date(start)
+    last = rules.parse_date(last_node) if last_node is not None else None
+    if first is not None and last is not None and last_node is not None and last < first:
+        where = bundle.expression(last_node)
+        issues.append(Issue("period-order", f"{where} must not be before the start.", where))
+
+
+def add_interruption(bundle: EventBundle, claim: Node, root: etree._Element) -> None:
+    """Append the vsb:Interruption: start, end or expected end, reason."""
+    interruption = part(bundle, claim, "interruption")
+    period = interruption.child("timingPeriod")
+    element = vsb_schema.add(root, "Interruption")
+    vsb_schema.add(element, "StartDate", date_value(period.child("start")))
+    if period.child("end").present:
+        vsb_schema.add(element, "EndDate", date_value(period.child("end")))
+    else:
+        expected = part(bundle, claim, "expected-end").child("timingDate")
+        vsb_schema.add(element, "ExpectedEndDate", date_value(expected))
+    reason = coding_code(interruption.child("code"))
+    if reason is None:
+        raise Unmappable("interruption.code")
+    vsb_schema.add(element, "Reason", required_text(reason))
+
+
+def check(bundle: EventBundle, claim: Node) -> list[Issue]:
+    """See ``interruption_issues``."""
+    issues: list[Issue] = []
+    interruption_issues(bundle, claim, issues)
+    return issues
+
+
+def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree._Element) -> None:
+    """Append the reference, the INSZ and the interruption."""
+    add_head(bundle, context, root)
+    add_interruption(bundle, claim, root)
+
+
+MESSAGE_TYPE = MessageType(
+    code="reva-interruption",
+    message_kind="RevaInterruption",
+    request=Mapper(focus_type="Claim", check=check, build=build),
+    answer=CLAIM_RESPONSE,
+    ordering=BY_DOSSIER,
+    role=MODIFIES,
+)
