@@ -24,6 +24,10 @@ from adapter.errors import KeystoreError
 from adapter.settings import SigningSettings
 
 _FORMAT = XAdESDataObjectFormat(Description="VSB message", MimeType="text/xml")
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+"""signxml re-parses the message it signs. Its own parser refuses a text node over 10 MB
+(libxml2's default), and a 10 MiB attachment is 14 MB of base64: ``huge_tree`` lifts that.
+The message is the adapter's own (built with lxml's API, XSD-valid), never foreign input."""
 
 
 def read_passphrase(settings: SigningSettings, environ: Mapping[str, str]) -> bytes:
@@ -75,5 +79,6 @@ class Signer:
             digest_algorithm="sha256",
             data_object_format=_FORMAT,
         )
+        signer._parser = _PARSER  # type: ignore[assignment]  # signxml: no public way to pass it
         signed: etree._Element = signer.sign(message, key=self._key, cert=self._chain)
         return signed

@@ -89,6 +89,7 @@ class Consumer:
         *,
         prefetch: int = 200,
         max_body_bytes: int = 16_777_216,
+        batch_bytes: int = 16_777_216,
         retry_seconds: float = 2.0,
         max_retry_seconds: float = 30.0,
         on_connection_change: Callable[[bool], None] | None = None,
@@ -100,6 +101,7 @@ class Consumer:
         self._handler = handler
         self._prefetch = prefetch
         self._max_body = max_body_bytes
+        self._batch_bytes = batch_bytes
         self._retry_seconds = retry_seconds
         self._max_retry_seconds = max_retry_seconds
         self._on_connection_change = on_connection_change or (lambda _up: None)
@@ -162,7 +164,7 @@ class Consumer:
                 # Returns as soon as deliveries were dispatched: at rest a batch of one, under
                 # load everything the socket held (up to the prefetch).
                 connection.process_data_events(time_limit=0.5)
-                if self._batch:
+                while self._batch:
                     self._handle_batch(channel)
         finally:
             self.connected = False
@@ -188,8 +190,19 @@ class Consumer:
         self._batch.append((method.delivery_tag, delivery))
 
     def _handle_batch(self, channel: Any) -> None:
-        """Hand everything delivered so far to the handler at once, then settle each."""
-        batch, self._batch = self._batch, []
+        """Hand what was delivered so far to the handler at once, then settle each.
+
+        At most ``batch_bytes`` of bodies at once (but always one): the handler holds a few
+        copies of each body while it checks and stores them, so a backlog of large events is
+        taken a few at a time rather than all that the prefetch let in.
+        """
+        size = count = 0
+        for _tag, delivery in self._batch:
+            size += len(delivery.body)
+            if count and size > self._batch_bytes:
+                break
+            count += 1
+        batch, self._batch = self._batch[:count], self._batch[count:]
         deliveries = [delivery for _tag, delivery in batch]
         dispositions = self._handled(deliveries)
         delay = self._retry_seconds

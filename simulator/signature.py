@@ -20,6 +20,7 @@ from lxml import etree
 from signxml import exceptions as signxml_errors
 from signxml.xades.xades import XAdESVerifier
 
+from simulator.contract import safe_parser
 from simulator.errors import RequestError
 
 DS: Final = "http://www.w3.org/2000/09/xmldsig#"
@@ -71,7 +72,7 @@ class TrustStore:
             raise SignatureError("signature: unknown certificate")
         try:
             # A new verifier per call: signxml verifiers keep per-call state.
-            results = XAdESVerifier().verify(detached, x509_cert=trusted)
+            results = XAdESVerifier().verify(detached, x509_cert=trusted, parser=safe_parser())
         except signxml_errors.InvalidDigest as exc:
             raise SignatureError("signature: digest mismatch") from exc
         except signxml_errors.InvalidSignature as exc:

@@ -80,3 +80,63 @@ class TestIsolation:
         assert all(h["x-vsb-dead-lettered-by"] == "vsb-adapter" for _b, h in dead)
         assert reconnects == []
         assert consumer.connected
+
+
+class SizeRecorder(Recorder):
+    """Records the bytes of each batch it is handed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batch_sizes: list[int] = []
+
+    def __call__(self, deliveries: Sequence[Delivery]) -> list[Disposition]:
+        with self.lock:
+            self.batch_sizes.append(sum(len(d.body) for d in deliveries))
+        return super().__call__(deliveries)
+
+
+def declared(topology: Topology) -> ConfirmedPublisher:
+    """A publisher to the topology, declared first (no consumer has declared it yet)."""
+    connection = BrokerAddress(RABBITMQ_URL).connect("test declare")
+    topology.declare(connection.channel())
+    connection.close()
+    return ConfirmedPublisher(BrokerAddress(RABBITMQ_URL))
+
+
+class TestBatchBytes:
+    """A backlog of large events reaches the handler a few at a time, all acked in the end."""
+
+    def test_batches_stay_within_the_byte_budget(self, topology: Topology) -> None:
+        """20 bodies of 1000 bytes waiting at once, a budget of 3000: no batch above it."""
+        publisher = declared(topology)
+        bodies = [f"{n:04d}".encode() + b"x" * 996 for n in range(20)]
+        for n, body in enumerate(bodies):
+            publisher.publish(topology.events_exchange, "event", body, message_id=f"m-{n}")
+        publisher.close()
+        recorder = SizeRecorder()
+        consumer = Consumer(
+            BrokerAddress(RABBITMQ_URL), topology, recorder, prefetch=50, batch_bytes=3000
+        )
+        consumer.start()
+        try:
+            assert wait_for(lambda: len(recorder.acked) == 20)
+        finally:
+            consumer.stop(5)
+        assert sorted(recorder.acked) == sorted(bodies)
+        assert max(recorder.batch_sizes) <= 3000
+        assert max(recorder.batch_sizes) == 3000  # the backlog was there at once: batches filled
+
+    def test_one_body_over_the_budget_is_handled_alone(self, topology: Topology) -> None:
+        """A body larger than the budget is still handed over (alone), never stuck."""
+        publisher = declared(topology)
+        publisher.publish(topology.events_exchange, "event", b"y" * 5000, message_id="big")
+        publisher.close()
+        recorder = SizeRecorder()
+        consumer = Consumer(
+            BrokerAddress(RABBITMQ_URL), topology, recorder, prefetch=50, batch_bytes=3000
+        )
+        consumer.start()
+        try:
+            assert wait_for(lambda: recorder.acked == [b"y" * 5000])
+        finally:
+            consumer.stop(5)

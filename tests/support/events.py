@@ -41,41 +41,37 @@ def example(name: str) -> dict[str, Any]:
     return copy.deepcopy(json.loads(folder.joinpath(f"{name}.json").read_text("utf-8")))
 
 
-def _place(document: dict[str, Any], event_id: str, dossier: str, sequence: int) -> bytes:
+def placed(
+    document: dict[str, Any], event_id: str, dossier: str, sequence: int, insz: str | None = None
+) -> bytes:
+    """The body of ``document`` as event ``event_id``, number ``sequence`` of ``dossier``
+    (and of person ``insz`` if given)."""
     document["id"] = event_id
     for extension in document["entry"][0]["resource"]["extension"]:
         if extension["url"].endswith(":dossier"):
             extension["valueString"] = dossier
         elif extension["url"].endswith(":sequence"):
             extension["valuePositiveInt"] = sequence
+    if insz is not None:
+        for entry in document["entry"]:
+            if entry["resource"]["resourceType"] == "Patient":
+                entry["resource"]["identifier"][0]["value"] = insz
     return json.dumps(document).encode()
-
-
-def _set_insz(document: dict[str, Any], insz: str) -> None:
-    for entry in document["entry"]:
-        if entry["resource"]["resourceType"] == "Patient":
-            entry["resource"]["identifier"][0]["value"] = insz
 
 
 def application(event_id: str, dossier: str, sequence: int = 1, insz: str = AFFILIATED) -> bytes:
     """A REVA diagnosis application (accepted for an affiliated person on 2026-11-20)."""
-    document = example("02-reva-application-diagnosis")
-    _set_insz(document, insz)
-    return _place(document, event_id, dossier, sequence)
+    return placed(example("02-reva-application-diagnosis"), event_id, dossier, sequence, insz)
 
 
 def stop(event_id: str, dossier: str, sequence: int, insz: str = AFFILIATED) -> bytes:
     """A REVA stop of the dossier's application."""
-    document = example("03-reva-stop")
-    _set_insz(document, insz)
-    return _place(document, event_id, dossier, sequence)
+    return placed(example("03-reva-stop"), event_id, dossier, sequence, insz)
 
 
 def lookup(event_id: str, dossier: str, sequence: int, insz: str = AFFILIATED) -> bytes:
     """An insurance-status look-up."""
-    document = example("01-insurance-status")
-    _set_insz(document, insz)
-    return _place(document, event_id, dossier, sequence)
+    return placed(example("01-insurance-status"), event_id, dossier, sequence, insz)
 
 
 UNREADABLE_POISON: dict[str, bytes] = {
