@@ -33,7 +33,7 @@ With ``--malformed N``, N hostile events are mixed into the traffic at random pl
 by ``--seed``), rotating through every kind of ``POISONS`` (nesting 5,000 deep, a number of
 5,000 digits, NaN, a raw NUL, bytes that are not UTF-8, a lone surrogate or a zero-width
 space, BOM or RLO in the dossier id, a string over the string limit, a body over
-``broker.max_event_bytes`` (at most ``--malformed-oversized`` of those: 1 MiB each), a JSON
+``broker.max_event_bytes`` (at most ``--malformed-oversized`` of those: 16 MiB each), a JSON
 array, an empty body, an XML entity bomb in a text, and a second body under the id of an
 earlier valid event). Each is made from a valid application of a dossier of its own, so no
 poison takes a sequence number of a valid dossier. Each must end refused (an ``invalid``
@@ -424,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         "--malformed-oversized",
         type=int,
         default=10,
-        help="at most this many of them over broker.max_event_bytes (1 MiB each)",
+        help="at most this many of them over broker.max_event_bytes (16 MiB each)",
     )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--workdir", type=Path)
