@@ -6,12 +6,14 @@ simulator listens on 127.0.0.1 by default. The simulator's own log masks INSZ nu
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import unquote
 
 from simulator.errors import AdminInputError, UnknownCase
 from simulator.faults import FaultPlan, Latency
@@ -75,13 +77,20 @@ class AdminApi:
             ("POST", "decide"): self.decide,
             ("GET", "state"): self.state,
             ("GET", "mailbox"): self.mailbox,
+            ("POST", "sessions"): self.sessions,
+        }
+        # Actions on one item, named by the path's last part: /admin/<action>/<key>.
+        self._items: dict[tuple[str, str], Callable[[str, Json], Json]] = {
+            ("GET", "applications"): self.application,
         }
 
     def handle(self, method: str, name: str, raw_body: bytes) -> AdminResponse:
         """Answer ``method /admin/<name>`` with a JSON body."""
-        route = self._routes.get((method, name))
+        route = self._route(method, name)
         if route is None:
-            known = sorted({n for (_, n) in self._routes})
+            known = sorted(
+                {n for (_, n) in self._routes} | {f"{n}/<key>" for (_, n) in self._items}
+            )
             return AdminResponse(404, {"error": f"no such admin action; known: {known}"})
         try:
             body = json.loads(raw_body) if raw_body.strip() else {}
@@ -94,6 +103,14 @@ class AdminApi:
             return AdminResponse(400, {"error": str(exc)})
         except UnknownCase as exc:
             return AdminResponse(404, {"error": str(exc)})
+
+    def _route(self, method: str, name: str) -> Callable[[Json], Json] | None:
+        route = self._routes.get((method, name))
+        if route is not None:
+            return route
+        action, _, key = name.partition("/")
+        item = self._items.get((method, action)) if key else None
+        return None if item is None else functools.partial(item, unquote(key))
 
     # --- the actions (each takes the JSON body and returns the JSON answer) -------------
 
@@ -211,6 +228,21 @@ class AdminApi:
             "references_issued": app.store.references_issued,
             "recognised_facilities": None if recognised is None else sorted(recognised),
         }
+
+    def sessions(self, body: Json) -> Json:
+        """Feed the sessions ledger: ``{"vsb_reference", "date": "YYYY-MM-DD", "count": N}``."""
+        reference = _optional_str(body, "vsb_reference")
+        day = _date_or_none(body.get("date"), "date")
+        count = body.get("count")
+        if reference is None or day is None:
+            raise AdminInputError("vsb_reference and date are required")
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise AdminInputError("count must be a positive whole number")
+        return self.runtime.app.record_sessions(reference, day, count).to_json()
+
+    def application(self, vsb_reference: str, _: Json) -> Json:
+        """One application's stored history (INSZ masked), by its VSB reference."""
+        return self.runtime.app.history(vsb_reference)
 
     def mailbox(self, _: Json) -> Json:
         """Every facility's unconfirmed later answers."""

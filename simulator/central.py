@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import assert_never
+from typing import Any, TypeVar, assert_never
 
 from lxml import etree
 
@@ -22,20 +22,68 @@ from simulator import rules
 from simulator.answers import Answer, Error, Outcome
 from simulator.clock import Clock
 from simulator.contract import Contract
-from simulator.errors import AdminInputError
+from simulator.errors import AdminInputError, UnknownCase
+from simulator.history import Application, Sessions, Status
 from simulator.messages import (
     InsuranceStatusRequest,
+    ModificationRequest,
     Request,
     RevaApplication,
+    RevaCancel,
+    RevaDataChange,
+    RevaDocument,
+    RevaExtension,
+    RevaExtensionCancel,
+    RevaInterruption,
+    RevaInterruptionCancel,
+    RevaInterruptionChange,
+    RevaKmChange,
+    RevaKmRequest,
+    RevaKmStop,
+    RevaKmStopCancel,
+    RevaMedicalReportChange,
+    RevaStartChange,
     RevaStop,
+    RevaStopCancel,
     local_name,
     read_message,
 )
 from simulator.population import Population
 from simulator.signature import TrustStore
-from simulator.state import Application, PendingCase, Store
+from simulator.state import PendingCase, Store
 
 log = logging.getLogger("simulator.central")
+
+
+M = TypeVar("M", bound=ModificationRequest)
+Judge = Callable[[M, Application | None, date, bool], rules.Verdict]
+"""A modification's rule: request, the application it names, today, facility recognised."""
+
+
+@dataclass(frozen=True)
+class SessionsResult:
+    """What the sessions ledger made of sessions offered on one day."""
+
+    vsb_reference: str
+    quota: int
+    used: int
+    """Used in the period of that day, after these sessions."""
+    accepted: int
+    refused: int
+    errors: tuple[Error, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The admin API's JSON shape (``errors`` only when some were refused)."""
+        body: dict[str, Any] = {
+            "vsb_reference": self.vsb_reference,
+            "quota": self.quota,
+            "used": self.used,
+            "accepted": self.accepted,
+            "refused": self.refused,
+        }
+        if self.errors:
+            body["errors"] = [error.to_json() for error in self.errors]
+        return body
 
 
 @dataclass(frozen=True)
@@ -138,14 +186,20 @@ class CentralApplication:
             case = self.store.take_pending(message_id, vsb_reference)
             if decision == "accept":
                 reference = case.vsb_reference
-                if case.kind == "RevaApplication":
+                if case.modification is not None:
+                    # Recorded as it was judged: the review only adds the care fund's consent.
+                    named = self.store.application_by_reference(case.modification.vsb_reference)
+                    if named is not None:
+                        named.record(case.modification)
+                else:
                     reference = self.store.next_reference(self.clock.today().year)
-                    self.store.accept_application(case.message_id, reference)
+                    self._accept_application(case.message_id, reference)
                 verdict = rules.Verdict(Outcome.ACCEPTED)
             else:
-                if case.kind == "RevaApplication":
+                if case.modification is None:
                     self.store.refuse_application(case.message_id)
-                error = Error(code or rules.REFUSED_AFTER_REVIEW, text or "refused after review")
+                code = code or rules.codes.REFUSED_AFTER_REVIEW
+                error = Error(code, text or "refused after review")
                 verdict, reference = rules.Verdict(Outcome.REFUSED, (error,)), None
             answer = self._answer(case.message_id, verdict, reference)
             self.store.deliver(case.nihdi, answer)
@@ -168,30 +222,61 @@ class CentralApplication:
         )
 
     def _apply(self, request: Request) -> Answer:
-        recognised = self._recognises(request.header.nihdi)
         match request:
             case InsuranceStatusRequest():
                 person = self.population.find(request.insz)
+                recognised = self._recognises(request.header.nihdi)
                 verdict = rules.judge_status_request(request, person, recognised)
                 return self._answer(request.header.message_id, verdict)
             case RevaApplication():
-                return self._apply_application(request, recognised)
+                return self._apply_application(request)
             case RevaStop():
-                return self._apply_stop(request, recognised)
+                return self._modify(request, rules.judge_stop)
+            case RevaStopCancel():
+                return self._modify(request, rules.judge_stop_cancel)
+            case RevaCancel():
+                return self._modify(request, rules.judge_cancel)
+            case RevaDataChange():
+                return self._modify(request, rules.judge_data_change)
+            case RevaStartChange():
+                return self._modify(request, rules.judge_start_change)
+            case RevaExtension():
+                return self._modify(request, rules.judge_extension)
+            case RevaExtensionCancel():
+                return self._modify(request, rules.judge_extension_cancel)
+            case RevaInterruption():
+                return self._modify(request, rules.judge_interruption)
+            case RevaInterruptionChange():
+                return self._modify(request, rules.judge_interruption_change)
+            case RevaInterruptionCancel():
+                return self._modify(request, rules.judge_interruption_cancel)
+            case RevaMedicalReportChange():
+                return self._modify(request, rules.judge_medical_report_change)
+            case RevaDocument():
+                return self._modify(request, rules.judge_document)
+            case RevaKmRequest():
+                return self._modify(request, rules.judge_km_request)
+            case RevaKmChange():
+                return self._modify(request, rules.judge_km_change)
+            case RevaKmStop():
+                return self._modify(request, rules.judge_km_stop)
+            case RevaKmStopCancel():
+                return self._modify(request, rules.judge_km_stop_cancel)
             case _:
                 # A kind added to Request without its branch here fails the type check.
                 assert_never(request)
 
-    def _apply_application(self, request: RevaApplication, recognised: bool) -> Answer:
+    def _apply_application(self, request: RevaApplication) -> Answer:
         today = self.clock.today()
         person = self.population.find(request.insz)
-        verdict = rules.judge_application(request, person, today, recognised)
+        previous = None
+        if request.previous_reference is not None:
+            previous = self.store.application_by_reference(request.previous_reference)
+        recognised = self._recognises(request.header.nihdi)
+        verdict = rules.judge_application(request, person, today, recognised, previous)
         header = request.header
-        reference = None
-        if verdict.outcome is Outcome.ACCEPTED:
-            reference = self.store.next_reference(today.year)
-        elif verdict.outcome is Outcome.IN_BERAAD:
-            self.store.add_pending(_pending(request, "RevaApplication", today, verdict))
+        if verdict.outcome is Outcome.IN_BERAAD:
+            self.store.add_pending(_pending(request, today, verdict))
         self.store.add_application(
             Application(
                 message_id=header.message_id,
@@ -199,46 +284,109 @@ class CentralApplication:
                 nihdi=header.nihdi,
                 dossier_id=header.dossier_id,
                 request_type=request.request_type,
+                request_date=request.request_date,
+                initial_start_date=request.start_date,
                 start_date=request.start_date,
                 end_date=request.end_date,
                 migration=request.migration,
-                status=verdict.outcome.value,
-                vsb_reference=reference,
+                status=Status(verdict.outcome.value),
+                previous_reference=request.previous_reference,
+                location=request.location,
+                accident_code=request.accident_code,
             )
         )
+        reference = None
+        if verdict.outcome is Outcome.ACCEPTED:
+            reference = self.store.next_reference(today.year)
+            self._accept_application(header.message_id, reference)
         return self._answer(header.message_id, verdict, reference)
 
-    def _apply_stop(self, request: RevaStop, recognised: bool) -> Answer:
+    def _accept_application(self, message_id: str, reference: str) -> None:
+        # On a change of facility the period continues: its first start and the sessions
+        # used so far carry over from the previous application.
+        self.store.accept_application(message_id, reference)
+        application = self.store.application(message_id)
+        if application.previous_reference is None:
+            return
+        previous = self.store.application_by_reference(application.previous_reference)
+        if previous is not None:
+            application.carried_start = previous.period_start
+            application.ledger.extend(rules.period_sessions(previous))
+
+    def _modify(self, request: M, judge: Judge[M]) -> Answer:
+        today = self.clock.today()
         application = self.store.application_by_reference(request.vsb_reference)
-        facts = None
-        if application is not None:
-            facts = rules.ApplicationFacts(
-                insz=application.insz,
-                start_date=application.start_date,
-                end_date=application.end_date,
-                accepted=application.status == "accepted",
-                stop_message_id=application.stop_message_id,
-            )
-        verdict = rules.judge_stop(request, facts, recognised)
+        verdict = judge(request, application, today, self._recognises(request.header.nihdi))
         reference = None
         if verdict.outcome is Outcome.ACCEPTED and application is not None:
             # The live record, changed under the store's lock held by submit().
-            application.stop_date = request.stop_date
-            application.stop_reason = request.reason
-            application.stop_message_id = request.header.message_id
+            application.record(request)
             reference = request.vsb_reference
+        elif verdict.outcome is Outcome.IN_BERAAD:
+            self.store.add_pending(_pending(request, today, verdict))
         return self._answer(request.header.message_id, verdict, reference)
+
+    # --- the sessions ledger and the history (admin) ------------------------------------
+
+    def _named(self, vsb_reference: str) -> Application:
+        application = self.store.application_by_reference(vsb_reference)
+        if application is None:
+            raise UnknownCase(f"no application with reference {vsb_reference}")
+        return application
+
+    def record_sessions(self, vsb_reference: str, day: date, count: int) -> SessionsResult:
+        """Feed the sessions ledger (a stand-in for invoiced session lines): sessions past
+        the period's quota are refused with VSB-REVA-QUOTA."""
+        if count < 1:
+            raise AdminInputError("count must be a positive number of sessions")
+        with self.store.lock:
+            application = self._named(vsb_reference)
+            verdict = rules.judge_sessions(application, day, count)
+            if verdict.accepted:
+                application.ledger.append(Sessions(day, verdict.accepted))
+            used = rules.balance(application, day).used
+        log.info(
+            "sessions %s on %s: %d accepted, %d refused (%d/%d used)",
+            vsb_reference,
+            day.isoformat(),
+            verdict.accepted,
+            verdict.refused,
+            used,
+            verdict.quota,
+        )
+        return SessionsResult(
+            vsb_reference, verdict.quota, used, verdict.accepted, verdict.refused, verdict.errors
+        )
+
+    def history(self, vsb_reference: str) -> dict[str, Any]:
+        """An application's stored history as JSON (INSZ masked), with its sessions balance
+        and the day its period closes (derived with "today")."""
+        with self.store.lock:
+            application = self._named(vsb_reference)
+            body = application.history_json()
+            body["sessions"] = rules.balance(application).to_json() | {
+                "ledger": [
+                    {"date": sessions.day.isoformat(), "count": sessions.count}
+                    for sessions in application.ledger
+                ]
+            }
+            closed = rules.closed_on(application, self.clock.today())
+        body["closed_on"] = None if closed is None else closed.isoformat()
+        return body
 
 
 def _pending(
-    request: RevaApplication, kind: str, today: date, verdict: rules.Verdict
+    request: RevaApplication | ModificationRequest, today: date, verdict: rules.Verdict
 ) -> PendingCase:
+    modification = None if isinstance(request, RevaApplication) else request
     return PendingCase(
         message_id=request.header.message_id,
-        kind=kind,
+        kind=type(request).__name__,
         nihdi=request.header.nihdi,
         insz=request.insz,
         dossier_id=request.header.dossier_id,
         received_on=today,
         reasons=tuple(error.code for error in verdict.errors),
+        vsb_reference=None if modification is None else modification.vsb_reference,
+        modification=modification,
     )

@@ -19,13 +19,15 @@ from types import TracebackType
 from typing import Any
 
 from simulator.answers import Answer
+from simulator.central import SessionsResult
 from simulator.config import SimulatorConfig
 from simulator.faults import DEFAULT_STALL_SECONDS, FaultKind, FaultPlan, Latency
+from simulator.history import Application
 from simulator.population import Affiliation, Person, mask_insz
 from simulator.record import Call, overlaps
 from simulator.runtime import Runtime
 from simulator.server import SOAP_PATH, SimulatorHTTPServer
-from simulator.state import Application, PendingCase
+from simulator.state import PendingCase
 
 log = logging.getLogger("simulator")
 
@@ -220,6 +222,14 @@ class Simulator:
     def applications(self) -> list[Application]:
         """Every application received, with status and reference number."""
         return self.runtime.app.store.applications()
+
+    def history(self, vsb_reference: str) -> dict[str, Any]:
+        """An application's stored history, as ``GET /admin/applications/<reference>``."""
+        return self.runtime.app.history(vsb_reference)
+
+    def record_sessions(self, vsb_reference: str, day: date, count: int) -> SessionsResult:
+        """Feed the sessions ledger, as ``POST /admin/sessions``."""
+        return self.runtime.app.record_sessions(vsb_reference, day, count)
 
     def mailbox(self, nihdi: str) -> list[Answer]:
         """A facility's unconfirmed later answers, oldest first."""

@@ -88,6 +88,29 @@ def insz_is_valid(insz: str) -> bool:
     return check in (97 - int(body) % 97, 97 - int("2" + body) % 97)
 
 
+def birth_date(insz: str) -> date | None:
+    """The birth date an INSZ or BIS number encodes, ``None`` when it encodes none.
+
+    The number starts with YYMMDD; the check digits tell the century (over "2" + the first 9
+    digits: born from 2000 on). A BIS number has 20 (sex unknown) or 40 (sex known) added to
+    the month. Month or day 00, as given to people whose birth date is unknown, or any other
+    impossible date, gives ``None``.
+    """
+    if not insz_is_valid(insz):
+        return None
+    body = insz[:9]
+    century = 2000 if int(insz[9:]) == 97 - int("2" + body) % 97 else 1900
+    month = int(insz[2:4])
+    if month > 40:
+        month -= 40
+    elif month > 20:
+        month -= 20
+    try:
+        return date(century + int(insz[:2]), month, int(insz[4:6]))
+    except ValueError:
+        return None
+
+
 def derived_person(insz: str) -> Person:
     """The person assumed for an INSZ the population does not list."""
     return Person(

@@ -1,5 +1,6 @@
-"""What the central application remembers: answers by message id, applications and their
-reference numbers, cases "in beraad", and each facility's mailbox of later answers.
+"""What the central application remembers: answers by message id, applications (each with
+its history, ``simulator.history``) and their reference numbers, cases "in beraad", and each
+facility's mailbox of later answers.
 
 Every method takes the store's lock; a caller that needs several steps to be atomic (check
 for a duplicate, judge, record the effect) holds ``store.lock`` around them (it is
@@ -15,44 +16,8 @@ from typing import Any
 
 from simulator.answers import Answer
 from simulator.errors import UnknownCase
-
-
-@dataclass
-class Application:
-    """A REVA application as received, with where it stands now."""
-
-    message_id: str
-    insz: str
-    nihdi: str
-    dossier_id: str | None
-    request_type: str
-    start_date: date
-    end_date: date
-    migration: bool
-    status: str
-    """accepted | in-beraad | refused"""
-    vsb_reference: str | None = None
-    stop_date: date | None = None
-    stop_reason: str | None = None
-    stop_message_id: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The admin API's JSON shape (it shows the INSZ: the admin API is a test tool)."""
-        return {
-            "message_id": self.message_id,
-            "insz": self.insz,
-            "nihdi": self.nihdi,
-            "dossier_id": self.dossier_id,
-            "request_type": self.request_type,
-            "start_date": self.start_date.isoformat(),
-            "end_date": self.end_date.isoformat(),
-            "migration": self.migration,
-            "status": self.status,
-            "vsb_reference": self.vsb_reference,
-            "stop_date": self.stop_date.isoformat() if self.stop_date else None,
-            "stop_reason": self.stop_reason,
-            "stop_message_id": self.stop_message_id,
-        }
+from simulator.history import Application, Status
+from simulator.messages import ModificationRequest
 
 
 @dataclass(frozen=True)
@@ -67,6 +32,8 @@ class PendingCase:
     received_on: date
     reasons: tuple[str, ...]
     vsb_reference: str | None = None
+    modification: ModificationRequest | None = None
+    """A modification in beraad, recorded as it was judged if the decision accepts it."""
 
     def to_json(self) -> dict[str, Any]:
         """The admin API's JSON shape."""
@@ -142,14 +109,19 @@ class Store:
         """Mark an application accepted under a reference number."""
         with self.lock:
             application = self._data.applications[message_id]
-            application.status = "accepted"
+            application.status = Status.ACCEPTED
             application.vsb_reference = reference
             self._data.by_reference[reference] = message_id
 
     def refuse_application(self, message_id: str) -> None:
         """Mark an application refused."""
         with self.lock:
-            self._data.applications[message_id].status = "refused"
+            self._data.applications[message_id].status = Status.REFUSED
+
+    def application(self, message_id: str) -> Application:
+        """The application received under this message id (the live record, under the lock)."""
+        with self.lock:
+            return self._data.applications[message_id]
 
     def application_by_reference(self, reference: str) -> Application | None:
         """The application with this reference number (the live record, under the lock)."""

@@ -9,14 +9,17 @@ import pytest
 
 from simulator import rules
 from simulator.answers import Outcome
+from simulator.history import Application, Status, Stop
 from simulator.messages import Header, InsuranceStatusRequest, RevaApplication, RevaStop
 from simulator.population import (
     CARE_FUNDS,
     Affiliation,
     Person,
+    birth_date,
     derived_person,
     insz_is_valid,
 )
+from simulator.rules import codes
 
 from .conftest import AFFILIATED, CAN_JOIN, CANNOT_JOIN, UNKNOWN
 
@@ -41,7 +44,7 @@ def application(**changes: object) -> RevaApplication:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def codes(verdict: rules.Verdict) -> list[str]:
+def error_codes(verdict: rules.Verdict) -> list[str]:
     return [error.code for error in verdict.errors]
 
 
@@ -65,7 +68,7 @@ class TestThirtyDayRule:
             True,
         )
         assert verdict.outcome is Outcome.REFUSED
-        assert codes(verdict) == [rules.LATE]
+        assert error_codes(verdict) == [codes.LATE]
         assert verdict.errors[0].location == "/RevaApplication/StartDate"
         assert verdict.errors[0].level == "E"
 
@@ -111,7 +114,7 @@ class TestPeriodLength:
         )
         assert (verdict.outcome is Outcome.ACCEPTED) is accepted
         if not accepted:
-            assert codes(verdict) == [rules.PERIOD_TOO_LONG]
+            assert error_codes(verdict) == [codes.PERIOD_TOO_LONG]
             assert verdict.errors[0].location == "/RevaApplication/EndDate"
 
     def test_end_before_start_is_refused(self) -> None:
@@ -119,7 +122,7 @@ class TestPeriodLength:
         verdict = rules.judge_application(
             application(end_date=date(2026, 2, 1)), MEMBER, TODAY, True
         )
-        assert codes(verdict) == [rules.END_BEFORE_START]
+        assert error_codes(verdict) == [codes.END_BEFORE_START]
 
     def test_leap_day_start(self) -> None:
         """A period starting on 29 February ends on 28 February of the last year."""
@@ -154,13 +157,13 @@ class TestAffiliation:
         """A user who cannot join is refused VSB-AFF-02."""
         verdict = rules.judge_application(application(insz=CANNOT_JOIN), OUTSIDER, TODAY, True)
         assert verdict.outcome is Outcome.REFUSED
-        assert codes(verdict) == [rules.CANNOT_JOIN]
+        assert error_codes(verdict) == [codes.CANNOT_JOIN]
 
     def test_can_join_puts_the_application_in_beraad(self) -> None:
         """A user who can still join gets "in beraad" with VSB-AFF-01."""
         verdict = rules.judge_application(application(insz=CAN_JOIN), JOINER, TODAY, True)
         assert verdict.outcome is Outcome.IN_BERAAD
-        assert codes(verdict) == [rules.CAN_JOIN]
+        assert error_codes(verdict) == [codes.CAN_JOIN]
 
     def test_unknown_person_is_affiliated_with_a_derived_fund(self) -> None:
         """An INSZ not in the population is affiliated with CARE_FUNDS[insz % 6]."""
@@ -178,7 +181,7 @@ class TestAffiliation:
     def test_wrong_check_digits_are_refused(self) -> None:
         """An INSZ with wrong check digits is refused VSB-INSZ-01."""
         verdict = rules.judge_application(application(insz="85073003329"), MEMBER, TODAY, True)
-        assert codes(verdict) == [rules.INVALID_INSZ]
+        assert error_codes(verdict) == [codes.INVALID_INSZ]
 
 
 class TestReview:
@@ -186,7 +189,7 @@ class TestReview:
         """A request for exception is checked a priori: "in beraad" with VSB-REVA-EXC."""
         verdict = rules.judge_application(application(exception_request=True), MEMBER, TODAY, True)
         assert verdict.outcome is Outcome.IN_BERAAD
-        assert codes(verdict) == [rules.EXCEPTION_REQUEST]
+        assert error_codes(verdict) == [codes.EXCEPTION_REQUEST]
 
     def test_refusal_wins_over_review(self) -> None:
         """A late exception request is refused, not put in beraad."""
@@ -198,44 +201,128 @@ class TestReview:
     def test_unrecognised_facility_is_refused(self) -> None:
         """A facility outside the recognised set is refused VSB-FAC-01."""
         verdict = rules.judge_application(application(), MEMBER, TODAY, False)
-        assert codes(verdict) == [rules.UNKNOWN_FACILITY]
+        assert error_codes(verdict) == [codes.UNKNOWN_FACILITY]
+
+
+def history(**changes: object) -> Application:
+    """An accepted application 2026-03-01 .. 2031-02-28 of AFFILIATED, as the store keeps it."""
+    base = Application(
+        message_id="app-1",
+        insz=AFFILIATED,
+        nihdi="71000019997",
+        dossier_id="D-1",
+        request_type="new",
+        request_date=date(2026, 3, 1),
+        initial_start_date=date(2026, 3, 1),
+        start_date=date(2026, 3, 1),
+        end_date=date(2031, 2, 28),
+        migration=False,
+        status=Status.ACCEPTED,
+        vsb_reference="VSB-2026-000001",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 class TestStop:
-    FACTS = rules.ApplicationFacts(AFFILIATED, date(2026, 3, 1), date(2031, 2, 28), True)
-
     def stop(self, **changes: object) -> RevaStop:
         base = RevaStop(HEADER, "VSB-2026-000001", AFFILIATED, date(2026, 6, 30), "early")
         return replace(base, **changes)  # type: ignore[arg-type]
 
     def test_stop_of_an_accepted_application_is_accepted(self) -> None:
         """A stop inside the period of an accepted application is accepted."""
-        assert rules.judge_stop(self.stop(), self.FACTS, True).outcome is Outcome.ACCEPTED
+        verdict = rules.judge_stop(self.stop(), history(), TODAY, True)
+        assert verdict.outcome is Outcome.ACCEPTED
 
     @pytest.mark.parametrize(
         "facts",
-        [
-            None,
-            rules.ApplicationFacts(AFFILIATED, date(2026, 3, 1), date(2031, 2, 28), False),
-            rules.ApplicationFacts(UNKNOWN, date(2026, 3, 1), date(2031, 2, 28), True),
-        ],
+        [None, history(status=Status.REFUSED), history(insz=UNKNOWN)],
         ids=["unknown reference", "not accepted", "other person"],
     )
     def test_stop_needs_an_accepted_application_of_the_same_person(
-        self, facts: rules.ApplicationFacts | None
+        self, facts: Application | None
     ) -> None:
         """Without an accepted application of the same user the stop is refused VSB-MOD-REF."""
-        verdict = rules.judge_stop(self.stop(), facts, True)
-        assert codes(verdict) == [rules.BAD_REFERENCE]
+        verdict = rules.judge_stop(self.stop(), facts, TODAY, True)
+        assert error_codes(verdict) == [codes.BAD_REFERENCE]
 
     def test_stop_before_the_start_is_refused(self) -> None:
         """A stop date before the application's start is refused VSB-STOP-DATE."""
-        verdict = rules.judge_stop(self.stop(stop_date=date(2026, 2, 28)), self.FACTS, True)
-        assert codes(verdict) == [rules.BAD_STOP_DATE]
+        verdict = rules.judge_stop(self.stop(stop_date=date(2026, 2, 28)), history(), TODAY, True)
+        assert error_codes(verdict) == [codes.BAD_STOP_DATE]
 
     def test_second_stop_is_refused_unless_it_replaces_the_first(self) -> None:
         """An application stops once; a corrected stop replacing the first is accepted."""
-        stopped = replace(self.FACTS, stop_message_id="stop-1")
-        assert codes(rules.judge_stop(self.stop(), stopped, True)) == [rules.ALREADY_STOPPED]
+        stopped = history(stop=Stop(date(2026, 6, 30), "early", "stop-1"))
+        assert error_codes(rules.judge_stop(self.stop(), stopped, TODAY, True)) == [
+            codes.ALREADY_STOPPED
+        ]
         corrected = self.stop(header=replace(HEADER, replaces_message_id="stop-1"))
-        assert rules.judge_stop(corrected, stopped, True).outcome is Outcome.ACCEPTED
+        assert rules.judge_stop(corrected, stopped, TODAY, True).outcome is Outcome.ACCEPTED
+
+
+class TestCalendar:
+    """Periods count both ends; a day missing in the target month moves to the next 1st."""
+
+    @pytest.mark.parametrize(
+        ("start", "months", "last_day"),
+        [
+            (date(2024, 1, 1), 6, date(2024, 6, 30)),
+            (date(2026, 4, 1), 6, date(2026, 9, 30)),
+            (date(2026, 8, 28), 6, date(2027, 2, 27)),
+            (date(2026, 8, 29), 6, date(2027, 2, 28)),
+            (date(2026, 8, 31), 6, date(2027, 2, 28)),
+            (date(2027, 8, 31), 6, date(2028, 2, 29)),
+            (date(2026, 12, 31), 2, date(2027, 2, 28)),
+            (date(2026, 7, 15), 6, date(2027, 1, 14)),
+        ],
+    )
+    def test_last_day_of_months(self, start: date, months: int, last_day: date) -> None:
+        """Six months from 1 January end on 30 June; from 31 August on the last of February."""
+        assert rules.last_day_of_months(start, months) == last_day
+
+    @pytest.mark.parametrize(
+        ("start", "years", "last_day"),
+        [
+            (date(2024, 1, 1), 3, date(2026, 12, 31)),
+            (date(2026, 3, 1), 3, date(2029, 2, 28)),
+            (date(2024, 2, 29), 3, date(2027, 2, 28)),
+            (date(2024, 2, 29), 4, date(2028, 2, 28)),
+            (date(2026, 9, 1), 5, date(2031, 8, 31)),
+        ],
+    )
+    def test_last_day_of_period(self, start: date, years: int, last_day: date) -> None:
+        """A three-year period from 1 January 2024 ends on 31 December 2026."""
+        assert rules.last_day_of_period(start, years) == last_day
+
+
+class TestBirthDate:
+    """The birth date an INSZ or BIS number encodes (the quota depends on the age)."""
+
+    @pytest.mark.parametrize(
+        ("insz", "born"),
+        [
+            (AFFILIATED, date(1985, 7, 30)),
+            (CAN_JOIN, date(2012, 3, 15)),
+            ("08022900119", date(2008, 2, 29)),
+            ("10251500160", date(2010, 5, 15)),
+            ("10451500106", date(2010, 5, 15)),
+            (CANNOT_JOIN, date(1990, 1, 17)),
+            ("10400000133", None),
+            ("00000000196", None),
+            ("85073003329", None),
+        ],
+        ids=[
+            "1900s",
+            "2000s (check over 2 + digits)",
+            "29 February",
+            "BIS + 20",
+            "BIS + 40",
+            "BIS + 40 of the examples",
+            "BIS without birth date",
+            "INSZ without birth date",
+            "wrong check digits",
+        ],
+    )
+    def test_birth_date(self, insz: str, born: date | None) -> None:
+        """The century follows the check digits; month 20/40 offsets are BIS numbers."""
+        assert birth_date(insz) == born

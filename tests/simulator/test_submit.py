@@ -109,8 +109,8 @@ class TestStop:
         assert reply.text("v:Outcome") == "accepted"
         assert reply.text("v:VsbReference") == reference
         (application,) = simulator.applications()
-        assert application.stop_date == date(2026, 6, 30)
-        assert application.stop_message_id == "stop-1"
+        assert application.stop is not None
+        assert (application.stop.day, application.stop.message_id) == (date(2026, 6, 30), "stop-1")
 
     def test_stop_needs_an_accepted_application(self, client: SoapClient, signed: Signer) -> None:
         """A stop naming an unknown or not accepted application is refused VSB-MOD-REF."""

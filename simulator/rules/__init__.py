@@ -1,0 +1,98 @@
+"""The central application's business rules (DOMAIN.md), as pure functions.
+
+Each ``judge_*`` function takes a request, the facts it needs (the person, the stored
+application history) and "today", and returns a ``Verdict``; it changes nothing. Handing
+out reference numbers and recording effects is the caller's job (``central``, and
+``history.Application.record``). Error codes are in ``codes`` and ``docs/simulator.md``.
+
+Modules: ``codes`` (every error code, as ``rules.codes.LATE``), ``verdict`` (the verdict,
+identity checks), ``dates`` (periods counting both ends, ages), ``application`` (look-ups,
+applications),
+``modification`` (checks shared by every modification, the late-change rule, the
+modifications without rules of their own), ``period`` (start change, extension, stop),
+``interruption``, ``transport`` (km allowance), ``quota`` (sessions and their ledger).
+"""
+
+from __future__ import annotations
+
+from simulator.rules import codes
+from simulator.rules.application import (
+    LATE_AFTER_DAYS,
+    PERIOD_YEARS,
+    judge_application,
+    judge_status_request,
+    status_on,
+)
+from simulator.rules.dates import anniversary, last_day_of_months, last_day_of_period
+from simulator.rules.interruption import (
+    judge_interruption,
+    judge_interruption_cancel,
+    judge_interruption_change,
+)
+from simulator.rules.modification import (
+    LATE_CHANGE_DAYS,
+    closed_on,
+    judge_cancel,
+    judge_data_change,
+    judge_document,
+    judge_medical_report_change,
+)
+from simulator.rules.period import (
+    judge_extension,
+    judge_extension_cancel,
+    judge_start_change,
+    judge_stop,
+    judge_stop_cancel,
+)
+from simulator.rules.quota import (
+    Balance,
+    SessionsVerdict,
+    balance,
+    judge_sessions,
+    period_sessions,
+    session_quota,
+)
+from simulator.rules.transport import (
+    judge_km_change,
+    judge_km_request,
+    judge_km_stop,
+    judge_km_stop_cancel,
+)
+from simulator.rules.verdict import Verdict
+
+__all__ = [
+    "LATE_AFTER_DAYS",
+    "LATE_CHANGE_DAYS",
+    "PERIOD_YEARS",
+    "Balance",
+    "SessionsVerdict",
+    "Verdict",
+    "anniversary",
+    "balance",
+    "closed_on",
+    "codes",
+    "judge_application",
+    "judge_cancel",
+    "judge_data_change",
+    "judge_document",
+    "judge_extension",
+    "judge_extension_cancel",
+    "judge_interruption",
+    "judge_interruption_cancel",
+    "judge_interruption_change",
+    "judge_km_change",
+    "judge_km_request",
+    "judge_km_stop",
+    "judge_km_stop_cancel",
+    "judge_medical_report_change",
+    "judge_sessions",
+    "judge_start_change",
+    "judge_status_request",
+    "judge_stop",
+    "judge_stop_cancel",
+    "last_day_of_months",
+    "last_day_of_period",
+    "period_sessions",
+    "session_quota",
+    "status_on",
+]

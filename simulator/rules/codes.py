@@ -1,0 +1,54 @@
+"""Every error code the simulated central application answers with.
+
+Each code names one rule; ``docs/simulator.md`` gives its outcome and exact boundary.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- any message ------------------------------------------------------------------------
+INVALID_INSZ: Final = "VSB-INSZ-01"
+UNKNOWN_FACILITY: Final = "VSB-FAC-01"
+
+# --- applications -----------------------------------------------------------------------
+CAN_JOIN: Final = "VSB-AFF-01"
+CANNOT_JOIN: Final = "VSB-AFF-02"
+LATE: Final = "VSB-REVA-30D"
+END_BEFORE_START: Final = "VSB-REVA-END"
+PERIOD_TOO_LONG: Final = "VSB-REVA-PERIOD"
+EXCEPTION_REQUEST: Final = "VSB-REVA-EXC"
+BAD_PREVIOUS: Final = "VSB-REVA-PREV"
+PREVIOUS_END: Final = "VSB-REVA-PREV-END"
+QUOTA_USED: Final = "VSB-REVA-QUOTA"
+
+# --- every modification -----------------------------------------------------------------
+BAD_REFERENCE: Final = "VSB-MOD-REF"
+CANCELLED: Final = "VSB-MOD-CANCELLED"
+LATE_CHANGE: Final = "VSB-MOD-LATE"
+
+# --- per modification -------------------------------------------------------------------
+NO_DATA: Final = "VSB-DATA-EMPTY"
+START_TOO_EARLY: Final = "VSB-START-EARLY"
+START_CHANGED_TOO_LATE: Final = "VSB-START-LATE"
+START_AFTER_END: Final = "VSB-START-END"
+EXTENSION_WHILE_RUNNING: Final = "VSB-EXT-RUNNING"
+EXTENSION_BREAK: Final = "VSB-EXT-BREAK"
+EXTENSION_BEYOND_MAXIMUM: Final = "VSB-EXT-MAX"
+EXTENSION_PERIOD_TOO_LONG: Final = "VSB-EXT-PERIOD"
+NO_EXTENSION: Final = "VSB-EXT-NONE"
+BAD_STOP_DATE: Final = "VSB-STOP-DATE"
+ALREADY_STOPPED: Final = "VSB-STOP-DONE"
+NO_STOP: Final = "VSB-STOP-NONE"
+INTERRUPTION_TOO_LONG: Final = "VSB-INT-LONG"
+INTERRUPTION_END: Final = "VSB-INT-END"
+INTERRUPTION_OUTSIDE_PERIOD: Final = "VSB-INT-PERIOD"
+INTERRUPTION_OVERLAP: Final = "VSB-INT-OVERLAP"
+NO_INTERRUPTION: Final = "VSB-INT-NONE"
+KM_EXISTS: Final = "VSB-KM-EXISTS"
+NO_KM: Final = "VSB-KM-NONE"
+KM_STOPPED: Final = "VSB-KM-STOPPED"
+KM_NOT_STOPPED: Final = "VSB-KM-NOT-STOPPED"
+
+# --- admin decisions --------------------------------------------------------------------
+REFUSED_AFTER_REVIEW: Final = "VSB-BERAAD-REF"
