@@ -12,13 +12,12 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import pika
 import pytest
 import sqlalchemy as sa
 
 from adapter.devpki import DevPki, create_dev_pki
 from simulator import Simulator, SimulatorConfig
-from tests.support.processes import RABBITMQ_URL
+from tests.support.processes import unique_broker_names
 
 POSTGRES_URL = os.environ.get(
     "VSB_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -67,24 +66,8 @@ def store_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def broker_names() -> Iterator[dict[str, str]]:
     """Unique exchange and queue names for this test; deleted afterwards."""
-    tag = uuid.uuid4().hex[:10]
-    names = {
-        "events_exchange": f"t.{tag}.events",
-        "events_queue": f"t.{tag}.events",
-        "answers_exchange": f"t.{tag}.answers",
-        "answers_queue": f"t.{tag}.answers",
-        "dead_letter_exchange": f"t.{tag}.dlx",
-        "dead_letter_queue": f"t.{tag}.dead",
-    }
-    yield names
-    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
-    channel = connection.channel()
-    for key, name in names.items():
-        if key.endswith("queue"):
-            channel.queue_delete(name)
-        else:
-            channel.exchange_delete(name)
-    connection.close()
+    with unique_broker_names() as names:
+        yield names
 
 
 @pytest.fixture

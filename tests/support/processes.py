@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+import pika
 
 from adapter.devpki import DevPki
 from queues import Topology
@@ -30,6 +35,31 @@ def rabbitmq_via(host: str, port: int, url: str = RABBITMQ_URL) -> str:
 
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def unique_broker_names() -> Iterator[dict[str, str]]:
+    """Exchange and queue names of their own on the local RabbitMQ; deleted afterwards."""
+    tag = uuid.uuid4().hex[:10]
+    names = {
+        "events_exchange": f"t.{tag}.events",
+        "events_queue": f"t.{tag}.events",
+        "answers_exchange": f"t.{tag}.answers",
+        "answers_queue": f"t.{tag}.answers",
+        "dead_letter_exchange": f"t.{tag}.dlx",
+        "dead_letter_queue": f"t.{tag}.dead",
+    }
+    try:
+        yield names
+    finally:
+        connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+        channel = connection.channel()
+        for key, name in names.items():
+            if key.endswith("queue"):
+                channel.queue_delete(name)
+            else:
+                channel.exchange_delete(name)
+        connection.close()
 
 
 def topology(names: dict[str, str]) -> Topology:
