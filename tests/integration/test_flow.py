@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 
 import pytest
@@ -18,36 +19,39 @@ from tests.support.rig import Harness, issue_codes, outcome, reference, wait_for
 Start = Callable[..., Harness]
 
 
-def example_bodies() -> list[bytes]:
-    import json
-
-    names = sorted(EXAMPLE_NAMES + INVALID_EXAMPLE_NAMES)
-    return [json.dumps(events.example(name)).encode() for name in names]
+EXAMPLE_OUTCOMES = {
+    "01-insurance-status": "accepted",
+    "02-reva-application-diagnosis": "accepted",
+    "03-reva-stop": "accepted",
+    "04-reva-application-can-join": "in-beraad",
+    "05-reva-application-cannot-join": "refused",
+    "06-invalid-insz": "invalid",
+    "07-reva-application-new": "accepted",
+    **{name: "accepted" for name in EXAMPLE_NAMES if name >= "08"},
+}
+"""The first answer of each bundled example sent in name order on 2026-11-20: 08 to 22 are
+one dossier's application and its every modification, 23 to 25 another's extension."""
 
 
 def test_the_examples_get_their_answers(start_adapter: Start, store_url: str) -> None:
     """The bundled examples are accepted, in beraad, refused or invalid as documented."""
+    names = sorted(EXAMPLE_NAMES + INVALID_EXAMPLE_NAMES)
+    assert sorted(EXAMPLE_OUTCOMES) == names
     adapter = start_adapter(store_url)
-    ids = adapter.send(*example_bodies())
+    ids = adapter.send(*(json.dumps(events.example(name)).encode() for name in names))
     answers = adapter.answers(ids, final=False)
-    first = {event_id: found[0] for event_id, found in answers.items()}
-    _look, app, stop_, can_join, cannot_join, invalid, new = ids
-    assert [outcome(first[e]) for e in ids] == [
-        "accepted",
-        "accepted",
-        "accepted",
-        "in-beraad",
-        "refused",
-        "invalid",
-        "accepted",
-    ]
-    assert reference(first[app]) is not None
-    assert reference(first[stop_]) == reference(first[app])
-    assert reference(first[new]) not in (None, reference(first[app]))
-    assert "insz-check-digit" in issue_codes(first[invalid])
-    assert "VSB-AFF-02" in issue_codes(first[cannot_join])
-    assert "VSB-AFF-01" in issue_codes(first[can_join])
-    issue = first[invalid]["entry"][1]["resource"]["issue"][0]
+    first = {name: answers[event_id][0] for name, event_id in zip(names, ids, strict=True)}
+    assert {name: outcome(answer) for name, answer in first.items()} == EXAMPLE_OUTCOMES
+    application = reference(first["02-reva-application-diagnosis"])
+    assert application is not None
+    assert reference(first["03-reva-stop"]) == application
+    assert reference(first["07-reva-application-new"]) not in (None, application)
+    running = reference(first["08-reva-application-running"])
+    assert {reference(first[n]) for n in names if "08" < n < "23"} == {running}
+    assert "insz-check-digit" in issue_codes(first["06-invalid-insz"])
+    assert "VSB-AFF-02" in issue_codes(first["05-reva-application-cannot-join"])
+    assert "VSB-AFF-01" in issue_codes(first["04-reva-application-can-join"])
+    issue = first["06-invalid-insz"]["entry"][1]["resource"]["issue"][0]
     assert issue["expression"][0].startswith("Patient.identifier")
 
 
