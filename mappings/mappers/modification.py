@@ -15,8 +15,8 @@ from lxml import etree
 
 from mappings import rules, vsb_schema
 from mappings.bundle import EventBundle, Node
-from mappings.mapper import Unmappable
-from mappings.mappers.common import insz
+from mappings.mapper import Mapper, Unmappable
+from mappings.mappers.common import date_value, insz
 from mappings.model import Issue, MessageContext
 
 
@@ -60,3 +60,41 @@ def part(bundle: EventBundle, claim: Node, category: str) -> Node:
 def dated(nodes: Sequence[Node | None]) -> list[Node]:
     """The date nodes of the parts that are there, for ``rules.date_issues``."""
     return [node for node in nodes if node is not None]
+
+
+def head_only(category: str) -> Mapper:
+    """A modification that names nothing beyond its application (a stop's cancel, the km
+    stop's cancel): the supportingInfo ``category`` once; the message is its head."""
+
+    def check(bundle: EventBundle, claim: Node) -> list[Issue]:
+        issues: list[Issue] = []
+        parts(bundle, claim, issues, required=[category])
+        return issues
+
+    def build(
+        bundle: EventBundle, claim: Node, context: MessageContext, root: etree._Element
+    ) -> None:
+        del claim
+        add_head(bundle, context, root)
+
+    return Mapper(focus_type="Claim", check=check, build=build)
+
+
+def one_date(category: str, element: str) -> Mapper:
+    """A modification that carries one date: the ``timingDate`` of the supportingInfo
+    ``category`` (once, a calendar date) becomes the VSB ``element`` after the head."""
+
+    def check(bundle: EventBundle, claim: Node) -> list[Issue]:
+        issues: list[Issue] = []
+        found = parts(bundle, claim, issues, required=[category])[category]
+        if found is not None:
+            issues.extend(rules.date_issues(bundle, [found.child("timingDate")]))
+        return issues
+
+    def build(
+        bundle: EventBundle, claim: Node, context: MessageContext, root: etree._Element
+    ) -> None:
+        add_head(bundle, context, root)
+        vsb_schema.add(root, element, date_value(part(bundle, claim, category).child("timingDate")))
+
+    return Mapper(focus_type="Claim", check=check, build=build)

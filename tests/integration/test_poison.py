@@ -93,7 +93,8 @@ class TestPoisonAmongValidTraffic:
             valid.append(events.lookup(f"v{n}-3", f"V{n}", 3))
         hostile = with_location(events.application("v-xml", "VX", 1), HOSTILE_XML)
         conflict = events.application("v0-1", "OTHER", 1)  # the id of a valid event
-        oversized = b'{"id": "p-big", "x": "' + b"a" * 1_100_000 + b'"}'
+        limit = adapter.settings.broker.max_event_bytes
+        oversized = b'{"id": "p-big", "x": "' + b"a" * limit + b'"}'
         poison = [body for body, _code in READABLE_POISON.values()]
         poison += [*UNREADABLE_POISON.values(), oversized]
         # Interleaved, the conflict after the event whose id it reuses.
