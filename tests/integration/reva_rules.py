@@ -41,6 +41,8 @@ class Step:
     code: str | None = None
     sessions: int = 0
     dossier: int = 1
+    person: str | None = None
+    """Someone else than the row's person sends it (the row's person by default)."""
 
     @property
     def label(self) -> str:
@@ -506,6 +508,14 @@ STOP_RULES = [
             on("2026-01-10", reva.data_change(), "refused", "application-refused"),
         ),
         person="90411706253",  # not affiliated, cannot join (simulator population)
+    ),
+    Rule(
+        "a modification needs an accepted application of the same person",
+        "DOMAIN.md REVA modifications (a modification of an accepted application)",
+        (
+            *_THREE_YEARS,
+            Step(d("2026-01-10"), reva.data_change(), "refused", "VSB-MOD-REF", person=ADULT),
+        ),
     ),
     Rule(
         "a modification needs an application in its dossier",
