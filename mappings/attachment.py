@@ -12,7 +12,8 @@ A medical report, a transport report or an additional document travels as an Att
 ======================  ===============================================================
 
 The checks read the data once and copy none of it: the size follows from the length, the
-type from the first bytes; only the last group is decoded to check the padding bits. A
+type from the first 1,029 bytes, the padding bits from the last group; nothing else is
+decoded. A
 10 MiB document is about 14 million characters; decoding it here would cost as much memory
 again for nothing (docs/performance.md, set E).
 """
@@ -46,12 +47,13 @@ _BASE64: Final = re.compile(r"[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{
 
 
 def attachments(node: Node) -> Iterator[Node]:
-    """Every Attachment under ``node``: an object with a string ``data`` member.
+    """Every Attachment under ``node``: an object with a ``contentType`` and a string
+    ``data`` (one without a content type is the schema's to refuse).
 
     The body limits bound the depth (32), so the recursion is bounded too.
     """
     if isinstance(node.value, dict):
-        if isinstance(node.value.get("data"), str):
+        if isinstance(node.value.get("data"), str) and "contentType" in node.value:
             yield node
             return
         for key in node.value:
