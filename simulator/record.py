@@ -35,6 +35,14 @@ class Call:
     """The fault kind injected into this call, if any."""
     finished_at: float | None = None
     finished_wall: str | None = None
+    abandoned_at: float | None = None
+    """When the client hung up during an injected stall, before it had an answer."""
+
+    @property
+    def open_until(self) -> float:
+        """When the call stopped being in processing for the client (``inf`` while open)."""
+        ends = [t for t in (self.finished_at, self.abandoned_at) if t is not None]
+        return min(ends, default=float("inf"))
 
     def to_json(self) -> dict[str, Any]:
         """The admin API's JSON shape."""
@@ -74,16 +82,15 @@ def overlaps(calls: list[Call]) -> list[tuple[Call, Call]]:
     """Pairs of calls of the same dossier that were in processing at the same time.
 
     A call still in processing counts as open-ended. Calls without a dossier id (look-ups)
-    are never paired. Note that an injected stall keeps a call "in processing" until the
-    simulator answers, even if the client gave up on it earlier.
+    are never paired. A call the client gave up on during a stall (a timeout) counts until the
+    client hung up: its resend, and the next message of its dossier, may then come while the
+    simulator is still "working" on it, as they would against the real central application.
     """
     found = []
     for index, first in enumerate(calls):
         for second in calls[index + 1 :]:
             if first.dossier_id is None or first.dossier_id != second.dossier_id:
                 continue
-            first_end = first.finished_at if first.finished_at is not None else float("inf")
-            second_end = second.finished_at if second.finished_at is not None else float("inf")
-            if first.received_at < second_end and second.received_at < first_end:
+            if first.received_at < second.open_until and second.received_at < first.open_until:
                 found.append((first, second))
     return found

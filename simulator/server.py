@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import select
 import socket
 import sys
 import threading
@@ -140,6 +141,28 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         if seconds > 0:
             self.server.runtime.stopping.wait(seconds)
 
+    def _stall(self, seconds: float, record: Call | None) -> None:
+        """Wait ``seconds``, noting in the record when the client hangs up meanwhile.
+
+        A client that times out closes its connection; from then on the call is no longer
+        in processing on its side, which is what the dossier-overlap check must judge.
+        """
+        deadline = time.monotonic() + seconds
+        stopping = self.server.runtime.stopping
+        while (remaining := deadline - time.monotonic()) > 0 and not stopping.is_set():
+            readable, _, _ = select.select([self.connection], [], [], min(remaining, 0.02))
+            if readable:  # a hang-up, or (never from the adapter) a pipelined request
+                if record is not None and self._peer_closed():
+                    self.server.runtime.recorder.update(record, abandoned_at=time.monotonic())
+                break
+        self._wait(deadline - time.monotonic())
+
+    def _peer_closed(self) -> bool:
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
     # --- routing -----------------------------------------------------------------------
 
     def do_GET(self) -> None:
@@ -211,7 +234,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             if injection.kind.replaces_answer:
                 status, (body, content_type) = 200, UNREADABLE_BODIES[injection.kind]
             else:
-                self._wait(injection.stall_seconds)
+                self._stall(injection.stall_seconds, record)
         self._finish(record, http_status=status, **fields)
         self._send(status, body, content_type)
 
@@ -274,7 +297,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             self._send(500, b"Internal Server Error\n", "text/plain")
             return
         if kind is FaultKind.TIMEOUT:
-            self._wait(injection.stall_seconds)
+            self._stall(injection.stall_seconds, record)
         text = "simulated timeout" if kind is FaultKind.TIMEOUT else "simulated server fault"
         self._finish(record, injected=kind.value, http_status=500, fault=f"soap:Server: {text}")
         self._send(500, soap.fault("Server", text), soap.CONTENT_TYPE)

@@ -86,56 +86,6 @@ def answered(rig: FaultRig, event_ids: list[str]) -> set[str]:
     }
 
 
-def assert_guarantees(
-    rig: FaultRig,
-    event_ids: list[str],
-    outcomes: dict[str, Any],
-    *,
-    client_timeout: float | None = None,
-) -> None:
-    """``rig.assert_delivery_guarantees``; with a client timeout, stalls count only until it.
-
-    The simulator keeps a stalled call "in processing" until it answers, even after the
-    adapter gave up on it (``simulator.record.overlaps``); the adapter's resend of that
-    message, and its next message of the dossier, then look like an overlap they are not.
-    With ``client_timeout`` a call counts as open only until the adapter stopped waiting.
-    """
-    if client_timeout is None:
-        rig.assert_delivery_guarantees(event_ids, outcomes)
-        return
-    unanswered = [e for e in event_ids if not any(o != "in-beraad" for o in outcomes[e])]
-    assert unanswered == [], f"unanswered: {unanswered}"
-    record = rig.simulator.record()
-    effects: dict[str, int] = defaultdict(int)
-    for call in record:
-        if call.outcome is not None and not call.duplicate:
-            effects[str(call.message_id)] += 1
-    assert [m for m, n in effects.items() if n > 1] == [], "a message had two effects"
-    slack = 0.05  # the adapter's timer starts when its request is written, just before this
-    spans = [
-        (
-            call,
-            call.received_at,
-            min(call.finished_at or float("inf"), call.received_at + client_timeout + slack),
-        )
-        for call in record
-        if call.dossier_id
-    ]
-    overlapping = [
-        (a.message_id, b.message_id)
-        for i, (a, a_start, a_end) in enumerate(spans)
-        for b, b_start, b_end in spans[i + 1 :]
-        if a.dossier_id == b.dossier_id and a_start < b_end and b_start < a_end
-    ]
-    assert overlapping == [], f"two calls of one dossier open at once: {overlapping}"
-    by_dossier: dict[str, list[int]] = defaultdict(list)
-    for call in record:
-        if call.dossier_id and call.outcome is not None and not call.duplicate:
-            by_dossier[call.dossier_id].append(int(call.sequence or 0))
-    for dossier, sequences in by_dossier.items():
-        assert sequences == sorted(sequences), f"dossier {dossier} reordered: {sequences}"
-
-
 def assert_answer_ids_stable(rig: FaultRig, event_ids: list[str]) -> None:
     """An answer published again (a lost confirm, a resend) keeps its id: the EPD can dedupe."""
     ids_by_kind: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -373,7 +323,7 @@ def test_simulated_timeouts_are_retried_with_one_effect(fault_rig: Rig) -> None:
     ids = rig.send(*traffic("slow", 3))
     outcomes = rig.final_answers(ids, timeout=30)
     record = settled_record(rig.simulator)
-    assert_guarantees(rig, ids, outcomes, client_timeout=1)
+    rig.assert_delivery_guarantees(ids, outcomes)
     stalled = [c for c in record if c.injected == "timeout"]
     assert len(stalled) == 3
     for call in stalled:
@@ -393,7 +343,7 @@ def test_an_applied_then_timed_out_call_is_deduplicated_on_resend(fault_rig: Rig
     ids = rig.send(*traffic("late", 3))
     outcomes = rig.final_answers(ids, timeout=30)
     record = settled_record(rig.simulator)
-    assert_guarantees(rig, ids, outcomes, client_timeout=1)
+    rig.assert_delivery_guarantees(ids, outcomes)
     applied_late = [c for c in record if c.injected == "apply-then-timeout"]
     assert len(applied_late) == 2
     for call in applied_late:

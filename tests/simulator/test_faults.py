@@ -178,6 +178,30 @@ def test_record_shows_overlapping_dossiers(simulator: Simulator, signed: Signer)
     assert {a.message_id, b.message_id} == {"ov-1", "ov-2"}
 
 
+def test_a_client_that_gives_up_ends_its_call_for_the_overlap_check(
+    simulator: Simulator, signed: Signer
+) -> None:
+    """A stalled call is open only until its client hangs up; one not given up, to its end."""
+    simulator.set_faults("timeout", next=1, stall_seconds=1)
+    first = signed(reva_application(message_id="ab-1", dossier="D-ab", sequence=1))
+    with pytest.raises(requests.Timeout):
+        post_raw(simulator, first, timeout=0.2)
+    resent = SoapClient(simulator.url).submit(first)
+    assert resent.text("v:Outcome") == "accepted"
+    stalled, again = simulator.record()
+    assert stalled.abandoned_at is not None
+    assert stalled.received_at + 0.2 <= stalled.abandoned_at < again.received_at
+    assert simulator.dossier_overlaps() == []
+    simulator.reset_record()
+    simulator.set_faults("timeout", next=1, stall_seconds=0.3)
+    second = signed(reva_application(message_id="ab-2", dossier="D-ab2", sequence=1))
+    assert post_raw(simulator, second, timeout=5).status_code == 500
+    (patient,) = simulator.record()
+    assert patient.abandoned_at is None
+    assert patient.finished_at is not None
+    assert patient.finished_at - patient.received_at >= 0.3
+
+
 def test_stop_cuts_a_stall_short(credentials: Credentials, signed: Signer) -> None:
     """Stopping the simulator ends a 30-second stall at once."""
     sim = Simulator(SimulatorConfig(trusted_certs=[credentials.cert_pem]))
