@@ -57,11 +57,6 @@ def part(bundle: EventBundle, claim: Node, category: str) -> Node:
     return found[0]
 
 
-def dated(nodes: Sequence[Node | None]) -> list[Node]:
-    """The date nodes of the parts that are there, for ``rules.date_issues``."""
-    return [node for node in nodes if node is not None]
-
-
 def head_only(category: str) -> Mapper:
     """A modification that names nothing beyond its application (a stop's cancel, the km
     stop's cancel): the supportingInfo ``category`` once; the message is its head."""
