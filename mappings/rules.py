@@ -59,6 +59,13 @@ def nihdi_issue(bundle: EventBundle, node: Node) -> Issue | None:
     )
 
 
+def supporting_info_expression(bundle: EventBundle, claim: Node, category: str) -> str:
+    """The FHIRPath expression of the ``Claim.supportingInfo`` items of ``category``."""
+    return bundle.expression(claim.child("supportingInfo")) + fhirpath.where(
+        "category.coding.code", category
+    )
+
+
 def supporting_info(
     bundle: EventBundle, claim: Node, category: str, issues: list[Issue], *, required: bool
 ) -> Node | None:
@@ -66,9 +73,7 @@ def supporting_info(
     found = bundle.supporting_info(claim, category)
     if len(found) == 1:
         return found[0]
-    expression = bundle.expression(claim.child("supportingInfo")) + fhirpath.where(
-        "category.coding.code", category
-    )
+    expression = supporting_info_expression(bundle, claim, category)
     if len(found) > 1:
         issues.append(Issue("duplicate", f"{expression} must occur at most once.", expression))
     elif required and isinstance(claim.child("supportingInfo").value, list):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from mappings import fhirpath, rules, vsb_schema
+from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node, coding_code
 from mappings.mapper import Mapper, Unmappable, required_text
@@ -52,9 +52,7 @@ def check(bundle: EventBundle, claim: Node) -> list[Issue]:
         for category in _REQUIRED + _OPTIONAL
     }
     if parts["informed-consent"] is None and not _is_migration(parts["migration"]):
-        expression = bundle.expression(claim.child("supportingInfo")) + fhirpath.where(
-            "category.coding.code", "informed-consent"
-        )
+        expression = rules.supporting_info_expression(bundle, claim, "informed-consent")
         issues.append(
             Issue(
                 "consent-required",
@@ -64,9 +62,7 @@ def check(bundle: EventBundle, claim: Node) -> list[Issue]:
         )
     issues.extend(physician_issues(bundle, claim, ("medical-report", "transport-report")))
     if bundle.care_team(claim, "transport-report") and parts["transport-report"] is None:
-        expression = bundle.expression(claim.child("supportingInfo")) + fhirpath.where(
-            "category.coding.code", "transport-report"
-        )
+        expression = rules.supporting_info_expression(bundle, claim, "transport-report")
         text = f"{expression} (part 4) is required when a transport physician is given."
         issues.append(Issue("required", text, expression))
     issues.extend(_period_issues(bundle, claim))

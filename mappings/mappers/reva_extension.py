@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from mappings import fhirpath, rules, vsb_schema
+from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
 from mappings.mapper import Mapper
@@ -38,9 +38,7 @@ def check(bundle: EventBundle, claim: Node) -> list[Issue]:
     report = parts(bundle, claim, issues, optional=["medical-report"])["medical-report"]
     if report is not None and not isinstance(claim.child("diagnosis").value, list):
         expression = bundle.expression(claim.child("diagnosis"))
-        where = bundle.expression(claim.child("supportingInfo")) + fhirpath.where(
-            "category.coding.code", "medical-report"
-        )
+        where = rules.supporting_info_expression(bundle, claim, "medical-report")
         text = f"{expression} is required with a medical report ({where})."
         issues.append(Issue("required", text, expression))
     issues.extend(physician_issues(bundle, claim, ("medical-report",)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from mappings import fhirpath, rules, vsb_schema
+from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node, coding_code
 from mappings.mapper import Mapper, Unmappable, required_text
@@ -36,9 +36,7 @@ def interruption_issues(bundle: EventBundle, claim: Node, issues: list[Issue]) -
         rules.date_issues(bundle, [start, end, *([expected_end] if expected_end else [])])
     )
     if end.present == (expected is not None):
-        expression = bundle.expression(claim.child("supportingInfo")) + fhirpath.where(
-            "category.coding.code", "expected-end"
-        )
+        expression = rules.supporting_info_expression(bundle, claim, "expected-end")
         text = (
             f"{bundle.expression(end)} (a known end) or {expression} (an expected end) is"
             " required, not both."
