@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, Final
 
@@ -79,6 +80,27 @@ def supporting_info(
     elif required and isinstance(claim.child("supportingInfo").value, list):
         issues.append(Issue("required", f"{expression} is required.", expression))
     return None
+
+
+def parts(
+    bundle: EventBundle,
+    claim: Node,
+    issues: list[Issue],
+    *,
+    required: Sequence[str] = (),
+    optional: Sequence[str] = (),
+) -> dict[str, Node | None]:
+    """The one supportingInfo item of each category; a missing required or a repeated one
+    is an issue."""
+    found = {
+        category: supporting_info(bundle, claim, category, issues, required=True)
+        for category in required
+    }
+    found |= {
+        category: supporting_info(bundle, claim, category, issues, required=False)
+        for category in optional
+    }
+    return found
 
 
 def _holds_non_xml(value: Any) -> bool:

@@ -9,8 +9,6 @@ right away.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from lxml import etree
 
 from mappings import rules, vsb_schema
@@ -28,27 +26,6 @@ def add_head(bundle: EventBundle, context: MessageContext, root: etree._Element)
     vsb_schema.add(root, "Insz", insz(bundle))
 
 
-def parts(
-    bundle: EventBundle,
-    claim: Node,
-    issues: list[Issue],
-    *,
-    required: Sequence[str] = (),
-    optional: Sequence[str] = (),
-) -> dict[str, Node | None]:
-    """The one supportingInfo item of each category; a missing required or a repeated one
-    is an issue."""
-    found = {
-        category: rules.supporting_info(bundle, claim, category, issues, required=True)
-        for category in required
-    }
-    found |= {
-        category: rules.supporting_info(bundle, claim, category, issues, required=False)
-        for category in optional
-    }
-    return found
-
-
 def part(bundle: EventBundle, claim: Node, category: str) -> Node:
     """The supportingInfo item of ``category`` of a validated event (``Unmappable`` if none)."""
     found = bundle.supporting_info(claim, category)
@@ -63,7 +40,7 @@ def head_only(category: str) -> Mapper:
 
     def check(bundle: EventBundle, claim: Node) -> list[Issue]:
         issues: list[Issue] = []
-        parts(bundle, claim, issues, required=[category])
+        rules.parts(bundle, claim, issues, required=[category])
         return issues
 
     def build(
@@ -81,7 +58,7 @@ def one_date(category: str, element: str) -> Mapper:
 
     def check(bundle: EventBundle, claim: Node) -> list[Issue]:
         issues: list[Issue] = []
-        found = parts(bundle, claim, issues, required=[category])[category]
+        found = rules.parts(bundle, claim, issues, required=[category])[category]
         if found is not None:
             issues.extend(rules.date_issues(bundle, [found.child("timingDate")]))
         return issues

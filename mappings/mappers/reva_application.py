@@ -45,12 +45,7 @@ _OPTIONAL = (
 def check(bundle: EventBundle, claim: Node) -> list[Issue]:
     """Rules the adapter can decide alone: parts present once, dates, period order, etc."""
     issues: list[Issue] = []
-    parts = {
-        category: rules.supporting_info(
-            bundle, claim, category, issues, required=category in _REQUIRED
-        )
-        for category in _REQUIRED + _OPTIONAL
-    }
+    parts = rules.parts(bundle, claim, issues, required=_REQUIRED, optional=_OPTIONAL)
     if parts["informed-consent"] is None and not _is_migration(parts["migration"]):
         expression = rules.supporting_info_expression(bundle, claim, "informed-consent")
         issues.append(

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from lxml import etree
 
-from mappings import vsb_schema
+from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
 from mappings.mapper import Mapper
-from mappings.mappers.modification import add_head, part, parts
+from mappings.mappers.modification import add_head, part
 from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
 from mappings.ordering import BY_DOSSIER
@@ -22,7 +22,7 @@ from mappings.role import CLOSES
 def check(bundle: EventBundle, claim: Node) -> list[Issue]:
     """The cancel occurs once."""
     issues: list[Issue] = []
-    parts(bundle, claim, issues, required=["cancel"])
+    rules.parts(bundle, claim, issues, required=["cancel"])
     return issues
 
 

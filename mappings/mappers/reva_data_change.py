@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from lxml import etree
 
-from mappings import vsb_schema
+from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node, coding_code
 from mappings.mapper import Mapper, required_text
 from mappings.mappers.common import add_contact, contact
-from mappings.mappers.modification import add_head, parts
+from mappings.mappers.modification import add_head
 from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
 from mappings.ordering import BY_DOSSIER
@@ -34,7 +34,7 @@ def _has_contact(bundle: EventBundle) -> bool:
 def check(bundle: EventBundle, claim: Node) -> list[Issue]:
     """The location at most once; at least one of contact person, location, accident code."""
     issues: list[Issue] = []
-    location = parts(bundle, claim, issues, optional=["location"])["location"]
+    location = rules.parts(bundle, claim, issues, optional=["location"])["location"]
     if location is None and _accident(claim) is None and not _has_contact(bundle):
         issues.append(
             Issue(

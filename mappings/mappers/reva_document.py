@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from lxml import etree
 
-from mappings import vsb_schema
+from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
 from mappings.mapper import Mapper
 from mappings.mappers.common import add_document
-from mappings.mappers.modification import add_head, part, parts
+from mappings.mappers.modification import add_head, part
 from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
 from mappings.ordering import BY_DOSSIER
@@ -24,7 +24,7 @@ from mappings.role import MODIFIES
 def check(bundle: EventBundle, claim: Node) -> list[Issue]:
     """The document once (mappings.attachment checks its data)."""
     issues: list[Issue] = []
-    parts(bundle, claim, issues, required=["document"])
+    rules.parts(bundle, claim, issues, required=["document"])
     return issues
 
 

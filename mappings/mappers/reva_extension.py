@@ -16,7 +16,7 @@ from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
 from mappings.mapper import Mapper
 from mappings.mappers.common import add_medical_report, date_value, physician_issues
-from mappings.mappers.modification import add_head, parts
+from mappings.mappers.modification import add_head
 from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
 from mappings.ordering import BY_DOSSIER
@@ -35,7 +35,7 @@ def check(bundle: EventBundle, claim: Node) -> list[Issue]:
         issues.append(
             Issue("period-order", f"{expression} must not be before the start.", expression)
         )
-    report = parts(bundle, claim, issues, optional=["medical-report"])["medical-report"]
+    report = rules.parts(bundle, claim, issues, optional=["medical-report"])["medical-report"]
     if report is not None and not isinstance(claim.child("diagnosis").value, list):
         expression = bundle.expression(claim.child("diagnosis"))
         where = rules.supporting_info_expression(bundle, claim, "medical-report")

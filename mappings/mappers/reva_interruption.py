@@ -16,7 +16,7 @@ from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node, coding_code
 from mappings.mapper import Mapper, Unmappable, required_text
 from mappings.mappers.common import date_value
-from mappings.mappers.modification import add_head, part, parts
+from mappings.mappers.modification import add_head, part
 from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
 from mappings.ordering import BY_DOSSIER
@@ -25,7 +25,7 @@ from mappings.role import MODIFIES
 
 def interruption_issues(bundle: EventBundle, claim: Node, issues: list[Issue]) -> None:
     """The interruption once, one end (known or expected), dates valid and in order."""
-    found = parts(bundle, claim, issues, required=["interruption"], optional=["expected-end"])
+    found = rules.parts(bundle, claim, issues, required=["interruption"], optional=["expected-end"])
     interruption, expected = found["interruption"], found["expected-end"]
     if interruption is None:
         return

@@ -14,7 +14,7 @@ from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
 from mappings.mapper import Mapper
 from mappings.mappers.common import date_value
-from mappings.mappers.modification import add_head, part, parts
+from mappings.mappers.modification import add_head, part
 from mappings.mappers.reva_interruption import add_interruption, interruption_issues
 from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
@@ -25,7 +25,9 @@ from mappings.role import MODIFIES
 def check(bundle: EventBundle, claim: Node) -> list[Issue]:
     """The interruption named once by a calendar date, and the interruption's own rules."""
     issues: list[Issue] = []
-    named = parts(bundle, claim, issues, required=["interruption-start"])["interruption-start"]
+    named = rules.parts(bundle, claim, issues, required=["interruption-start"])[
+        "interruption-start"
+    ]
     if named is not None:
         issues.extend(rules.date_issues(bundle, [named.child("timingDate")]))
     interruption_issues(bundle, claim, issues)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from lxml import etree
 
-from mappings import vsb_schema
+from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node, coding_code
 from mappings.mapper import Mapper, Unmappable, required_text
 from mappings.mappers.common import add_report_parts, physician_issues
-from mappings.mappers.modification import add_head, part, parts
+from mappings.mappers.modification import add_head, part
 from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
 from mappings.ordering import BY_DOSSIER
@@ -26,7 +26,7 @@ from mappings.role import MODIFIES
 def check(bundle: EventBundle, claim: Node) -> list[Issue]:
     """The report once, its physician once with a valid NIHDI."""
     issues: list[Issue] = []
-    parts(bundle, claim, issues, required=["transport-report"])
+    rules.parts(bundle, claim, issues, required=["transport-report"])
     issues.extend(physician_issues(bundle, claim, ("transport-report",)))
     return issues
 

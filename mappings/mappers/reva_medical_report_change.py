@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from lxml import etree
 
+from mappings import rules
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
 from mappings.mapper import Mapper
 from mappings.mappers.common import add_medical_report, physician_issues
-from mappings.mappers.modification import add_head, part, parts
+from mappings.mappers.modification import add_head, part
 from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
 from mappings.ordering import BY_DOSSIER
@@ -24,7 +25,7 @@ from mappings.role import MODIFIES
 def check(bundle: EventBundle, claim: Node) -> list[Issue]:
     """The report once, its physician once with a valid NIHDI."""
     issues: list[Issue] = []
-    parts(bundle, claim, issues, required=["medical-report"])
+    rules.parts(bundle, claim, issues, required=["medical-report"])
     issues.extend(physician_issues(bundle, claim, ("medical-report",)))
     return issues
 
