@@ -6,7 +6,7 @@ from __future__ import annotations
 from lxml import etree
 
 from mappings import rules, vsb_schema
-from mappings.bundle import EventBundle, Node
+from mappings.bundle import EventBundle, Node, coding_code
 from mappings.mapper import Unmappable, required_text
 from mappings.model import Issue
 from mappings.vocabulary import NIHDI_SYSTEM, SSIN_SYSTEM
@@ -96,6 +96,14 @@ def date_value(node: Node) -> str:
     if text is None:
         raise Unmappable(str(node.path))
     return text
+
+
+def code_text(concept: Node, what: str) -> str:
+    """The code of a CodeableConcept's first coding; ``Unmappable(what)`` if it has none."""
+    code = coding_code(concept)
+    if code is None:
+        raise Unmappable(what)
+    return required_text(code)
 
 
 def physician_issues(bundle: EventBundle, claim: Node, roles: tuple[str, ...]) -> list[Issue]:

@@ -22,6 +22,7 @@ from mappings.mappers.common import (
     add_document,
     add_medical_report,
     add_report_parts,
+    code_text,
     contact,
     date_value,
     insz,
@@ -109,10 +110,9 @@ def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree
 
     def coded(category: str) -> str:
         item = part(category)
-        code = coding_code(item.child("code")) if item else None
-        if code is None:
+        if item is None:
             raise Unmappable(category)
-        return required_text(code)
+        return code_text(item.child("code"), category)
 
     def text(category: str) -> str:
         item = part(category)

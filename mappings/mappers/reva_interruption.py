@@ -13,9 +13,9 @@ from lxml import etree
 
 from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
-from mappings.bundle import EventBundle, Node, coding_code
-from mappings.mapper import Mapper, Unmappable, required_text
-from mappings.mappers.common import date_value
+from mappings.bundle import EventBundle, Node
+from mappings.mapper import Mapper
+from mappings.mappers.common import code_text, date_value
 from mappings.mappers.modification import add_head, part
 from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
@@ -61,10 +61,7 @@ def add_interruption(bundle: EventBundle, claim: Node, root: etree._Element) -> 
     else:
         expected = part(bundle, claim, "expected-end").child("timingDate")
         vsb_schema.add(element, "ExpectedEndDate", date_value(expected))
-    reason = coding_code(interruption.child("code"))
-    if reason is None:
-        raise Unmappable("interruption.code")
-    vsb_schema.add(element, "Reason", required_text(reason))
+    vsb_schema.add(element, "Reason", code_text(interruption.child("code"), "interruption.code"))
 
 
 def check(bundle: EventBundle, claim: Node) -> list[Issue]:

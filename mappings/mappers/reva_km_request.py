@@ -13,9 +13,9 @@ from lxml import etree
 
 from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
-from mappings.bundle import EventBundle, Node, coding_code
-from mappings.mapper import Mapper, Unmappable, required_text
-from mappings.mappers.common import add_report_parts, physician_issues
+from mappings.bundle import EventBundle, Node
+from mappings.mapper import Mapper
+from mappings.mappers.common import add_report_parts, code_text, physician_issues
 from mappings.mappers.modification import add_head, part
 from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
@@ -35,11 +35,9 @@ def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree
     """Append the reference, the INSZ and the vsb:TransportReport."""
     add_head(bundle, context, root)
     report = part(bundle, claim, "transport-report")
-    transport_type = coding_code(report.child("code"))
-    if transport_type is None:
-        raise Unmappable("transport-report.code")
+    transport_type = code_text(report.child("code"), "transport-report.code")
     element = vsb_schema.add(root, "TransportReport")
-    vsb_schema.add(element, "TransportType", required_text(transport_type))
+    vsb_schema.add(element, "TransportType", transport_type)
     add_report_parts(bundle, claim, element, "transport-report", report)
 
 
