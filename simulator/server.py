@@ -159,7 +159,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
 
     def _peer_closed(self) -> bool:
         try:
-            return self.connection.recv(1, socket.MSG_PEEK) == b""
+            return bool(self.connection.recv(1, socket.MSG_PEEK) == b"")
         except OSError:
             return True
 
