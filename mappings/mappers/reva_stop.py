@@ -1,8 +1,8 @@
-"""reva-stop (Claim use=preauthorization with a stop) -> vsb:RevaStop.
+"""reva-stop (Claim use=preauthorization, supportingInfo stop and referral-after)
+-> vsb:RevaStop.
 
-The VSB reference number comes from the dossier's accepted application through
-``MessageContext.vsb_reference``; a ``Claim.insurance.preAuthRef`` in the event is ignored,
-so an EPD that does not know the number yet can send the stop right away.
+``stop`` carries the stop date (``timingDate``) and the reason (``code``); ``referral-after``
+(``valueString``) where the person goes after the trajectory.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from lxml import etree
 
 from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
-from mappings.bundle import EventBundle, Node, coding_code
-from mappings.mapper import Mapper, Unmappable, required_text
-from mappings.mappers.common import insz
+from mappings.bundle import EventBundle, Node
+from mappings.mapper import Mapper, required_text
+from mappings.mappers.common import code_text, date_value
+from mappings.mappers.modification import add_head, part
 from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
 from mappings.ordering import BY_DOSSIER
@@ -23,8 +24,7 @@ from mappings.role import MODIFIES
 def check(bundle: EventBundle, claim: Node) -> list[Issue]:
     """The stop and the referral after the trajectory occur once; the stop date is a date."""
     issues: list[Issue] = []
-    stop = rules.supporting_info(bundle, claim, "stop", issues, required=True)
-    rules.supporting_info(bundle, claim, "referral-after", issues, required=True)
+    stop = rules.parts(bundle, claim, issues, required=["stop", "referral-after"])["stop"]
     dated = [claim.child("created")] + ([stop.child("timingDate")] if stop is not None else [])
     issues.extend(rules.date_issues(bundle, dated))
     return issues
@@ -32,21 +32,12 @@ def check(bundle: EventBundle, claim: Node) -> list[Issue]:
 
 def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree._Element) -> None:
     """Append the reference, the INSZ, the stop date, the reason and the referral."""
-    if context.vsb_reference is None:
-        raise Unmappable("vsb_reference")
-    stops = bundle.supporting_info(claim, "stop")
-    referrals = bundle.supporting_info(claim, "referral-after")
-    if not stops or not referrals:
-        raise Unmappable("supportingInfo")
-    stop_date = rules.date_text(stops[0].child("timingDate"))
-    reason = coding_code(stops[0].child("code"))
-    if stop_date is None or reason is None:
-        raise Unmappable("stop")
-    vsb_schema.add(root, "VsbReference", context.vsb_reference)
-    vsb_schema.add(root, "Insz", insz(bundle))
-    vsb_schema.add(root, "StopDate", stop_date)
-    vsb_schema.add(root, "Reason", required_text(reason))
-    vsb_schema.add(root, "ReferralAfter", required_text(referrals[0].child("valueString")))
+    add_head(bundle, context, root)
+    stop = part(bundle, claim, "stop")
+    vsb_schema.add(root, "StopDate", date_value(stop.child("timingDate")))
+    vsb_schema.add(root, "Reason", code_text(stop.child("code"), "stop.code"))
+    referral = part(bundle, claim, "referral-after").child("valueString")
+    vsb_schema.add(root, "ReferralAfter", required_text(referral))
 
 
 MESSAGE_TYPE = MessageType(
