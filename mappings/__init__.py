@@ -17,7 +17,7 @@ from mappings.errors import (
 )
 from mappings.fhir_answer import to_fhir_answer
 from mappings.identifiers import mask_insz
-from mappings.message import build_message
+from mappings.message import build_message, classify_event
 from mappings.message_type import MessageType
 from mappings.model import (
     CentralAnswer,
@@ -56,6 +56,7 @@ __all__ = [
     "Verdict",
     "build_message",
     "check_event",
+    "classify_event",
     "dossier_key",
     "mask_insz",
     "parse_answer",

@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from lxml import etree
 
+from mappings.migration import Classification
 from mappings.model import Issue, Outcome
 
 B = TypeVar("B")
@@ -32,6 +33,8 @@ class AnswerHead:
     vsb_reference: str | None
     issues: tuple[Issue, ...]
     created_at: datetime
+    classification: Classification | None = None
+    """The adapter's migration class of the event answered, if its type has one."""
 
 
 @dataclass(frozen=True)

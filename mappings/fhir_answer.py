@@ -17,8 +17,14 @@ from typing import Any, Final, TypeVar
 
 from mappings.answer_kind import AnswerHead, AnswerKind
 from mappings.issue_types import issue_type
+from mappings.migration import Classification
 from mappings.model import Issue, Outcome
-from mappings.vocabulary import EVENT_SYSTEM, ISSUE_SYSTEM, OUTCOME_EXTENSION
+from mappings.vocabulary import (
+    EVENT_SYSTEM,
+    ISSUE_SYSTEM,
+    MIGRATION_CLASS_EXTENSION,
+    OUTCOME_EXTENSION,
+)
 
 B = TypeVar("B")
 
@@ -44,6 +50,8 @@ def to_fhir_answer(head: AnswerHead, kind: AnswerKind[B] | None, body: B | None)
         raise ValueError(f"an {head.outcome.value} answer needs its message type's answer kind")
     else:
         focus = kind.render(head, body)
+        if head.classification is not None:
+            focus = _with_classification(focus, head.classification)
     response: dict[str, Any] = {
         "identifier": head.event_id,
         "code": "fatal-error" if head.outcome is Outcome.INVALID else "ok",
@@ -69,6 +77,23 @@ def to_fhir_answer(head: AnswerHead, kind: AnswerKind[B] | None, body: B | None)
             {"fullUrl": focus_url, "resource": focus},
         ],
     }
+
+
+def _with_classification(focus: dict[str, Any], found: Classification) -> dict[str, Any]:
+    extension = {
+        "url": MIGRATION_CLASS_EXTENSION,
+        "extension": [
+            {"url": "class", "valueCode": found.kind.value},
+            {"url": "reason", "valueString": found.reason},
+        ],
+    }
+    # Placed where FHIR's JSON puts extensions, right after the resource type.
+    merged = {
+        "resourceType": focus["resourceType"],
+        "extension": [extension, *focus.get("extension", [])],
+    }
+    merged.update((key, value) for key, value in focus.items() if key not in merged)
+    return merged
 
 
 def _with_utc(head: AnswerHead) -> AnswerHead:

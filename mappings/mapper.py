@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from mappings.bundle import EventBundle, Node
+from mappings.migration import Classification
 from mappings.model import Issue, MessageContext
 
 Check = Callable[[EventBundle, Node], list[Issue]]
@@ -15,6 +16,9 @@ Check = Callable[[EventBundle, Node], list[Issue]]
 
 Build = Callable[[EventBundle, Node, MessageContext, etree._Element], None]
 """Appends the message body after the Header: (bundle, focus, context, root)."""
+
+Classify = Callable[[EventBundle, Node], Classification | None]
+"""The migration class of a schema-shaped event (None when its dates do not say)."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class Mapper:
     """The FHIR resource type that ``MessageHeader.focus`` must reference."""
     check: Check
     build: Build
+    classify: Classify | None = None
+    """For an application or admission: its migration class, which every answer repeats."""
 
 
 class Unmappable(ValueError):

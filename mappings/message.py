@@ -9,6 +9,7 @@ from mappings.bundle import EventBundle
 from mappings.errors import InvalidEvent, MissingReference
 from mappings.mapper import Unmappable
 from mappings.message_type import MessageType
+from mappings.migration import Classification
 from mappings.model import Envelope, Issue, MessageContext
 from mappings.registry import MESSAGE_TYPES
 
@@ -46,6 +47,16 @@ def build_message(envelope: Envelope, context: MessageContext) -> etree._Element
         raise InvalidEvent([Issue("unmappable", text, None)]) from exc
     vsb_schema.validate_xml(root)
     return root
+
+
+def classify_event(envelope: Envelope) -> Classification | None:
+    """The migration class of a validated event, if its message type classifies."""
+    message_type = MESSAGE_TYPES.get(envelope.event_code or "")
+    if message_type is None or message_type.request.classify is None:
+        return None
+    bundle = EventBundle(envelope.document)
+    focus = bundle.focus()
+    return None if focus is None else message_type.request.classify(bundle, focus)
 
 
 def _add_header(

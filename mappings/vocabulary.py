@@ -45,6 +45,8 @@ ERROR_LOCATION_EXTENSION: Final = "urn:vsb-adapter:fhir:error-location"
 AFFILIATION_EXTENSION: Final = "urn:vsb-adapter:fhir:affiliation"
 CARE_FUND_SYSTEM: Final = "urn:vsb-adapter:fhir:care-fund"
 EVENT_ID_SYSTEM: Final = "urn:vsb-adapter:fhir:event-id"
+MIGRATION_CLASS_EXTENSION: Final = "urn:vsb-adapter:fhir:migration-class"
+"""On the focus of an answer: the adapter's migration class (``class``) and why (``reason``)."""
 
 CARE_SETTING_AMBULANT: Final = "ambulant"
 

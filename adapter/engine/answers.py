@@ -10,12 +10,22 @@ from datetime import datetime
 from typing import Any
 
 from adapter.store import AnswerSource, PreparedAnswer
-from mappings import MESSAGE_TYPES, AnswerHead, AnswerKind, MessageType, to_fhir_answer
+from mappings import (
+    MESSAGE_TYPES,
+    AnswerHead,
+    AnswerKind,
+    MessageType,
+    classify_event,
+    read_envelope,
+    to_fhir_answer,
+)
+from mappings.migration import Classification
 from mappings.model import CentralAnswer, Issue, Outcome
 
 # Answers the adapter makes itself get ids derived from the event, so that making the same
 # answer twice (a redelivered invalid event, a retried refusal) yields the same answer id.
 _OUTCOME_URL = "urn:vsb-adapter:fhir:outcome"
+_CLASS_URL = "urn:vsb-adapter:fhir:migration-class"
 _ANSWER_NAMESPACE = uuid.UUID("5f0c8a4e-7a51-4e43-9d0f-3c1c2a6b7e10")
 
 
@@ -59,12 +69,18 @@ def made_here(
 
 
 def from_central(
-    answer: CentralAnswer, message_type: MessageType, *, event_id: str, source: AnswerSource
+    answer: CentralAnswer,
+    message_type: MessageType,
+    *,
+    event_id: str,
+    source: AnswerSource,
+    classification: Classification | None = None,
 ) -> PreparedAnswer:
     """The EPD's answer for an answer of the central application (its id kept).
 
     The message type's answer kind reads its own part of the answer (an insurance status…)
-    and renders the FHIR focus; the head is common.
+    and renders the FHIR focus; the head is common, with the event's migration class when
+    its type has one (``mappings.classify_event``).
     """
     head = AnswerHead(
         answer_id=answer.answer_id,
@@ -74,10 +90,18 @@ def from_central(
         vsb_reference=answer.vsb_reference,
         issues=answer.issues,
         created_at=answer.created_at,
+        classification=classification,
     )
     kind = message_type.answer
     body = kind.read(answer.element)
     return _prepared(head, kind, body, message_id=answer.in_reply_to, source=source)
+
+
+def classified(message_type: MessageType, payload: str | None) -> Classification | None:
+    """The migration class of a stored event, for its answers (None for types without)."""
+    if message_type.request.classify is None or payload is None:
+        return None  # most types: the payload, perhaps megabytes, is not parsed again
+    return classify_event(read_envelope(payload.encode()))
 
 
 def _prepared(
@@ -117,6 +141,13 @@ def summarize(fhir_answer: Mapping[str, Any]) -> str:
             parts.append(f"ref={resource['preAuthRef']}")
         for error in resource.get("error", []):
             codes += [c.get("code", "?") for c in error.get("code", {}).get("coding", [])]
+        for extension in resource.get("extension", []):
+            if extension.get("url") == _CLASS_URL:
+                parts += [
+                    f"class={x.get('valueCode')}"
+                    for x in extension.get("extension", [])
+                    if x.get("url") == "class"
+                ]
         for issue in resource.get("issue", []):
             codes += [c.get("code", "?") for c in issue.get("details", {}).get("coding", [])]
         for insurance in resource.get("insurance", []):

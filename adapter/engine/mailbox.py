@@ -19,7 +19,7 @@ from adapter import crashpoints
 from adapter.central import CentralTransport
 from adapter.clock import Clock
 from adapter.crashpoints import CrashPoint
-from adapter.engine.answers import from_central
+from adapter.engine.answers import classified, from_central
 from adapter.errors import DeliveryError, StoreError
 from adapter.failure_log import FailureLog
 from adapter.store import AnswerSource, Store
@@ -109,8 +109,17 @@ class MailboxPoller:
                 )
                 continue
             message_type = MESSAGE_TYPES[message.event_code]
+            payload = (
+                self._store.event_payload(message.event_id)
+                if message_type.request.classify is not None
+                else None
+            )
             prepared = from_central(
-                answer, message_type, event_id=message.event_id, source=AnswerSource.MAILBOX
+                answer,
+                message_type,
+                event_id=message.event_id,
+                source=AnswerSource.MAILBOX,
+                classification=classified(message_type, payload),
             )
             new = self._store.record_later_answer(
                 message.message_id, prepared, self._clock.now(), role=message_type.role

@@ -26,7 +26,7 @@ from adapter import crashpoints
 from adapter.central import CentralTransport
 from adapter.clock import Clock
 from adapter.crashpoints import CrashPoint
-from adapter.engine.answers import from_central, made_here
+from adapter.engine.answers import classified, from_central, made_here
 from adapter.engine.breaker import BreakerState, CircuitBreaker
 from adapter.errors import PermanentDeliveryError, TransientDeliveryError, UnreadableAnswer
 from adapter.settings import DeliverySettings
@@ -120,7 +120,11 @@ class Sender:
             self._metrics.send_seconds.labels(claim.event_code).observe(elapsed)
         self._metrics.sends.labels(claim.event_code, answer.outcome.value).inc()
         prepared = from_central(
-            answer, message_type, event_id=claim.event_id, source=AnswerSource.SYNC
+            answer,
+            message_type,
+            event_id=claim.event_id,
+            source=AnswerSource.SYNC,
+            classification=classified(message_type, claim.payload),
         )
         self._record(claim, message_type, prepared)
 

@@ -47,6 +47,7 @@ from adapter.store.tables import (
     INSTANCES,
     MESSAGES,
     AnswerRow,
+    EventRow,
     MessageRow,
     OrderingRow,
 )
@@ -394,6 +395,12 @@ class Store:
                 )
             )
             return None if row is None else message_view(row)
+
+    def event_payload(self, event_id: str) -> str | None:
+        """The stored body of an event (None if there is no such event)."""
+        with self.transaction(read_only=True) as session:
+            row = session.get(EventRow, event_id)
+            return None if row is None else row.payload
 
     def record_later_answer(
         self, message_id: str, answer: PreparedAnswer, now: datetime, *, role: Role

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from mappings import MESSAGE_TYPES, AnswerHead, Issue, Outcome, to_fhir_answer
 from mappings.answers.eligibility import InsuranceStatus
-from mappings.vocabulary import DECISION_SYSTEM, OUTCOME_EXTENSION
+from mappings.migration import classify_reva
+from mappings.vocabulary import DECISION_SYSTEM, MIGRATION_CLASS_EXTENSION, OUTCOME_EXTENSION
 from tests.support.fhir import parse_r4
 
 CREATED = datetime(2026, 11, 20, 10, 31, tzinfo=UTC)
@@ -181,3 +182,22 @@ def test_the_patient_is_named_without_personal_data() -> None:
                 }
             ]
         }
+
+
+def test_migration_class_is_an_extension_of_the_focus() -> None:
+    """The adapter's migration class and its reason lead the focus's extensions, valid R4."""
+    classification = classify_reva(date(2023, 9, 30), date(2023, 9, 15))
+    for kind in ("reva-application", "insurance-status"):
+        head = AnswerHead(
+            "ans-1", "evt-1", kind, Outcome.ACCEPTED, None, (), CREATED, classification
+        )
+        bundle = to_fhir_answer(head, MESSAGE_TYPES[kind].answer, None)
+        parse_r4(bundle)
+        (extension, *others) = focus(bundle)["extension"]
+        assert extension["url"] == MIGRATION_CLASS_EXTENSION
+        assert extension["extension"] == [
+            {"url": "class", "valueCode": "migration-file"},
+            {"url": "reason", "valueString": classification.reason},
+        ]
+        assert others == []
+    assert "extension" not in focus(answer(Outcome.ACCEPTED))
