@@ -6,24 +6,18 @@ the adapter refuses anything sent after it (``application-closed``) without send
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lxml import etree
 
-from mappings import rules, vsb_schema
+from mappings import vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
-from mappings.mapper import Mapper
-from mappings.mappers.modification import add_head, part
+from mappings.mappers.modification import add_head, head_only, part
 from mappings.message_type import MessageType
-from mappings.model import Issue, MessageContext
+from mappings.model import MessageContext
 from mappings.ordering import BY_DOSSIER
 from mappings.role import CLOSES
-
-
-def check(bundle: EventBundle, claim: Node) -> list[Issue]:
-    """The cancel occurs once."""
-    issues: list[Issue] = []
-    rules.parts(bundle, claim, issues, required=["cancel"])
-    return issues
 
 
 def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree._Element) -> None:
@@ -37,7 +31,8 @@ def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree
 MESSAGE_TYPE = MessageType(
     code="reva-cancel",
     message_kind="RevaCancel",
-    request=Mapper(focus_type="Claim", check=check, build=build),
+    # checked as a head-only modification (the cancel once); the message adds its reason
+    request=replace(head_only("cancel"), build=build),
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=CLOSES,

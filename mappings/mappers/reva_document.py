@@ -7,25 +7,19 @@ whenever it comes, even after the period closed (DOMAIN.md, "Late changes").
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lxml import etree
 
-from mappings import rules, vsb_schema
+from mappings import vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
-from mappings.mapper import Mapper
 from mappings.mappers.common import add_document
-from mappings.mappers.modification import add_head, part
+from mappings.mappers.modification import add_head, head_only, part
 from mappings.message_type import MessageType
-from mappings.model import Issue, MessageContext
+from mappings.model import MessageContext
 from mappings.ordering import BY_DOSSIER
 from mappings.role import MODIFIES
-
-
-def check(bundle: EventBundle, claim: Node) -> list[Issue]:
-    """The document once (mappings.attachment checks its data)."""
-    issues: list[Issue] = []
-    rules.parts(bundle, claim, issues, required=["document"])
-    return issues
 
 
 def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree._Element) -> None:
@@ -41,7 +35,9 @@ def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree
 MESSAGE_TYPE = MessageType(
     code="reva-document",
     message_kind="RevaDocument",
-    request=Mapper(focus_type="Claim", check=check, build=build),
+    # checked as a head-only modification (the document once; mappings.attachment checks
+    # its data); the message adds the document
+    request=replace(head_only("document"), build=build),
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=MODIFIES,
