@@ -9,36 +9,30 @@ from __future__ import annotations
 
 from lxml import etree
 
-from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
 from mappings.mapper import Mapper
-from mappings.mappers.common import date_value
-from mappings.mappers.modification import add_head, part
+from mappings.mappers.modification import one_date
 from mappings.mappers.reva_interruption import add_interruption, interruption_issues
 from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
 from mappings.ordering import BY_DOSSIER
 from mappings.role import MODIFIES
 
+_NAMED = one_date("interruption-start", "InterruptionStartDate")
+"""The head and the accepted interruption's start, as in reva-interruption-cancel."""
+
 
 def check(bundle: EventBundle, claim: Node) -> list[Issue]:
     """The interruption named once by a calendar date, and the interruption's own rules."""
-    issues: list[Issue] = []
-    named = rules.parts(bundle, claim, issues, required=["interruption-start"])[
-        "interruption-start"
-    ]
-    if named is not None:
-        issues.extend(rules.date_issues(bundle, [named.child("timingDate")]))
+    issues = _NAMED.check(bundle, claim)
     interruption_issues(bundle, claim, issues)
     return issues
 
 
 def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree._Element) -> None:
     """Append the reference, the INSZ, the start of the interruption and what it becomes."""
-    add_head(bundle, context, root)
-    named = part(bundle, claim, "interruption-start").child("timingDate")
-    vsb_schema.add(root, "InterruptionStartDate", date_value(named))
+    _NAMED.build(bundle, claim, context, root)
     add_interruption(bundle, claim, root)
 
 
