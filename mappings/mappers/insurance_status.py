@@ -7,8 +7,8 @@ from lxml import etree
 from mappings import rules, vsb_schema
 from mappings.answers.eligibility import ELIGIBILITY
 from mappings.bundle import EventBundle, Node
-from mappings.mapper import Mapper, Unmappable
-from mappings.mappers.common import insz
+from mappings.mapper import Mapper
+from mappings.mappers.common import date_value, insz
 from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
 from mappings.ordering import UNORDERED
@@ -25,11 +25,8 @@ def build(
 ) -> None:
     """Append the INSZ and the reference date."""
     del context  # a look-up needs nothing beyond the Header
-    reference_date = rules.date_text(request.child("servicedDate"))
-    if reference_date is None:
-        raise Unmappable("servicedDate")
     vsb_schema.add(root, "Insz", insz(bundle))
-    vsb_schema.add(root, "ReferenceDate", reference_date)
+    vsb_schema.add(root, "ReferenceDate", date_value(request.child("servicedDate")))
 
 
 MESSAGE_TYPE = MessageType(
