@@ -48,6 +48,23 @@ def date_issues(bundle: EventBundle, nodes: list[Node]) -> list[Issue]:
     return issues
 
 
+def period_order_issue(
+    bundle: EventBundle, start: Node, end: Node, *, strict: bool
+) -> Issue | None:
+    """A ``period-order`` issue on ``end`` if it is before ``start`` (``strict``: if it is not
+    after it); none while either is not a calendar date (``date_issues`` names that)."""
+    first, last = parse_date(start), parse_date(end)
+    if first is None or last is None or last > first or (last == first and not strict):
+        return None
+    expression = bundle.expression(end)
+    text = (
+        f"{expression} must be after the start date."
+        if strict
+        else f"{expression} must not be before the start."
+    )
+    return Issue("period-order", text, expression)
+
+
 def nihdi_issue(bundle: EventBundle, node: Node) -> Issue | None:
     """A ``nihdi-check-digit`` issue if an 11-digit NIHDI number fails both check schemes."""
     if not is_eleven_digits(node.value) or is_valid_nihdi(node.value):

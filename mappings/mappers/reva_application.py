@@ -81,13 +81,8 @@ def _period_issues(bundle: EventBundle, claim: Node) -> list[Issue]:
     period = claim.child("billablePeriod")
     start, end = period.child("start"), period.child("end")
     issues = rules.date_issues(bundle, [start, end])
-    first, last = rules.parse_date(start), rules.parse_date(end)
-    if first is not None and last is not None and last <= first:
-        expression = bundle.expression(end)
-        issues.append(
-            Issue("period-order", f"{expression} must be after the start date.", expression)
-        )
-    return issues
+    order = rules.period_order_issue(bundle, start, end, strict=True)
+    return issues + ([order] if order is not None else [])
 
 
 def _contact_issues(bundle: EventBundle) -> list[Issue]:

@@ -29,12 +29,8 @@ def check(bundle: EventBundle, claim: Node) -> list[Issue]:
     period = claim.child("billablePeriod")
     start, end = period.child("start"), period.child("end")
     issues.extend(rules.date_issues(bundle, [start, end]))
-    first, last = rules.parse_date(start), rules.parse_date(end)
-    if first is not None and last is not None and last < first:
-        expression = bundle.expression(end)
-        issues.append(
-            Issue("period-order", f"{expression} must not be before the start.", expression)
-        )
+    order = rules.period_order_issue(bundle, start, end, strict=False)
+    issues.extend([order] if order is not None else [])
     report = rules.parts(bundle, claim, issues, optional=["medical-report"])["medical-report"]
     if report is not None and not isinstance(claim.child("diagnosis").value, list):
         expression = bundle.expression(claim.child("diagnosis"))

@@ -42,12 +42,10 @@ def interruption_issues(bundle: EventBundle, claim: Node, issues: list[Issue]) -
             " required, not both."
         )
         issues.append(Issue("interruption-end", text, bundle.expression(end)))
-    last_node = end if end.present else expected_end
-    first = rules.parse_date(start)
-    last = rules.parse_date(last_node) if last_node is not None else None
-    if first is not None and last is not None and last_node is not None and last < first:
-        where = bundle.expression(last_node)
-        issues.append(Issue("period-order", f"{where} must not be before the start.", where))
+    last = end if end.present else expected_end
+    if last is not None:
+        order = rules.period_order_issue(bundle, start, last, strict=False)
+        issues.extend([order] if order is not None else [])
 
 
 def add_interruption(bundle: EventBundle, claim: Node, root: etree._Element) -> None:
