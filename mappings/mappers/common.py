@@ -98,6 +98,12 @@ def date_value(node: Node) -> str:
     return text
 
 
+def accident_code(claim: Node) -> str | None:
+    """The accident code, ``Claim.accident.type``'s first code, if the claim gives one."""
+    code = coding_code(claim.child("accident").child("type"))
+    return code.text if code is not None else None
+
+
 def code_text(concept: Node, what: str) -> str:
     """The code of a CodeableConcept's first coding; ``Unmappable(what)`` if it has none."""
     code = coding_code(concept)

@@ -15,9 +15,10 @@ from lxml import etree
 
 from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
-from mappings.bundle import EventBundle, Node, coding_code
+from mappings.bundle import EventBundle, Node
 from mappings.mapper import Mapper, Unmappable, required_text
 from mappings.mappers.common import (
+    accident_code,
     add_contact,
     add_document,
     add_medical_report,
@@ -141,9 +142,9 @@ def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree
         element = vsb_schema.add(root, "TransportReport")
         vsb_schema.add(element, "TransportType", coded("transport-report"))
         add_report_parts(bundle, claim, element, "transport-report", transport)
-    accident = coding_code(claim.child("accident").child("type"))
-    if accident is not None and accident.text is not None:
-        vsb_schema.add(root, "AccidentCode", accident.text)
+    accident = accident_code(claim)
+    if accident is not None:
+        vsb_schema.add(root, "AccidentCode", accident)
     vsb_schema.add(root, "Migration", "true" if _is_migration(part("migration")) else "false")
     exception = part("exception-request")
     if exception is not None:

@@ -11,19 +11,14 @@ from lxml import etree
 
 from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
-from mappings.bundle import EventBundle, Node, coding_code
+from mappings.bundle import EventBundle, Node
 from mappings.mapper import Mapper, required_text
-from mappings.mappers.common import add_contact, contact
+from mappings.mappers.common import accident_code, add_contact, contact
 from mappings.mappers.modification import add_head
 from mappings.message_type import MessageType
 from mappings.model import Issue, MessageContext
 from mappings.ordering import BY_DOSSIER
 from mappings.role import MODIFIES
-
-
-def _accident(claim: Node) -> Node | None:
-    code = coding_code(claim.child("accident").child("type"))
-    return code if code is not None and code.text is not None else None
 
 
 def _has_contact(bundle: EventBundle) -> bool:
@@ -35,7 +30,7 @@ def check(bundle: EventBundle, claim: Node) -> list[Issue]:
     """The location at most once; at least one of contact person, location, accident code."""
     issues: list[Issue] = []
     location = rules.parts(bundle, claim, issues, optional=["location"])["location"]
-    if location is None and _accident(claim) is None and not _has_contact(bundle):
+    if location is None and accident_code(claim) is None and not _has_contact(bundle):
         issues.append(
             Issue(
                 "nothing-to-change",
@@ -56,9 +51,9 @@ def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree
     locations = bundle.supporting_info(claim, "location")
     if locations:
         vsb_schema.add(root, "Location", required_text(locations[0].child("valueString")))
-    accident = _accident(claim)
+    accident = accident_code(claim)
     if accident is not None:
-        vsb_schema.add(root, "AccidentCode", required_text(accident))
+        vsb_schema.add(root, "AccidentCode", accident)
 
 
 MESSAGE_TYPE = MessageType(
