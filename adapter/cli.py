@@ -83,7 +83,29 @@ def _parser() -> argparse.ArgumentParser:
     demo = command("demo", _demo, "run the bundled simulator and the daemon on the defaults")
     demo.add_argument("--today", default="2026-11-20", help="the simulator's today")
     command("check", _check, "check settings, keystore, store, RabbitMQ and the central app")
-    command("migrate", _migrate, "bring the store's schema up to date")
+    command("upgrade-store", _upgrade_store, "bring the store's schema up to date")
+    command("migrate", _migrate_alias, "old name of upgrade-store (not the VSB migration)")
+    migration = sub.add_parser(
+        "migration",
+        help="classify and send the files the VI approved before the switch-over",
+        description=MIGRATION_HELP,
+    )
+    steps = migration.add_subparsers(required=True, metavar="STEP")
+    for step, func, text in (
+        ("plan", _migration_plan, "dry run: the class and reason of every file, invalid rows"),
+        ("send", _migration_send, "publish the files' events (nothing twice; resumable)"),
+        ("status", _migration_status, "which files are answered, and how"),
+    ):
+        p = steps.add_parser(step, help=text, description=text)
+        p.set_defaults(func=func)
+        p.add_argument("export", type=Path, help="the export: .jsonl (JSON lines) or .csv")
+        if step != "send":
+            p.add_argument("--json", action="store_true", help="machine-readable output")
+    send_step = steps.choices["send"]
+    send_step.add_argument("--wait", type=float, default=0, help="seconds to follow the answers")
+    send_step.add_argument(
+        "--skip-invalid", action="store_true", help="send the valid files despite invalid rows"
+    )
     send = command("send", _send, "publish event files to the events exchange")
     send.add_argument("files", nargs="+", type=Path)
     send.add_argument("--wait", type=float, default=0, help="seconds to wait for the answers")
@@ -168,11 +190,64 @@ def _check(settings: Settings, _args: argparse.Namespace) -> int:
     return 0 if all(status != "FAIL" for status, _ in results) else 1
 
 
-def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+def _upgrade_store(settings: Settings, _args: argparse.Namespace) -> int:
     engine = create_store_engine(settings.store.url, 1)
     migrate(engine)
     print(f"store at schema revision {schema_revision(engine)}")
     return 0
+
+
+def _migrate_alias(settings: Settings, args: argparse.Namespace) -> int:
+    print(
+        "vsb-adapter: `migrate` is now `upgrade-store` (the store's schema); the migration of"
+        " VI-approved files is `vsb-adapter migration`",
+        file=sys.stderr,
+    )
+    return _upgrade_store(settings, args)
+
+
+# ---- the migration of VI-approved files ---------------------------------------------------
+
+MIGRATION_HELP = (
+    "The files the mutualities (VI) approved before the switch-over (PVT 1/4/2023, REVA"
+    " 1/10/2023) go to the central application once: 'plan' classifies an export, 'send'"
+    " publishes its events, 'status' follows their answers (docs/migration.md)."
+)
+
+
+def _migration_plan(settings: Settings, args: argparse.Namespace) -> int:
+    from adapter.migration.command import print_plan
+    from adapter.migration.plan import make_plan
+
+    return print_plan(make_plan(args.export, _facility(settings)), sys.stdout, as_json=args.json)
+
+
+def _migration_send(settings: Settings, args: argparse.Namespace) -> int:
+    from adapter.migration.command import print_plan, publisher_for, send
+    from adapter.migration.plan import make_plan
+
+    plan = make_plan(args.export, _facility(settings))
+    if plan.errors and not args.skip_invalid:
+        print_plan(plan, sys.stdout)
+        print("nothing sent: fix the rows above, or send with --skip-invalid", file=sys.stderr)
+        return 1
+    store = Store(create_store_engine(settings.store.url, 2))
+    publisher = ConfirmedPublisher(broker_address(settings), "vsb-adapter migration")
+    try:
+        publish = publisher_for(publisher, settings.broker.events_exchange)
+        code = send(plan, store, publish, sys.stdout, wait_seconds=args.wait)
+    finally:
+        publisher.close()
+    return 1 if plan.errors else code
+
+
+def _migration_status(settings: Settings, args: argparse.Namespace) -> int:
+    from adapter.migration.command import print_status
+    from adapter.migration.plan import make_plan
+
+    plan = make_plan(args.export, _facility(settings))
+    store = Store(create_store_engine(settings.store.url, 2))
+    return print_status(plan, store, sys.stdout, as_json=args.json)
 
 
 def _validate(settings: Settings, args: argparse.Namespace) -> int:

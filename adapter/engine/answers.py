@@ -126,15 +126,21 @@ def _prepared(
     )
 
 
+def outcome_of(fhir_answer: Mapping[str, Any]) -> str | None:
+    """The outcome code of a FHIR answer (``accepted`` …), None if it names none."""
+    entries = fhir_answer.get("entry", [])
+    header = entries[0].get("resource", {}) if entries else {}
+    found = (
+        x.get("valueCode") for x in header.get("extension", []) if x.get("url") == _OUTCOME_URL
+    )
+    outcome = next(found, None)
+    return str(outcome) if outcome is not None else None
+
+
 def summarize(fhir_answer: Mapping[str, Any]) -> str:
     """One line for people: outcome, VSB reference and issue codes of a FHIR answer."""
     entries = [e.get("resource", {}) for e in fhir_answer.get("entry", [])]
-    header = entries[0] if entries else {}
-    outcome = next(
-        (x.get("valueCode") for x in header.get("extension", []) if x.get("url") == _OUTCOME_URL),
-        "?",
-    )
-    parts = [str(outcome)]
+    parts = [outcome_of(fhir_answer) or "?"]
     codes: list[str] = []
     for resource in entries[1:]:
         if resource.get("preAuthRef"):
