@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapter import crashpoints
 from adapter.central import probe_central
 from adapter.clock import SystemClock
 from adapter.daemon import Daemon, broker_address, check_broker
@@ -226,6 +227,7 @@ def _migration_send(settings: Settings, args: argparse.Namespace) -> int:
     from adapter.migration.command import print_plan, publisher_for, send
     from adapter.migration.plan import make_plan
 
+    crashpoints.arm(settings.crash_point)
     plan = make_plan(args.export, _facility(settings))
     if plan.errors and not args.skip_invalid:
         print_plan(plan, sys.stdout)

@@ -26,6 +26,8 @@ class CrashPoint(enum.StrEnum):
     """The answer is stored; it has not been published (or its confirm not recorded)."""
     AFTER_PUBLISH_BEFORE_CONFIRM = "after-publish-before-mailbox-confirm"
     """A mailbox answer was published; the central application was not told we have it."""
+    MIGRATION_HALFWAY = "migration-halfway"
+    """``migration send`` has published (and RabbitMQ confirmed) half of its events."""
 
 
 _armed: CrashPoint | None = None

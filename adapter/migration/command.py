@@ -22,6 +22,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from adapter import crashpoints
+from adapter.crashpoints import CrashPoint
 from adapter.engine.answers import outcome_of
 from adapter.migration.bundles import PlannedEvent
 from adapter.migration.plan import Plan, PlannedFile
@@ -60,8 +62,9 @@ def print_plan(plan: Plan, out: TextIO, *, as_json: bool = False) -> int:
         json.dump(_plan_json(plan), out, indent=2)
         out.write("\n")
         return 1 if plan.errors else 0
-    console = Console(file=out, width=200, highlight=False)
-    table = Table(title=f"{len(plan.files)} files, {len(plan.errors)} invalid rows")
+    console = _console(out)
+    invalid = len({error.line for error in plan.errors})
+    table = Table(title=f"{len(plan.files)} files to classify, {invalid} invalid rows")
     for column in ("class", "files", "events"):
         table.add_column(column, justify="left" if column == "class" else "right")
     counts = plan.counts()
@@ -113,12 +116,14 @@ def send(
     events = plan.events()
     held = event_progress(store, [event.event_id for event in events])
     todo = [event for event in events if event.event_id not in held]
-    console = Console(file=out, width=200, highlight=False)
+    console = _console(out)
     with _progress(console) as progress:
         task = progress.add_task("publishing", total=len(todo))
-        for event in todo:
+        for index, event in enumerate(todo, start=1):
             publish(event)
             progress.advance(task)
+            if index == len(todo) // 2:
+                crashpoints.reach(CrashPoint.MIGRATION_HALFWAY)
     console.print(
         f"published {len(todo)} events; {len(held)} were with the adapter already"
         f" ({len(plan.files)} files, {len(events)} events in the plan)",
@@ -176,7 +181,7 @@ def print_status(plan: Plan, store: Store, out: TextIO, *, as_json: bool = False
         json.dump({"files": rows}, out, indent=2)
         out.write("\n")
     else:
-        console = Console(file=out, width=200, highlight=False)
+        console = _console(out)
         for status in statuses:
             file = status.planned.file
             console.print(
@@ -192,6 +197,11 @@ def _print_summary(statuses: list[FileStatus], console: Console) -> None:
     counts = Counter(status.summary for status in statuses)
     words = ", ".join(f"{count} {what}" for what, count in sorted(counts.items()))
     console.print(f"{len(statuses)} files: {words}", markup=False)
+
+
+def _console(out: TextIO) -> Console:
+    # soft wrap: one file per line however long its reason, for grep and for diffs
+    return Console(file=out, width=200, highlight=False, soft_wrap=True)
 
 
 def _progress(console: Console) -> Progress:
