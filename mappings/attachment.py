@@ -7,15 +7,16 @@ A medical report, a transport report or an additional document travels as an Att
 ======================  ===============================================================
 ``attachment-type``     ``contentType`` is PDF, JPEG or PNG (what the zorgkas can open)
 ``base64``              ``data`` is canonical base64 (line breaks allowed), as the XSD wants
-``attachment-content``  the decoded data starts as its type does (``%PDF-``, JPEG, PNG)
+``attachment-content``  the decoded data starts as its type does (JPEG, PNG); a PDF's
+                        ``%PDF-`` may follow up to 1024 other bytes, as PDF readers allow
 ``attachment-too-large``  the attachments of one event together at most ``MAX_BYTES``
 ======================  ===============================================================
 
-The checks read the data once and copy none of it: the size follows from the length, the
-type from the first 1,029 bytes, the padding bits from the last group; nothing else is
-decoded. A
-10 MiB document is about 14 million characters; decoding it here would cost as much memory
-again for nothing (docs/performance.md, set E).
+The checks decode almost nothing: the size follows from the length, the type from the first
+1,029 bytes, the padding bits from the last group. Data without whitespace is read in place;
+only wrapped data is copied, to read it without its line breaks (``compact``). A 10 MiB
+document is about 14 million characters; decoding it here would cost as much memory again for
+nothing (docs/performance.md, set E).
 """
 
 from __future__ import annotations
@@ -37,13 +38,22 @@ SIGNATURES: Final = {
     "image/jpeg": b"\xff\xd8\xff",
     "image/png": b"\x89PNG\r\n\x1a\n",
 }
-"""The accepted content types and how their data starts."""
+"""The accepted content types and the header their data starts with (a PDF's may follow
+up to ``_PDF_HEADER_WITHIN`` other bytes)."""
 
 _PDF_HEADER_WITHIN: Final = 1024
 """PDF readers accept the ``%PDF-`` header anywhere in the first 1024 bytes."""
 _HEAD_CHARS: Final = 1372
 """Base64 characters that decode to the first 1029 bytes: a PDF header starting at 1024."""
 _BASE64: Final = re.compile(r"[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
+def compact(data: str) -> str:
+    """Base64 ``data`` without whitespace (the line breaks of wrapped base64), as the checks
+    read it and the VSB message carries it: ``data`` itself when it has none."""
+    # CPython's split gives a string without whitespace back as its one piece, and join
+    # returns a lone piece as it is: unwrapped data, the usual case, is never copied.
+    return "".join(data.split())
 
 
 def attachments(node: Node) -> Iterator[Node]:
@@ -93,24 +103,24 @@ def _issues_of(bundle: EventBundle, attachment: Node, issues: list[Issue]) -> in
         text = f"{expression} must be one of {accepted}."
         issues.append(Issue("attachment-type", text, expression))
     data = attachment.child("data")
-    compact = "".join(str(data.value).split())  # no copy when there is no line break
-    if not _is_canonical(compact):
+    encoded = compact(str(data.value))
+    if not _is_canonical(encoded):
         expression = bundle.expression(data)
         issues.append(Issue("base64", f"{expression} is not valid base64.", expression))
         return 0
     signature = SIGNATURES.get(media_type or "")
-    if signature is not None and not _starts_as(base64.b64decode(compact[:_HEAD_CHARS]), signature):
+    if signature is not None and not _starts_as(base64.b64decode(encoded[:_HEAD_CHARS]), signature):
         expression = bundle.expression(data)
         text = f"{expression} does not start as {media_type} data does."
         issues.append(Issue("attachment-content", text, expression))
-    return len(compact) // 4 * 3 - compact[-2:].count("=")
+    return len(encoded) // 4 * 3 - encoded[-2:].count("=")
 
 
-def _is_canonical(compact: str) -> bool:
+def _is_canonical(encoded: str) -> bool:
     """Base64 that ``xs:base64Binary`` accepts: the alphabet, padding, zero padding bits."""
-    if len(compact) % 4 or _BASE64.fullmatch(compact) is None:
+    if len(encoded) % 4 or _BASE64.fullmatch(encoded) is None:
         return False
-    tail = compact[-4:]
+    tail = encoded[-4:]
     try:
         # a lenient decoder ignores non-zero padding bits; the XSD does not
         return base64.b64encode(base64.b64decode(tail, validate=True)).decode("ascii") == tail

@@ -6,6 +6,7 @@ from __future__ import annotations
 from lxml import etree
 
 from mappings import rules, vsb_schema
+from mappings.attachment import compact
 from mappings.bundle import EventBundle, Node, coding_code
 from mappings.mapper import Unmappable, required_text
 from mappings.model import Issue
@@ -23,9 +24,7 @@ def insz(bundle: EventBundle) -> str:
 
 def add_document(parent: etree._Element, local: str, attachment: Node) -> None:
     """Append a vsb:Document-typed element from a FHIR Attachment."""
-    element = vsb_schema.add(
-        parent, local, "".join(required_text(attachment.child("data")).split())
-    )
+    element = vsb_schema.add(parent, local, compact(required_text(attachment.child("data"))))
     element.set("contentType", required_text(attachment.child("contentType")))
     title = attachment.child("title").text
     if title is not None:
