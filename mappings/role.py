@@ -1,6 +1,7 @@
 """A message type's role in its dossier: what it needs of the application, what it does to it.
 
-The engine asks the role two things and never looks at a message type's name:
+The engine asks the role two things (and reads ``modifies`` for the VSB reference a
+message carries) and never looks at a message type's name:
 
 - ``refusal(application)`` before sending: a modification without an accepted application,
   or after the application was closed, is refused by the adapter itself, never sent;
@@ -43,7 +44,13 @@ class ApplicationChange:
 
 @dataclass(frozen=True)
 class Role:
-    """One of the roles below; the flags are read only here."""
+    """One of the roles below.
+
+    ``refusal`` and ``change`` read the flags; elsewhere ``modifies`` decides that a built
+    message carries its application's VSB reference (``mappings.message``,
+    ``adapter.engine.sender``), and the bench reads ``opens`` to keep the references its
+    applications get (``bench/bare.py``).
+    """
 
     name: str
     opens: bool = False

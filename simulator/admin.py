@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from simulator.errors import AdminInputError, UnknownCase
 from simulator.faults import FaultPlan, Latency
-from simulator.population import Person, mask_insz
+from simulator.population import Person, check_insz_key, mask_insz
 from simulator.record import overlaps
 from simulator.runtime import Runtime
 
@@ -82,6 +82,8 @@ class AdminApi:
         # Actions on one item, named by the path's last part: /admin/<action>/<key>.
         self._items: dict[tuple[str, str], Callable[[str, Json], Json]] = {
             ("GET", "applications"): self.application,
+            ("GET", "persons"): self.person,
+            ("POST", "persons"): self.change_person,
         }
 
     def handle(self, method: str, name: str, raw_body: bytes) -> AdminResponse:
@@ -183,12 +185,41 @@ class AdminApi:
         return {"persons": {insz: person.to_json() for insz, person in listed.items()}}
 
     def set_persons(self, body: Json) -> Json:
-        """Add or replace persons: ``{insz: {affiliation, care_fund?, valid_from?}}``."""
-        people = {insz: Person.from_json(data) for insz, data in body.items()}
+        """Add or replace persons: ``{insz: {affiliation, care_fund?, valid_from?,
+        increased_allowance_from?, increased_allowance_to?, daily_share?}}``; all or none
+        (every person is checked before any is set)."""
+        people = {}
+        for insz, data in body.items():
+            check_insz_key(insz)
+            try:
+                people[insz] = Person.from_json(data)
+            except AdminInputError as exc:
+                raise AdminInputError(f"person {insz}: {exc}") from exc
         for insz, person in people.items():
             self.runtime.app.population.set(insz, person)
             log.info("person %s set to %s", mask_insz(insz), person.affiliation.value)
         return {"ok": True, "set": len(people)}
+
+    def person(self, insz: str, _: Json) -> Json:
+        """One person as the rules see them (listed, or derived from the number)."""
+        check_insz_key(insz)
+        population = self.runtime.app.population
+        return {
+            "insz": insz,
+            "listed": population.is_listed(insz),
+            "person": population.find(insz).to_json(),
+        }
+
+    def change_person(self, insz: str, body: Json) -> Json:
+        """Change some fields of one person (listed or derived), e.g. only the increased
+        allowance: the body's fields replace those of the person as found; the result is
+        checked as a whole and listed from now on."""
+        check_insz_key(insz)
+        population = self.runtime.app.population
+        person = Person.from_json(population.find(insz).to_json() | body)
+        population.set(insz, person)
+        log.info("person %s changed: %s", mask_insz(insz), ", ".join(sorted(body)))
+        return self.person(insz, body)
 
     def set_facilities(self, body: Json) -> Json:
         """Limit recognised facilities: ``{"nihdi": [...]}``; ``{"nihdi": null}`` recognises all."""

@@ -24,9 +24,12 @@ from simulator.clock import Clock
 from simulator.contract import Contract
 from simulator.errors import AdminInputError, UnknownCase
 from simulator.history import Application, Sessions, Status
+from simulator.message_parts import local_name
 from simulator.messages import (
+    IncreasedAllowanceRequest,
     InsuranceStatusRequest,
     ModificationRequest,
+    PersonalShareRequest,
     Request,
     RevaApplication,
     RevaCancel,
@@ -45,10 +48,9 @@ from simulator.messages import (
     RevaStartChange,
     RevaStop,
     RevaStopCancel,
-    local_name,
     read_message,
 )
-from simulator.population import Population
+from simulator.population import Person, Population
 from simulator.signature import TrustStore
 from simulator.state import PendingCase, Store
 
@@ -58,6 +60,10 @@ log = logging.getLogger("simulator.central")
 M = TypeVar("M", bound=ModificationRequest)
 Judge = Callable[[M, Application | None, date, bool], rules.Verdict]
 """A modification's rule: request, the application it names, today, facility recognised."""
+
+L = TypeVar("L", InsuranceStatusRequest, IncreasedAllowanceRequest, PersonalShareRequest)
+LookUpJudge = Callable[[L, Person, bool], rules.Verdict]
+"""A look-up's rule: request, the person as the population knows them, facility recognised."""
 
 
 @dataclass(frozen=True)
@@ -217,17 +223,18 @@ class CentralApplication:
             created_at=self.clock.now(),
             outcome=verdict.outcome,
             vsb_reference=vsb_reference,
-            insurance_status=verdict.insurance_status,
+            body=verdict.body,
             errors=verdict.errors,
         )
 
     def _apply(self, request: Request) -> Answer:
         match request:
             case InsuranceStatusRequest():
-                person = self.population.find(request.insz)
-                recognised = self._recognises(request.header.nihdi)
-                verdict = rules.judge_status_request(request, person, recognised)
-                return self._answer(request.header.message_id, verdict)
+                return self._look_up(request, rules.judge_status_request)
+            case IncreasedAllowanceRequest():
+                return self._look_up(request, rules.judge_increased_allowance_request)
+            case PersonalShareRequest():
+                return self._look_up(request, rules.judge_personal_share_request)
             case RevaApplication():
                 return self._apply_application(request)
             case RevaStop():
@@ -265,6 +272,12 @@ class CentralApplication:
             case _:
                 # A kind added to Request without its branch here fails the type check.
                 assert_never(request)
+
+    def _look_up(self, request: L, judge: LookUpJudge[L]) -> Answer:
+        # Look-ups are unordered and keep nothing: judged on the person as listed today.
+        person = self.population.find(request.insz)
+        verdict = judge(request, person, self._recognises(request.header.nihdi))
+        return self._answer(request.header.message_id, verdict)
 
     def _apply_application(self, request: RevaApplication) -> Answer:
         today = self.clock.today()

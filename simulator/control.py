@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
@@ -30,6 +31,10 @@ from simulator.server import SOAP_PATH, SimulatorHTTPServer
 from simulator.state import PendingCase
 
 log = logging.getLogger("simulator")
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 class Simulator:
@@ -179,13 +184,20 @@ class Simulator:
         affiliation: Affiliation | str,
         care_fund: str | None = None,
         valid_from: date | None = None,
+        *,
+        increased_allowance_from: date | None = None,
+        increased_allowance_to: date | None = None,
+        daily_share: Decimal | str | None = None,
     ) -> None:
-        """Add or replace a person of the population."""
+        """Add or replace a person of the population (checked as ``POST /admin/persons``)."""
         person = Person.from_json(
             {
                 "affiliation": Affiliation(affiliation).value,
                 "care_fund": care_fund,
                 "valid_from": valid_from.isoformat() if valid_from else None,
+                "increased_allowance_from": _iso(increased_allowance_from),
+                "increased_allowance_to": _iso(increased_allowance_to),
+                "daily_share": None if daily_share is None else str(daily_share),
             }
         )
         self.runtime.app.population.set(insz, person)

@@ -1,45 +1,65 @@
 """The VSB request messages as the simulator reads them (vsb-1.0.xsd).
 
 ``read_message`` turns a schema-valid, signature-checked payload into one of the typed
-requests below: the look-up, the REVA application, and every modification of an accepted
+requests: the three look-ups, the REVA application and every modification of an accepted
 application (each a ``Modification``: header, VSB reference, INSZ, then its own fields, only
-those the rules or the history use). ``peek_header`` reads the bookkeeping fields of any
-payload, valid or not, for the call record.
+those the rules or the history use) below, and the PVT messages of
+``simulator.pvt_messages``. ``peek_header`` reads the bookkeeping fields of any payload,
+valid or not, for the call record.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
 
 from lxml import etree
 
 from simulator.errors import RequestError
-
-VSB: Final = "urn:vsb-adapter:vsb:1"
-NS: Final = {"v": VSB}
+from simulator.message_parts import (
+    NS,
+    VSB,
+    Header,
+    Modification,
+    boolean,
+    day,
+    local_name,
+    modification_head,
+    optional_day,
+    read_header,
+    required,
+    sequence_number,
+    text,
+)
 
 
 @dataclass(frozen=True)
-class Header:
-    """The header every request carries."""
-
-    message_id: str
-    replaces_message_id: str | None
-    nihdi: str
-    hco: str
-    dossier_id: str | None
-    sequence: int | None
-
-
-@dataclass(frozen=True)
-class InsuranceStatusRequest:
-    """A look-up of a person's VSB insurance status on a reference date."""
+class LookUp:
+    """A look-up of a person on a reference date (no application, no reference number)."""
 
     header: Header
     insz: str
     reference_date: date
+
+    @property
+    def kind(self) -> str:
+        """The message's element name (each subclass is named after its element)."""
+        return type(self).__name__
+
+
+@dataclass(frozen=True)
+class InsuranceStatusRequest(LookUp):
+    """A look-up of a person's VSB insurance status on a reference date."""
+
+
+@dataclass(frozen=True)
+class IncreasedAllowanceRequest(LookUp):
+    """A look-up of a person's increased allowance (verhoogde tegemoetkoming) on a day."""
+
+
+@dataclass(frozen=True)
+class PersonalShareRequest(LookUp):
+    """A look-up of a PVT resident's daily personal share on a day."""
 
 
 @dataclass(frozen=True)
@@ -59,20 +79,8 @@ class RevaApplication:
     accident_code: str | None = None
     previous_reference: str | None = None
     """On a change of facility: the application at the previous facility (it carries over)."""
-
-
-@dataclass(frozen=True)
-class Modification:
-    """What every modification of an accepted application carries (vsb:Modification)."""
-
-    header: Header
-    vsb_reference: str
-    insz: str
-
-    @property
-    def kind(self) -> str:
-        """The message's element name (each class below is named after its element)."""
-        return type(self).__name__
+    vi_approval_date: date | None = None
+    """A migration file: the day the VI had approved it."""
 
 
 @dataclass(frozen=True)
@@ -214,7 +222,22 @@ ModificationRequest = (
 )
 """Every modification of an accepted application the simulator takes."""
 
-Request = InsuranceStatusRequest | RevaApplication | ModificationRequest
+Request = (
+    InsuranceStatusRequest
+    | IncreasedAllowanceRequest
+    | PersonalShareRequest
+    | RevaApplication
+    | ModificationRequest
+)
+"""Every request the simulator takes."""
+
+LookUpKind = (
+    type[InsuranceStatusRequest] | type[IncreasedAllowanceRequest] | type[PersonalShareRequest]
+)
+LOOK_UPS: dict[str, LookUpKind] = {
+    kind.__name__: kind
+    for kind in (InsuranceStatusRequest, IncreasedAllowanceRequest, PersonalShareRequest)
+}
 
 
 @dataclass(frozen=True)
@@ -227,70 +250,21 @@ class Peek:
     sequence: int | None
 
 
-def _text(element: etree._Element, path: str) -> str | None:
-    found = element.find(path, NS)
-    if found is None or found.text is None:
-        return None
-    return found.text.strip()
-
-
-def _required(element: etree._Element, path: str) -> str:
-    value = _text(element, path)
-    if value is None:
-        # The schema makes these required; reaching here means the schema was bypassed.
-        raise RequestError(f"missing element {path}")
-    return value
-
-
-def _date(element: etree._Element, path: str) -> date:
-    # xs:date may carry a time zone suffix ("Z", "+01:00"); the local date is what counts.
-    return date.fromisoformat(_required(element, path)[:10])
-
-
-def _boolean(element: etree._Element, path: str) -> bool:
-    return _required(element, path) in ("true", "1")
-
-
-def _sequence(text: str | None) -> int | None:
-    if text is None or not text.isdigit():
-        return None
-    return int(text)
-
-
-def read_header(root: etree._Element) -> Header:
-    """The header of a schema-valid request."""
-    return Header(
-        message_id=_required(root, "v:Header/v:MessageId"),
-        replaces_message_id=_text(root, "v:Header/v:ReplacesMessageId"),
-        nihdi=_required(root, "v:Header/v:Facility/v:Nihdi"),
-        hco=_required(root, "v:Header/v:Facility/v:Hco"),
-        dossier_id=_text(root, "v:Header/v:DossierId"),
-        sequence=_sequence(_text(root, "v:Header/v:Sequence")),
-    )
-
-
-def local_name(element: etree._Element) -> str:
-    """The element's name without its namespace."""
-    return etree.QName(element).localname
-
-
 def _interruption(element: etree._Element) -> InterruptionPeriod:
-    end = _text(element, "v:Interruption/v:EndDate")
+    end = text(element, "v:Interruption/v:EndDate")
     return InterruptionPeriod(
-        start=_date(element, "v:Interruption/v:StartDate"),
-        end=_date(
-            element, "v:Interruption/v:EndDate" if end else "v:Interruption/v:ExpectedEndDate"
-        ),
+        start=day(element, "v:Interruption/v:StartDate"),
+        end=day(element, "v:Interruption/v:EndDate" if end else "v:Interruption/v:ExpectedEndDate"),
         expected=end is None,
-        reason=_required(element, "v:Interruption/v:Reason"),
+        reason=required(element, "v:Interruption/v:Reason"),
     )
 
 
 def _modification(kind: str, root: etree._Element, header: Header) -> ModificationRequest:
-    common = (header, _required(root, "v:VsbReference"), _required(root, "v:Insz"))
+    common = modification_head(root, header)
     match kind:
         case "RevaStop":
-            return RevaStop(*common, _date(root, "v:StopDate"), _required(root, "v:Reason"))
+            return RevaStop(*common, day(root, "v:StopDate"), required(root, "v:Reason"))
         case "RevaStopCancel":
             return RevaStopCancel(*common)
         case "RevaCancel":
@@ -298,33 +272,33 @@ def _modification(kind: str, root: etree._Element, header: Header) -> Modificati
         case "RevaDataChange":
             return RevaDataChange(
                 *common,
-                contact_person=_text(root, "v:ContactPerson/v:Name"),
-                location=_text(root, "v:Location"),
-                accident_code=_text(root, "v:AccidentCode"),
+                contact_person=text(root, "v:ContactPerson/v:Name"),
+                location=text(root, "v:Location"),
+                accident_code=text(root, "v:AccidentCode"),
             )
         case "RevaStartChange":
-            return RevaStartChange(*common, _date(root, "v:NewStartDate"))
+            return RevaStartChange(*common, day(root, "v:NewStartDate"))
         case "RevaExtension":
-            return RevaExtension(*common, _date(root, "v:StartDate"), _date(root, "v:EndDate"))
+            return RevaExtension(*common, day(root, "v:StartDate"), day(root, "v:EndDate"))
         case "RevaExtensionCancel":
-            return RevaExtensionCancel(*common, _date(root, "v:ExtensionStartDate"))
+            return RevaExtensionCancel(*common, day(root, "v:ExtensionStartDate"))
         case "RevaInterruption":
             return RevaInterruption(*common, _interruption(root))
         case "RevaInterruptionChange":
-            start = _date(root, "v:InterruptionStartDate")
+            start = day(root, "v:InterruptionStartDate")
             return RevaInterruptionChange(*common, start, _interruption(root))
         case "RevaInterruptionCancel":
-            return RevaInterruptionCancel(*common, _date(root, "v:InterruptionStartDate"))
+            return RevaInterruptionCancel(*common, day(root, "v:InterruptionStartDate"))
         case "RevaMedicalReportChange":
             return RevaMedicalReportChange(*common)
         case "RevaDocument":
             return RevaDocument(*common)
         case "RevaKmRequest":
-            return RevaKmRequest(*common, _required(root, "v:TransportReport/v:TransportType"))
+            return RevaKmRequest(*common, required(root, "v:TransportReport/v:TransportType"))
         case "RevaKmChange":
-            return RevaKmChange(*common, _required(root, "v:TransportReport/v:TransportType"))
+            return RevaKmChange(*common, required(root, "v:TransportReport/v:TransportType"))
         case "RevaKmStop":
-            return RevaKmStop(*common, _date(root, "v:StopDate"))
+            return RevaKmStop(*common, day(root, "v:StopDate"))
         case "RevaKmStopCancel":
             return RevaKmStopCancel(*common)
     raise RequestError(f"unsupported message {kind}: the simulator answers requests only")
@@ -337,23 +311,23 @@ def read_message(root: etree._Element) -> Request:
         raise RequestError(f"unsupported message {{{qname.namespace}}}{qname.localname}")
     header = read_header(root)
     kind = qname.localname
-    if kind == "InsuranceStatusRequest":
-        return InsuranceStatusRequest(
-            header, _required(root, "v:Insz"), _date(root, "v:ReferenceDate")
-        )
+    look_up = LOOK_UPS.get(kind)
+    if look_up is not None:
+        return look_up(header, required(root, "v:Insz"), day(root, "v:ReferenceDate"))
     if kind == "RevaApplication":
         return RevaApplication(
             header=header,
-            insz=_required(root, "v:Insz"),
-            request_type=_required(root, "v:RequestType"),
-            request_date=_date(root, "v:RequestDate"),
-            start_date=_date(root, "v:StartDate"),
-            end_date=_date(root, "v:EndDate"),
-            migration=_boolean(root, "v:Migration"),
+            insz=required(root, "v:Insz"),
+            request_type=required(root, "v:RequestType"),
+            request_date=day(root, "v:RequestDate"),
+            start_date=day(root, "v:StartDate"),
+            end_date=day(root, "v:EndDate"),
+            migration=boolean(root, "v:Migration"),
             exception_request=root.find("v:ExceptionRequest", NS) is not None,
-            location=_text(root, "v:Location"),
-            accident_code=_text(root, "v:AccidentCode"),
-            previous_reference=_text(root, "v:PreviousVsbReference"),
+            location=text(root, "v:Location"),
+            accident_code=text(root, "v:AccidentCode"),
+            previous_reference=text(root, "v:PreviousVsbReference"),
+            vi_approval_date=optional_day(root, "v:ViApprovalDate"),
         )
     return _modification(kind, root, header)
 
@@ -364,7 +338,7 @@ def peek_header(root: etree._Element | None) -> Peek:
         return Peek(None, None, None, None)
     return Peek(
         kind=local_name(root),
-        message_id=_text(root, "v:Header/v:MessageId"),
-        dossier_id=_text(root, "v:Header/v:DossierId"),
-        sequence=_sequence(_text(root, "v:Header/v:Sequence")),
+        message_id=text(root, "v:Header/v:MessageId"),
+        dossier_id=text(root, "v:Header/v:DossierId"),
+        sequence=sequence_number(text(root, "v:Header/v:Sequence")),
     )

@@ -6,8 +6,9 @@ out reference numbers and recording effects is the caller's job (``central``, an
 ``history.Application.record``). Error codes are in ``codes`` and ``docs/simulator.md``.
 
 Modules: ``codes`` (every error code, as ``rules.codes.LATE``), ``verdict`` (the verdict,
-identity checks), ``dates`` (periods counting both ends, ages), ``application`` (look-ups,
-applications),
+identity checks), ``dates`` (periods counting both ends, ages), ``application`` (the
+insurance status look-up, REVA applications), ``lookup`` (increased allowance, personal
+share),
 ``modification`` (checks shared by every modification, the late-change rule, the
 modifications without rules of their own), ``period`` (start change, extension, stop),
 ``interruption``, ``transport`` (km allowance), ``quota`` (sessions and their ledger).
@@ -28,6 +29,14 @@ from simulator.rules.interruption import (
     judge_interruption,
     judge_interruption_cancel,
     judge_interruption_change,
+)
+from simulator.rules.lookup import (
+    INCREASED_DAILY_SHARE,
+    NORMAL_DAILY_SHARE,
+    increased_allowance_on,
+    judge_increased_allowance_request,
+    judge_personal_share_request,
+    personal_share_on,
 )
 from simulator.rules.modification import (
     LATE_CHANGE_DAYS,
@@ -61,8 +70,10 @@ from simulator.rules.transport import (
 from simulator.rules.verdict import Verdict
 
 __all__ = [
+    "INCREASED_DAILY_SHARE",
     "LATE_AFTER_DAYS",
     "LATE_CHANGE_DAYS",
+    "NORMAL_DAILY_SHARE",
     "PERIOD_YEARS",
     "Balance",
     "SessionsVerdict",
@@ -71,12 +82,14 @@ __all__ = [
     "balance",
     "closed_on",
     "codes",
+    "increased_allowance_on",
     "judge_application",
     "judge_cancel",
     "judge_data_change",
     "judge_document",
     "judge_extension",
     "judge_extension_cancel",
+    "judge_increased_allowance_request",
     "judge_interruption",
     "judge_interruption_cancel",
     "judge_interruption_change",
@@ -85,6 +98,7 @@ __all__ = [
     "judge_km_stop",
     "judge_km_stop_cancel",
     "judge_medical_report_change",
+    "judge_personal_share_request",
     "judge_sessions",
     "judge_start_change",
     "judge_status_request",
@@ -93,6 +107,7 @@ __all__ = [
     "last_day_of_months",
     "last_day_of_period",
     "period_sessions",
+    "personal_share_on",
     "session_quota",
     "status_on",
 ]

@@ -51,7 +51,7 @@ def judge_status_request(
     errors = identity_errors("InsuranceStatusRequest", request.insz, recognised)
     if errors:
         return Verdict(Outcome.REFUSED, tuple(errors))
-    return Verdict(Outcome.ACCEPTED, insurance_status=status_on(person, request.reference_date))
+    return Verdict(Outcome.ACCEPTED, body=status_on(person, request.reference_date))
 
 
 def _previous_errors(application: RevaApplication, previous: Application | None) -> list[Error]:

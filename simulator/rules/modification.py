@@ -16,8 +16,8 @@ from typing import Final
 
 from simulator.answers import Error, Outcome
 from simulator.history import Application, Status
+from simulator.message_parts import Modification
 from simulator.messages import (
-    Modification,
     RevaCancel,
     RevaDataChange,
     RevaDocument,

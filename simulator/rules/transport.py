@@ -11,8 +11,8 @@ from datetime import date
 
 from simulator.answers import Error
 from simulator.history import Application
+from simulator.message_parts import Modification
 from simulator.messages import (
-    Modification,
     RevaKmChange,
     RevaKmRequest,
     RevaKmStop,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulator.answers import Error, InsuranceStatus, Outcome
+from simulator.answers import Body, Error, InsuranceStatus, Outcome
 from simulator.population import insz_is_valid
 from simulator.rules.codes import INVALID_INSZ, UNKNOWN_FACILITY
 
@@ -15,7 +15,13 @@ class Verdict:
 
     outcome: Outcome
     errors: tuple[Error, ...] = ()
-    insurance_status: InsuranceStatus | None = None
+    body: Body | None = None
+    """The answer's type-specific part (a look-up's result, a granted period)."""
+
+    @property
+    def insurance_status(self) -> InsuranceStatus | None:
+        """The insurance status, when the body is one."""
+        return self.body if isinstance(self.body, InsuranceStatus) else None
 
 
 def refused_or_accepted(errors: list[Error]) -> Verdict:

@@ -10,7 +10,8 @@ import pytest
 from simulator import rules
 from simulator.answers import Outcome
 from simulator.history import Application, Status, Stop
-from simulator.messages import Header, InsuranceStatusRequest, RevaApplication, RevaStop
+from simulator.message_parts import Header
+from simulator.messages import InsuranceStatusRequest, RevaApplication, RevaStop
 from simulator.population import (
     CARE_FUNDS,
     Affiliation,
