@@ -38,17 +38,12 @@ from mappings import (
 from mappings.issue_types import ISSUE_TYPES
 from simulator import Simulator
 from tests.mappings.helpers import FACILITY
-from tests.support.events import INVALID_EXAMPLE_NAMES, example, examples_of
+from tests.support.events import example, example_path, examples_of
 from tests.support.fhir import parse_r4
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS_MD = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
 TYPES = sorted(MESSAGE_TYPES)
-
-
-def example_path(name: str) -> Path:
-    folder = "invalid" if name in INVALID_EXAMPLE_NAMES else ""
-    return ROOT / "mappings" / "examples" / folder / f"{name}.json"
 
 
 def built(name: str, message_type: MessageType) -> etree._Element:

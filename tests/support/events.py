@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import copy
+import functools
 import json
+from collections.abc import Mapping
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 AFFILIATED = "85073003328"
@@ -30,15 +32,29 @@ def event_code(document: dict[str, Any]) -> str:
     return str(document["entry"][0]["resource"]["eventCoding"]["code"])
 
 
+@functools.cache
+def _examples_by_code() -> Mapping[str, tuple[str, ...]]:
+    # Read once per session: parametrized tests ask for the examples of every code.
+    by_code: dict[str, list[str]] = {}
+    for name in EXAMPLE_NAMES:
+        by_code.setdefault(event_code(example(name)), []).append(name)
+    return {code: tuple(names) for code, names in by_code.items()}
+
+
 def examples_of(code: str) -> list[str]:
     """The valid examples of an event code, found by the code inside them."""
-    return [name for name in EXAMPLE_NAMES if event_code(example(name)) == code]
+    return list(_examples_by_code().get(code, ()))
+
+
+def example_path(name: str) -> Path:
+    """The file of an example event in mappings/examples (or its invalid/ folder)."""
+    folder = _EXAMPLES.joinpath("invalid") if name in INVALID_EXAMPLE_NAMES else _EXAMPLES
+    return Path(str(folder.joinpath(f"{name}.json")))
 
 
 def example(name: str) -> dict[str, Any]:
     """A fresh copy of an example event from mappings/examples (or its invalid/ folder)."""
-    folder = _EXAMPLES.joinpath("invalid") if name in INVALID_EXAMPLE_NAMES else _EXAMPLES
-    return copy.deepcopy(json.loads(folder.joinpath(f"{name}.json").read_text("utf-8")))
+    return json.loads(example_path(name).read_text("utf-8"))
 
 
 def placed(
