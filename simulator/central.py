@@ -302,6 +302,7 @@ class CentralApplication:
                 start_date=request.start_date,
                 end_date=request.end_date,
                 migration=request.migration,
+                vi_approval_date=request.vi_approval_date,
                 status=Status(verdict.outcome.value),
                 previous_reference=request.previous_reference,
                 location=request.location,

@@ -154,6 +154,8 @@ class Application:
     migration: bool
     status: Status
     vsb_reference: str | None = None
+    vi_approval_date: date | None = None
+    """A migration file: the day the VI had approved it."""
     previous_reference: str | None = None
     carried_start: date | None = None
     """The first start of the period at the previous facility (a change of facility)."""
@@ -297,6 +299,7 @@ class Application:
             "end_date": self.end_date.isoformat(),
             "period_start": self.period_start.isoformat(),
             "migration": self.migration,
+            "vi_approval_date": _iso(self.vi_approval_date),
             "status": self.status.value,
             "location": self.location,
             "accident_code": self.accident_code,

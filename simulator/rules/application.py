@@ -19,12 +19,17 @@ from simulator.rules.codes import (
     LATE,
     PERIOD_TOO_LONG,
     PREVIOUS_END,
+    REVA_MIGRATION_NO_VI_APPROVAL,
+    REVA_MIGRATION_TOO_LATE,
 )
 from simulator.rules.dates import last_day_of_period
 from simulator.rules.verdict import Verdict, identity_errors
 
 LATE_AFTER_DAYS: Final = 30
 """An application must be received at most this many days after its start date."""
+
+REVA_SWITCH_OVER: Final = date(2023, 10, 1)
+"""REVA joins VSB: a migration file is one whose rehabilitation started before this day."""
 
 PERIOD_YEARS: Final = {"diagnosis": 3, "new": 5, "restart": 5, "extension": 5}
 """Maximum period length by request type. Extensions are kept simple: a new five-year period."""
@@ -76,6 +81,25 @@ def _previous_errors(application: RevaApplication, previous: Application | None)
     return []
 
 
+def _migration_errors(application: RevaApplication) -> list[Error]:
+    # DOMAIN.md "PVT: admissions and the migration procedure": a REVA migration file is one
+    # the VI had approved, of a rehabilitation started before 1/10/2023. Only such a file is
+    # spared the 30-day rule; one that is not gets these errors instead (it is judged as
+    # what it claims to be, so VSB-REVA-30D is not added).
+    kind = "RevaApplication"
+    errors = []
+    if application.start_date >= REVA_SWITCH_OVER:
+        text = (
+            f"rehabilitation started on or after {REVA_SWITCH_OVER.isoformat()}:"
+            " not a migration file, send a new request"
+        )
+        errors.append(Error(REVA_MIGRATION_TOO_LATE, text, f"/{kind}/StartDate"))
+    if application.vi_approval_date is None:
+        text = "a migration file carries the day the VI approved it (ViApprovalDate)"
+        errors.append(Error(REVA_MIGRATION_NO_VI_APPROVAL, text, f"/{kind}/ViApprovalDate"))
+    return errors
+
+
 def judge_application(
     application: RevaApplication,
     person: Person,
@@ -86,8 +110,9 @@ def judge_application(
     """Judge a REVA application.
 
     Refused (every error found is named): wrong INSZ, unknown facility, a user who cannot
-    join, received more than 30 days after the start (except migration files), an end
-    before the start, a period longer than its type allows, and on a change of facility a
+    join, received more than 30 days after the start (not for a migration file; one that
+    started on or after 1/10/2023 or carries no VI approval date is refused instead), an
+    end before the start, a period longer than its type allows, and on a change of facility a
     ``previous`` application that is not an accepted one of this user or ends earlier.
     Otherwise "in beraad" for a request for exception (checked a priori) or a user who is
     not affiliated on the start date but can join; otherwise accepted.
@@ -99,10 +124,9 @@ def judge_application(
         refusals.append(
             Error(CANNOT_JOIN, "the user is not affiliated and cannot join", f"/{kind}/Insz")
         )
-    if (
-        not application.migration
-        and (application.start_date + timedelta(days=LATE_AFTER_DAYS)) < today
-    ):
+    if application.migration:
+        refusals.extend(_migration_errors(application))
+    elif (application.start_date + timedelta(days=LATE_AFTER_DAYS)) < today:
         refusals.append(
             Error(LATE, "received more than 30 days after the start date", f"/{kind}/StartDate")
         )

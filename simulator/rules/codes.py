@@ -21,6 +21,8 @@ EXCEPTION_REQUEST: Final = "VSB-REVA-EXC"
 BAD_PREVIOUS: Final = "VSB-REVA-PREV"
 PREVIOUS_END: Final = "VSB-REVA-PREV-END"
 QUOTA_USED: Final = "VSB-REVA-QUOTA"
+REVA_MIGRATION_TOO_LATE: Final = "VSB-REVA-MIG-NEW"
+REVA_MIGRATION_NO_VI_APPROVAL: Final = "VSB-REVA-MIG-VI"
 
 # --- every modification -----------------------------------------------------------------
 BAD_REFERENCE: Final = "VSB-MOD-REF"

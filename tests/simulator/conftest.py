@@ -157,8 +157,10 @@ def reva_application(
     nihdi: str = NIHDI,
     request_date: str = "2026-03-01",
     previous: str | None = None,
+    vi_approval: str | None = None,
 ) -> etree._Element:
-    """An unsigned RevaApplication (``previous``: the PreviousVsbReference of a facility change)."""
+    """An unsigned RevaApplication (``previous``: the PreviousVsbReference of a facility
+    change; ``vi_approval``: the ViApprovalDate of a migration file)."""
     root = _root("RevaApplication")
     _header(root, message_id or new_id(), dossier, sequence, nihdi)
     _add(root, "Insz", insz)
@@ -177,6 +179,8 @@ def reva_application(
     report = _add(root, "MedicalReport")
     _add(report, "Diagnosis", "F84.0")
     _add(root, "Migration", "true" if migration else "false")
+    if vi_approval is not None:
+        _add(root, "ViApprovalDate", vi_approval)
     if exception:
         request = _add(root, "ExceptionRequest")
         _add(request, "Motivation", "complex situation")

@@ -76,12 +76,28 @@ class TestThirtyDayRule:
     def test_migration_files_are_exempt(self) -> None:
         """A migration file that started years ago is still accepted."""
         verdict = rules.judge_application(
-            application(start_date=date(2023, 5, 1), end_date=date(2028, 4, 30), migration=True),
+            application(
+                start_date=date(2023, 5, 1),
+                end_date=date(2028, 4, 30),
+                migration=True,
+                vi_approval_date=date(2023, 6, 1),
+            ),
             MEMBER,
             TODAY,
             True,
         )
         assert verdict.outcome is Outcome.ACCEPTED
+
+    def test_the_flag_alone_does_not_exempt(self) -> None:
+        """Without the VI's approval date a migration file is refused, not spared."""
+        verdict = rules.judge_application(
+            application(start_date=date(2023, 5, 1), end_date=date(2028, 4, 30), migration=True),
+            MEMBER,
+            TODAY,
+            True,
+        )
+        assert error_codes(verdict) == [codes.REVA_MIGRATION_NO_VI_APPROVAL]
+        assert verdict.errors[0].location == "/RevaApplication/ViApprovalDate"
 
     def test_an_application_before_the_start_is_in_time(self) -> None:
         """An application sent before its start date is in time."""
