@@ -43,6 +43,7 @@ ISSUE_TYPES: Final[Mapping[str, str]] = MappingProxyType(
         "period-order": "business-rule",
         "care-setting": "business-rule",
         "consent-required": "required",
+        "migration-flag": "business-rule",
         "base64": "value",
         "xml-character": "value",
         "attachment-type": "value",

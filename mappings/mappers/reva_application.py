@@ -30,6 +30,7 @@ from mappings.mappers.common import (
     physician_issues,
 )
 from mappings.message_type import MessageType
+from mappings.migration import Classification, classify_reva
 from mappings.model import Issue, MessageContext
 from mappings.ordering import BY_DOSSIER
 from mappings.role import OPENS
@@ -40,6 +41,7 @@ _OPTIONAL = (
     "medical-report",
     "transport-report",
     "migration",
+    "vi-approval",
     "exception-request",
 )
 
@@ -63,15 +65,35 @@ def check(bundle: EventBundle, claim: Node) -> list[Issue]:
         text = f"{expression} (part 4) is required when a transport physician is given."
         issues.append(Issue("required", text, expression))
     issues.extend(_period_issues(bundle, claim))
-    consent = parts["informed-consent"]
-    dated = (
-        [claim.child("created"), consent.child("timingDate")]
-        if consent
-        else [claim.child("created")]
-    )
+    dated = [claim.child("created")] + [
+        part.child("timingDate")
+        for part in (parts["informed-consent"], parts["vi-approval"])
+        if part is not None
+    ]
     issues.extend(rules.date_issues(bundle, dated))
     issues.extend(_contact_issues(bundle))
+    issues.extend(_migration_issues(bundle, claim, parts["migration"]))
     return issues
+
+
+def classify(bundle: EventBundle, claim: Node) -> Classification | None:
+    """The application's migration class: before 1/10/2023 and VI-approved, a migration file."""
+    start = rules.parse_date(claim.child("billablePeriod").child("start"))
+    if start is None:
+        return None
+    approvals = bundle.supporting_info(claim, "vi-approval")
+    approval = rules.parse_date(approvals[0].child("timingDate")) if approvals else None
+    return classify_reva(start, approval)
+
+
+def _migration_issues(bundle: EventBundle, claim: Node, flag: Node | None) -> list[Issue]:
+    """The EPD's migration flag must agree with the dates (DOMAIN.md, migration)."""
+    found = classify(bundle, claim)
+    contradiction = found.flag_contradiction(_is_migration(flag)) if found else None
+    if contradiction is None:
+        return []
+    expression = rules.supporting_info_expression(bundle, claim, "migration")
+    return [Issue("migration-flag", f"{expression}: {contradiction}.", expression)]
 
 
 def _is_migration(part: Node | None) -> bool:
@@ -145,7 +167,11 @@ def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree
     accident = accident_code(claim)
     if accident is not None:
         vsb_schema.add(root, "AccidentCode", accident)
-    vsb_schema.add(root, "Migration", "true" if _is_migration(part("migration")) else "false")
+    migration = _is_migration(part("migration"))
+    vsb_schema.add(root, "Migration", "true" if migration else "false")
+    approval = part("vi-approval")
+    if migration and approval is not None:
+        vsb_schema.add(root, "ViApprovalDate", date_value(approval.child("timingDate")))
     exception = part("exception-request")
     if exception is not None:
         element = vsb_schema.add(root, "ExceptionRequest")
@@ -164,7 +190,7 @@ def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree
 MESSAGE_TYPE = MessageType(
     code="reva-application",
     message_kind="RevaApplication",
-    request=Mapper(focus_type="Claim", check=check, build=build),
+    request=Mapper(focus_type="Claim", check=check, build=build, classify=classify),
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=OPENS,

@@ -55,6 +55,18 @@ def drop_info(claim: dict[str, Any], category: str) -> None:
     ]
 
 
+def migrate(
+    claim: dict[str, Any], *, start: str, approval: str | None, flagged: bool = True
+) -> None:
+    """Make an application start on ``start``, VI-approved on ``approval``, flagged or not."""
+    claim["billablePeriod"] = {"start": start, "end": f"{int(start[:4]) + 2}{start[4:]}"}
+    info(claim, "migration")["valueBoolean"] = flagged
+    drop_info(claim, "vi-approval")
+    if approval is not None:
+        item = {"sequence": 99, "category": category("vi-approval"), "timingDate": approval}
+        claim["supportingInfo"].append(item)
+
+
 def category(code: str) -> dict[str, Any]:
     """A supportingInfo category of the project's CodeSystem."""
     return {"coding": [{"system": SUPPORTING_INFO_SYSTEM, "code": code}]}

@@ -18,6 +18,7 @@ from tests.mappings.helpers import (
     drop_info,
     info,
     issues_of,
+    migrate,
     pairs,
     patient_insz,
     raw,
@@ -246,11 +247,40 @@ class TestApplication:
         assert pairs(issues_of(application)) == {("consent-required", si("informed-consent"))}
 
     def test_migration_needs_no_consent(self, application: dict[str, Any]) -> None:
-        """A migration file may come without informed consent."""
+        """A migration file (before 1/10/2023, VI-approved) may come without informed consent."""
         claim = resource(application, "Claim")
         drop_info(claim, "informed-consent")
-        info(claim, "migration")["valueBoolean"] = True
+        migrate(claim, start="2023-09-30", approval="2023-09-15")
         validate_event(read_envelope(raw(application)), FACILITY)
+
+    @pytest.mark.parametrize(
+        ("start", "approval", "flagged", "refused"),
+        [
+            ("2023-09-30", "2023-09-15", True, False),
+            ("2023-10-01", "2023-09-15", True, True),
+            ("2023-10-02", None, True, True),
+            ("2023-09-30", None, True, True),
+            ("2023-09-30", "2023-09-15", False, True),
+            ("2023-10-01", None, False, False),
+        ],
+        ids=["0930-approved", "1001-approved", "1002", "0930-unapproved", "0930-unflagged",
+             "1001-normal"],
+    )  # fmt: skip
+    def test_migration_flag_must_agree_with_the_dates(
+        self,
+        application: dict[str, Any],
+        start: str,
+        approval: str | None,
+        flagged: bool,
+        refused: bool,
+    ) -> None:
+        """A flag contradicting the switch-over of 1/10/2023 is refused with the class's reason."""
+        claim = resource(application, "Claim")
+        migrate(claim, start=start, approval=approval, flagged=flagged)
+        if refused:
+            assert pairs(issues_of(application)) == {("migration-flag", si("migration"))}
+        else:
+            validate_event(read_envelope(raw(application)), FACILITY)
 
     def test_unknown_category(self, application: dict[str, Any]) -> None:
         """A supportingInfo category outside the CodeSystem is a schema issue."""

@@ -25,8 +25,10 @@ from tests.mappings.helpers import (
     FACILITY,
     category,
     context,
+    drop_info,
     example,
     info,
+    migrate,
     raw,
     resource,
 )
@@ -149,17 +151,21 @@ class TestBodies:
         assert text(built(application), "v:MedicalReport/v:Document") == data
 
     def test_migration_without_consent(self, application: dict[str, Any]) -> None:
-        """A migration file without informed consent maps without that part."""
+        """A migration file maps without informed consent and with the VI's approval date."""
         claim = resource(application, "Claim")
-        claim["supportingInfo"] = [
-            item
-            for item in claim["supportingInfo"]
-            if item["category"]["coding"][0]["code"] != "informed-consent"
-        ]
-        info(claim, "migration")["valueBoolean"] = True
+        drop_info(claim, "informed-consent")
+        migrate(claim, start="2023-06-01", approval="2023-06-20")
         message = built(application)
         assert message.find("v:InformedConsent", NS) is None
         assert text(message, "v:Migration") == "true"
+        assert text(message, "v:ViApprovalDate") == "2023-06-20"
+
+    def test_an_approval_date_without_the_flag_stays_out(self, application: dict[str, Any]) -> None:
+        """A normal application after 1/10/2023 carries no VI approval date, even if given."""
+        migrate(
+            resource(application, "Claim"), start="2026-11-02", approval="2026-11-01", flagged=False
+        )
+        assert built(application).find("v:ViApprovalDate", NS) is None
 
     def test_stop_uses_the_context_reference(self, stop: dict[str, Any]) -> None:
         """A stop carries the dossier's VSB reference from the context, not from the event."""
