@@ -15,7 +15,7 @@ from pathlib import Path
 from adapter import crashpoints
 from adapter.central import probe_central
 from adapter.clock import SystemClock
-from adapter.daemon import Daemon, broker_address, check_broker
+from adapter.daemon import Daemon, broker_address, check_broker, topology_of
 from adapter.errors import AdapterError
 from adapter.logs import configure_logging
 from adapter.settings import Settings, load_settings
@@ -234,7 +234,10 @@ def _migration_send(settings: Settings, args: argparse.Namespace) -> int:
         print("nothing sent: fix the rows above, or send with --skip-invalid", file=sys.stderr)
         return 1
     store = Store(create_store_engine(settings.store.url, 2))
-    publisher = ConfirmedPublisher(broker_address(settings), "vsb-adapter migration")
+    # The topology is declared first: the events wait in their queue if the daemon is down.
+    publisher = ConfirmedPublisher(
+        broker_address(settings), "vsb-adapter migration", on_connect=topology_of(settings).declare
+    )
     try:
         publish = publisher_for(publisher, settings.broker.events_exchange)
         code = send(plan, store, publish, sys.stdout, wait_seconds=args.wait)
