@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from importlib import resources
 from typing import Any
 
@@ -10,8 +12,9 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from mappings import MESSAGE_TYPES, fhirpath
+from mappings import MESSAGE_TYPES, MessageType, fhirpath
 from mappings.event_schema import schema_issues
+from mappings.registry import RegistrationError, register
 from tests.mappings.helpers import (
     EXAMPLE_NAMES,
     INVALID_EXAMPLE_NAMES,
@@ -55,9 +58,33 @@ def published_expressions(document: dict[str, Any], code: str) -> set[str]:
     return found
 
 
-def test_every_event_code_has_a_schema() -> None:
-    """Each registered event code ships a schema file of the same name."""
-    assert set(MESSAGE_TYPES) <= set(published())
+class TestRegister:
+    """``register`` refuses, at import, a type that misses a part or clashes with another."""
+
+    STOP = MESSAGE_TYPES["reva-stop"]
+
+    def test_the_registered_types_register(self) -> None:
+        """The shipped types pass, so each refusal below is its own fault's."""
+        assert register(MESSAGE_TYPES.values()) == dict(MESSAGE_TYPES)
+
+    @pytest.mark.parametrize(
+        ("types", "problem"),
+        [
+            ([STOP, replace(STOP, message_kind="RevaCancel")], "is registered twice"),
+            ([replace(STOP, code="Reva_Stop")], "is not a valid event code"),
+            ([replace(STOP, code="reva-unheard-of")], "has no JSON Schema in schemas/events"),
+            (
+                [replace(STOP, message_kind="RevaUnheardOf")],
+                "names RevaUnheardOf, no message element of vsb-1.0.xsd",
+            ),
+        ],
+        ids=["duplicate", "invalid-code", "no-schema", "unknown-kind"],
+    )
+    def test_refused(self, types: list[MessageType], problem: str) -> None:
+        """Each fault raises RegistrationError naming the code and the problem."""
+        expected = f"^event code {types[-1].code!r} .*{re.escape(problem)}"
+        with pytest.raises(RegistrationError, match=expected):
+            register(types)
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES + INVALID_EXAMPLE_NAMES)
