@@ -116,14 +116,18 @@ class TestEveryMessageType:
 
     @pytest.mark.parametrize("outcome", [Outcome.ACCEPTED, Outcome.IN_BERAAD, Outcome.REFUSED])
     def test_every_outcome_renders_as_fhir_r4(self, code: str, outcome: Outcome) -> None:
-        """Its answer kind renders every outcome, with or without a body, as valid FHIR."""
+        """Its answer kind renders every outcome with no body (as in the adapter's own
+        answers) as valid FHIR whose focus is the kind's resource."""
         message_type = MESSAGE_TYPES[code]
         head = AnswerHead(
             "a-1", "e-1", code, outcome, "VSB-1", (), datetime(2026, 11, 20, tzinfo=UTC)
         )
         bundle = to_fhir_answer(head, message_type.answer, None)
         parse_r4(bundle)
-        assert bundle["entry"][1]["resource"]["resourceType"] == message_type.answer.resource
+        resources = {entry["fullUrl"]: entry["resource"] for entry in bundle["entry"]}
+        [header] = [r for r in resources.values() if r["resourceType"] == "MessageHeader"]
+        focus = resources[header["focus"][0]["reference"]]
+        assert focus["resourceType"] == message_type.answer.resource
 
     def test_it_has_a_section_in_events_md(self, code: str) -> None:
         """docs/events.md documents it under ``## Event <code>`` and in the event codes."""
