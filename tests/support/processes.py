@@ -128,6 +128,11 @@ class AdapterProcess:
         return self
 
     @property
+    def environ(self) -> dict[str, str]:
+        """The VSB_* variables the child runs with (for a command on the same settings)."""
+        return dict(self._environ)
+
+    @property
     def pid(self) -> int:
         """The child's process id."""
         assert self._process is not None
