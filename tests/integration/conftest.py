@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from datetime import date
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -11,8 +12,8 @@ from adapter.daemon import Daemon, broker_address
 from adapter.devpki import DevPki
 from adapter.settings import Settings, load_settings
 from queues import AnswerWatcher, ConfirmedPublisher
-from simulator import Simulator
-from tests.support.processes import adapter_environ
+from simulator import Simulator, SimulatorConfig
+from tests.support.processes import adapter_environ, unique_broker_names
 from tests.support.rig import Harness
 
 
@@ -43,3 +44,29 @@ def start_adapter(
         harness.publisher.close()
         harness.watcher.__exit__(None, None, None)
         harness.daemon.stop()
+
+
+class DomainRig(NamedTuple):
+    """A daemon and the simulator it talks to, shared by a module's rule table."""
+
+    adapter: Harness
+    simulator: Simulator
+
+
+@pytest.fixture(scope="module")
+def domain_rig(pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DomainRig]:
+    """A simulator and a daemon on SQLite and the local RabbitMQ, for a whole module: rule
+    tables set the simulator's "today" per step and give each row its own dossiers."""
+    config = SimulatorConfig(trusted_certs=[pki.facility_cert], today=date(2026, 1, 1))
+    store = tmp_path_factory.mktemp("domain") / "store.db"
+    with Simulator(config) as simulator, unique_broker_names() as names:
+        settings = make_settings(f"sqlite:///{store}", names, simulator, pki)
+        daemon = Daemon(settings)
+        with AnswerWatcher(broker_address(settings), settings.broker.answers_exchange) as watcher:
+            daemon.start()
+            publisher = ConfirmedPublisher(broker_address(settings))
+            try:
+                yield DomainRig(Harness(settings, daemon, watcher, publisher), simulator)
+            finally:
+                publisher.close()
+                daemon.stop()

@@ -3,8 +3,8 @@
 Every event goes the production way: published on RabbitMQ, stored and checked by the
 adapter, signed and sent over SOAP to the simulator, whose "today" is set per step, and its
 answer read back from RabbitMQ. Sessions go into the simulator's ledger directly (invoicing
-will feed it). One adapter and one simulator serve the whole module; each row has dossiers
-and a person of its own.
+will feed it). One adapter and one simulator (``domain_rig``) serve the whole module; each
+row has dossiers and a person of its own.
 """
 
 from __future__ import annotations
@@ -13,54 +13,23 @@ import base64
 import json
 import os
 import uuid
-from collections.abc import Iterator
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
 
-from adapter.daemon import Daemon, broker_address
-from adapter.devpki import DevPki
 from mappings.attachment import MAX_BYTES
-from queues import AnswerWatcher, ConfirmedPublisher
-from simulator import Simulator, SimulatorConfig
-from tests.integration.conftest import make_settings
+from tests.integration.conftest import DomainRig
 from tests.integration.reva_rules import ADULT, RULES, Rule, Step
 from tests.support import reva
 from tests.support.events import placed
-from tests.support.processes import unique_broker_names
-from tests.support.rig import Harness, issue_codes, outcome, reference
-
-
-class Rig(NamedTuple):
-    """The adapter and the simulator it talks to."""
-
-    adapter: Harness
-    simulator: Simulator
-
-
-@pytest.fixture(scope="module")
-def rig(pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
-    """A simulator and a daemon on SQLite and the local RabbitMQ, for the whole module."""
-    config = SimulatorConfig(trusted_certs=[pki.facility_cert], today=date(2026, 1, 1))
-    store = tmp_path_factory.mktemp("reva-rules") / "store.db"
-    with Simulator(config) as simulator, unique_broker_names() as names:
-        settings = make_settings(f"sqlite:///{store}", names, simulator, pki)
-        daemon = Daemon(settings)
-        with AnswerWatcher(broker_address(settings), settings.broker.answers_exchange) as watcher:
-            daemon.start()
-            publisher = ConfirmedPublisher(broker_address(settings))
-            try:
-                yield Rig(Harness(settings, daemon, watcher, publisher), simulator)
-            finally:
-                publisher.close()
-                daemon.stop()
+from tests.support.rig import issue_codes, outcome, reference
 
 
 class Run:
     """One row being played: its dossiers' numbers and the references they got."""
 
-    def __init__(self, rig: Rig, rule: Rule, index: int) -> None:
+    def __init__(self, rig: DomainRig, rule: Rule, index: int) -> None:
         self.adapter, self.simulator = rig
         self.person = (
             rule.person if rule.person != ADULT else reva.insz(date(1975, 1, 1), index)
@@ -107,10 +76,10 @@ class Run:
 @pytest.mark.parametrize(
     "index", range(len(RULES)), ids=[f"{i:02d} {rule.name}" for i, rule in enumerate(RULES)]
 )
-def test_rule(rig: Rig, index: int) -> None:
+def test_rule(domain_rig: DomainRig, index: int) -> None:
     """Each step of the row gets the answer the table says, on the day it says."""
     rule = RULES[index]
-    run = Run(rig, rule, index + 1)
+    run = Run(domain_rig, rule, index + 1)
     for number, step in enumerate(rule.steps, 1):
         got, codes = run.play(step)
         where = f"{rule.name} ({rule.domain}), step {number}: {step.label}"
@@ -121,9 +90,9 @@ def test_rule(rig: Rig, index: int) -> None:
             assert not codes, f"{where}: accepted with {sorted(codes)}"
 
 
-def test_a_document_of_ten_mebibytes_goes_through(rig: Rig) -> None:
+def test_a_document_of_ten_mebibytes_goes_through(domain_rig: DomainRig) -> None:
     """The largest document allowed is stored, signed, sent and answered like any other."""
-    run = Run(rig, Rule("large", "docs/events.md, Documents", ()), 999)
+    run = Run(domain_rig, Rule("large", "docs/events.md, Documents", ()), 999)
     opening = reva.application(date(2026, 1, 1), date(2028, 12, 31))
     assert run.play(Step(date(2026, 1, 1), opening, "accepted"))[0] == "accepted"
     pdf = b"%PDF-1.7\n" + os.urandom(MAX_BYTES - 9)
