@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from lxml import etree
+
+from mappings import vsb_schema
 from mappings.answer_kind import AnswerHead
 from mappings.model import Issue, Outcome
 from mappings.vocabulary import (
@@ -46,3 +49,40 @@ def error(issue: Issue) -> dict[str, Any]:
         "extension": extension,
         "code": {"coding": [{"system": VSB_ERROR_SYSTEM, "code": issue.code}], "text": issue.text},
     }
+
+
+ELIGIBILITY_OUTCOMES: Final = {
+    Outcome.ACCEPTED: "complete",
+    Outcome.IN_BERAAD: "partial",
+    Outcome.REFUSED: "error",
+}
+"""``CoverageEligibilityResponse.outcome`` of each outcome of a look-up."""
+
+
+def part_text(part: etree._Element, local: str) -> str | None:
+    """The text of the child ``local`` of an answer's part (surrounding space removed)."""
+    value = part.findtext(vsb_schema.qname(local))
+    return value.strip() if value is not None else None
+
+
+def eligibility_response(
+    head: AnswerHead, purpose: str, insurance: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The CoverageEligibilityResponse of a look-up's outcome: ``insurance`` when the answer
+    carried its part (an adapter's refusal or a bare answer has none), the errors' codes."""
+    resource: dict[str, Any] = {
+        "resourceType": "CoverageEligibilityResponse",
+        "status": "active",
+        "purpose": [purpose],
+        "patient": PATIENT,
+        "created": timestamp(head),
+        "request": request(head),
+        "outcome": ELIGIBILITY_OUTCOMES[head.outcome],
+        "disposition": DISPOSITIONS[head.outcome],
+        "insurer": INSURER,
+    }
+    if insurance is not None:
+        resource["insurance"] = [insurance]
+    if head.issues:
+        resource["error"] = [{"code": error(issue)["code"]} for issue in head.issues]
+    return resource

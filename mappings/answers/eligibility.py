@@ -15,8 +15,7 @@ from lxml import etree
 
 from mappings import vsb_schema
 from mappings.answer_kind import AnswerHead, AnswerKind
-from mappings.answers.common import DISPOSITIONS, INSURER, PATIENT, error, request, timestamp
-from mappings.model import Outcome
+from mappings.answers.common import eligibility_response, part_text
 from mappings.vocabulary import AFFILIATION_EXTENSION, CARE_FUND_SYSTEM, CARE_FUNDS
 
 
@@ -29,44 +28,21 @@ class InsuranceStatus:
     valid_from: str | None
 
 
-_OUTCOMES: Final = {
-    Outcome.ACCEPTED: "complete",
-    Outcome.IN_BERAAD: "partial",
-    Outcome.REFUSED: "error",
-}
-
-
 def read(answer: etree._Element) -> InsuranceStatus | None:
     """The insurance status of the answer, if it carries one."""
     status = answer.find(vsb_schema.qname("InsuranceStatus"))
     if status is None:
         return None
-
-    def text(local: str) -> str | None:
-        value = status.findtext(vsb_schema.qname(local))
-        return value.strip() if value is not None else None
-
-    return InsuranceStatus(text("Affiliation"), text("CareFund"), text("ValidFrom"))
+    return InsuranceStatus(
+        part_text(status, "Affiliation"),
+        part_text(status, "CareFund"),
+        part_text(status, "ValidFrom"),
+    )
 
 
 def render(head: AnswerHead, body: InsuranceStatus | None) -> dict[str, Any]:
     """The CoverageEligibilityResponse for an insurance-status outcome."""
-    resource: dict[str, Any] = {
-        "resourceType": "CoverageEligibilityResponse",
-        "status": "active",
-        "purpose": ["validation"],
-        "patient": PATIENT,
-        "created": timestamp(head),
-        "request": request(head),
-        "outcome": _OUTCOMES[head.outcome],
-        "disposition": DISPOSITIONS[head.outcome],
-        "insurer": INSURER,
-    }
-    if body is not None:
-        resource["insurance"] = [_insurance(body)]
-    if head.issues:
-        resource["error"] = [{"code": error(issue)["code"]} for issue in head.issues]
-    return resource
+    return eligibility_response(head, "validation", _insurance(body) if body is not None else None)
 
 
 def _insurance(status: InsuranceStatus) -> dict[str, Any]:
