@@ -251,11 +251,12 @@ class AdminApi:
         return {"answer": answer.to_json()}
 
     def state(self, _: Json) -> Json:
-        """Every application with its status and reference number."""
+        """Every REVA application and PVT admission with its status and reference number."""
         app = self.runtime.app
         recognised = app.recognised_facilities()
         return {
             "applications": [a.to_json() for a in app.store.applications()],
+            "admissions": [a.to_json() for a in app.store.admissions()],
             "references_issued": app.store.references_issued,
             "recognised_facilities": None if recognised is None else sorted(recognised),
         }
@@ -272,7 +273,8 @@ class AdminApi:
         return self.runtime.app.record_sessions(reference, day, count).to_json()
 
     def application(self, vsb_reference: str, _: Json) -> Json:
-        """One application's stored history (INSZ masked), by its VSB reference."""
+        """One application's or PVT admission's stored history (INSZ masked), by its VSB
+        reference."""
         return self.runtime.app.history(vsb_reference)
 
     def mailbox(self, _: Json) -> Json:

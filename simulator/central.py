@@ -51,10 +51,15 @@ from simulator.messages import (
     read_message,
 )
 from simulator.population import Person, Population
+from simulator.pvt_desk import PvtDesk
+from simulator.pvt_messages import PvtAdmission, PvtCancel, PvtDischarge, PvtExtension
 from simulator.signature import TrustStore
 from simulator.state import PendingCase, Store
 
 log = logging.getLogger("simulator.central")
+
+PVT_ADMISSION = PvtAdmission.__name__
+"""The kind of a pending PVT admission (its case has no modification)."""
 
 
 M = TypeVar("M", bound=ModificationRequest)
@@ -122,6 +127,7 @@ class CentralApplication:
         self.population = population
         self.clock = clock
         self.store = Store()
+        self.pvt = PvtDesk(self.store, population, clock, self._recognises, self._answer)
         self._facilities_lock = threading.Lock()
         self._facilities = (
             None if recognised_facilities is None else frozenset(recognised_facilities)
@@ -192,17 +198,22 @@ class CentralApplication:
             case = self.store.take_pending(message_id, vsb_reference)
             if decision == "accept":
                 reference = case.vsb_reference
+                verdict = rules.Verdict(Outcome.ACCEPTED)
                 if case.modification is not None:
                     # Recorded as it was judged: the review only adds the care fund's consent.
                     named = self.store.application_by_reference(case.modification.vsb_reference)
                     if named is not None:
                         named.record(case.modification)
+                elif case.kind == PVT_ADMISSION:
+                    reference = self.store.next_reference(self.clock.today().year)
+                    verdict = self.pvt.accept(case.message_id, reference)
                 else:
                     reference = self.store.next_reference(self.clock.today().year)
                     self._accept_application(case.message_id, reference)
-                verdict = rules.Verdict(Outcome.ACCEPTED)
             else:
-                if case.modification is None:
+                if case.kind == PVT_ADMISSION:
+                    self.pvt.refuse(case.message_id)
+                elif case.modification is None:
                     self.store.refuse_application(case.message_id)
                 code = code or rules.codes.REFUSED_AFTER_REVIEW
                 error = Error(code, text or "refused after review")
@@ -269,6 +280,14 @@ class CentralApplication:
                 return self._modify(request, rules.judge_km_stop)
             case RevaKmStopCancel():
                 return self._modify(request, rules.judge_km_stop_cancel)
+            case PvtAdmission():
+                return self.pvt.admit(request)
+            case PvtExtension():
+                return self.pvt.modify(request, rules.judge_pvt_extension)
+            case PvtDischarge():
+                return self.pvt.modify(request, rules.judge_pvt_discharge)
+            case PvtCancel():
+                return self.pvt.modify(request, rules.judge_pvt_cancel)
             case _:
                 # A kind added to Request without its branch here fails the type check.
                 assert_never(request)
@@ -289,7 +308,7 @@ class CentralApplication:
         verdict = rules.judge_application(request, person, today, recognised, previous)
         header = request.header
         if verdict.outcome is Outcome.IN_BERAAD:
-            self.store.add_pending(_pending(request, today, verdict))
+            self.store.add_pending(PendingCase.for_request(request, today, verdict.errors))
         self.store.add_application(
             Application(
                 message_id=header.message_id,
@@ -329,15 +348,22 @@ class CentralApplication:
 
     def _modify(self, request: M, judge: Judge[M]) -> Answer:
         today = self.clock.today()
+        recognised = self._recognises(request.header.nihdi)
         application = self.store.application_by_reference(request.vsb_reference)
-        verdict = judge(request, application, today, self._recognises(request.header.nihdi))
+        if (
+            application is None
+            and self.store.admission_by_reference(request.vsb_reference) is not None
+        ):
+            verdict = rules.judge_other_sector(request, "a PVT admission", recognised)
+        else:
+            verdict = judge(request, application, today, recognised)
         reference = None
         if verdict.outcome is Outcome.ACCEPTED and application is not None:
             # The live record, changed under the store's lock held by submit().
             application.record(request)
             reference = request.vsb_reference
         elif verdict.outcome is Outcome.IN_BERAAD:
-            self.store.add_pending(_pending(request, today, verdict))
+            self.store.add_pending(PendingCase.for_request(request, today, verdict.errors))
         return self._answer(request.header.message_id, verdict, reference)
 
     # --- the sessions ledger and the history (admin) ------------------------------------
@@ -374,8 +400,11 @@ class CentralApplication:
 
     def history(self, vsb_reference: str) -> dict[str, Any]:
         """An application's stored history as JSON (INSZ masked), with its sessions balance
-        and the day its period closes (derived with "today")."""
+        and the day its period closes (derived with "today"); or a PVT admission's."""
         with self.store.lock:
+            admission = self.store.admission_by_reference(vsb_reference)
+            if admission is not None:
+                return admission.history_json()
             application = self._named(vsb_reference)
             body = application.history_json()
             body["sessions"] = rules.balance(application).to_json() | {
@@ -387,20 +416,3 @@ class CentralApplication:
             closed = rules.closed_on(application, self.clock.today())
         body["closed_on"] = None if closed is None else closed.isoformat()
         return body
-
-
-def _pending(
-    request: RevaApplication | ModificationRequest, today: date, verdict: rules.Verdict
-) -> PendingCase:
-    modification = None if isinstance(request, RevaApplication) else request
-    return PendingCase(
-        message_id=request.header.message_id,
-        kind=type(request).__name__,
-        nihdi=request.header.nihdi,
-        insz=request.insz,
-        dossier_id=request.header.dossier_id,
-        received_on=today,
-        reasons=tuple(error.code for error in verdict.errors),
-        vsb_reference=None if modification is None else modification.vsb_reference,
-        modification=modification,
-    )

@@ -19,6 +19,18 @@ REPO: Final = Path(__file__).resolve().parent.parent
 DEFAULT_XSD: Final = REPO / "mappings" / "schemas" / "vsb" / "vsb-1.0.xsd"
 DEFAULT_WSDL: Final = REPO / "mappings" / "wsdl" / "central-1.0.wsdl"
 WSDL_SOAP: Final = "http://schemas.xmlsoap.org/wsdl/soap/"
+MAX_SCHEMA_ERROR: Final = 1000
+"""Longest schema error in a faultstring: libxml2 quotes the offending value in full, and
+a hostile 100 000-character value must not come back (or go to the log) whole."""
+
+
+def shortened(message: str, limit: int = MAX_SCHEMA_ERROR) -> str:
+    """``message`` cut in the middle to at most about ``limit`` characters, keeping its
+    start (the element and the facet) and its end (", line N")."""
+    if len(message) <= limit:
+        return message
+    head, tail = message[: limit - 200], message[-150:]
+    return f"{head} … ({len(message) - len(head) - len(tail)} characters left out) … {tail}"
 
 
 def safe_parser() -> etree.XMLParser:
@@ -47,7 +59,7 @@ class Contract:
                 self._schema.assertValid(document)
         except etree.DocumentInvalid as exc:
             # lxml words it as "<first error>, line N".
-            raise RequestError(f"schema: {exc}") from exc
+            raise RequestError(f"schema: {shortened(str(exc))}") from exc
 
     def wsdl(self, endpoint: str) -> bytes:
         """The WSDL with its soap:address pointing at ``endpoint``."""

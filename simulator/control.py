@@ -19,6 +19,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
+from simulator.admission import Admission
 from simulator.answers import Answer
 from simulator.central import SessionsResult
 from simulator.config import SimulatorConfig
@@ -235,8 +236,13 @@ class Simulator:
         """Every application received, with status and reference number."""
         return self.runtime.app.store.applications()
 
+    def admissions(self) -> list[Admission]:
+        """Every PVT admission received, with status and reference number."""
+        return self.runtime.app.store.admissions()
+
     def history(self, vsb_reference: str) -> dict[str, Any]:
-        """An application's stored history, as ``GET /admin/applications/<reference>``."""
+        """An application's or admission's stored history, as
+        ``GET /admin/applications/<reference>``."""
         return self.runtime.app.history(vsb_reference)
 
     def record_sessions(self, vsb_reference: str, day: date, count: int) -> SessionsResult:

@@ -286,6 +286,7 @@ class Application:
     def history_json(self) -> dict[str, Any]:
         """The whole stored history, INSZ masked (``GET /admin/applications/<reference>``)."""
         return {
+            "sector": "REVA",
             "vsb_reference": self.vsb_reference,
             "previous_reference": self.previous_reference,
             "message_id": self.message_id,

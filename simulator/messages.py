@@ -31,6 +31,7 @@ from simulator.message_parts import (
     sequence_number,
     text,
 )
+from simulator.pvt_messages import PvtAdmission, PvtModificationRequest, read_pvt
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,8 @@ Request = (
     | PersonalShareRequest
     | RevaApplication
     | ModificationRequest
+    | PvtAdmission
+    | PvtModificationRequest
 )
 """Every request the simulator takes."""
 
@@ -329,6 +332,9 @@ def read_message(root: etree._Element) -> Request:
             previous_reference=text(root, "v:PreviousVsbReference"),
             vi_approval_date=optional_day(root, "v:ViApprovalDate"),
         )
+    pvt = read_pvt(kind, root, header)
+    if pvt is not None:
+        return pvt
     return _modification(kind, root, header)
 
 

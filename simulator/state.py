@@ -1,6 +1,7 @@
-"""What the central application remembers: answers by message id, applications (each with
-its history, ``simulator.history``) and their reference numbers, cases "in beraad", and each
-facility's mailbox of later answers.
+"""What the central application remembers: answers by message id, REVA applications (each
+with its history, ``simulator.history``) and PVT admissions (``simulator.admission``) and
+their reference numbers (one counter for both), cases "in beraad", and each facility's
+mailbox of later answers.
 
 Every method takes the store's lock; a caller that needs several steps to be atomic (check
 for a duplicate, judge, record the effect) holds ``store.lock`` around them (it is
@@ -14,10 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from simulator.answers import Answer
+from simulator.admission import Admission
+from simulator.answers import Answer, Error
 from simulator.errors import UnknownCase
 from simulator.history import Application, Status
-from simulator.messages import ModificationRequest
+from simulator.messages import ModificationRequest, RevaApplication
+from simulator.pvt_messages import PvtAdmission
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,27 @@ class PendingCase:
     vsb_reference: str | None = None
     modification: ModificationRequest | None = None
     """A modification in beraad, recorded as it was judged if the decision accepts it."""
+
+    @classmethod
+    def for_request(
+        cls,
+        request: RevaApplication | PvtAdmission | ModificationRequest,
+        today: date,
+        reasons: tuple[Error, ...],
+    ) -> PendingCase:
+        """The case of a request answered "in beraad" today for these reasons."""
+        modification = None if isinstance(request, RevaApplication | PvtAdmission) else request
+        return cls(
+            message_id=request.header.message_id,
+            kind=type(request).__name__,
+            nihdi=request.header.nihdi,
+            insz=request.insz,
+            dossier_id=request.header.dossier_id,
+            received_on=today,
+            reasons=tuple(error.code for error in reasons),
+            vsb_reference=None if modification is None else modification.vsb_reference,
+            modification=modification,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The admin API's JSON shape."""
@@ -54,6 +78,8 @@ class _Data:
     answers: dict[str, Answer] = field(default_factory=dict)
     applications: dict[str, Application] = field(default_factory=dict)
     by_reference: dict[str, str] = field(default_factory=dict)
+    admissions: dict[str, Admission] = field(default_factory=dict)
+    admission_references: dict[str, str] = field(default_factory=dict)
     pending: dict[str, PendingCase] = field(default_factory=dict)
     mailboxes: dict[str, dict[str, Answer]] = field(default_factory=dict)
 
@@ -133,6 +159,40 @@ class Store:
         """Every application, in the order received."""
         with self.lock:
             return list(self._data.applications.values())
+
+    # --- PVT admissions ---------------------------------------------------------------
+
+    def add_admission(self, admission: Admission) -> None:
+        """Record a received PVT admission (and its reference, if it has one)."""
+        with self.lock:
+            self._data.admissions[admission.message_id] = admission
+            if admission.vsb_reference is not None:
+                self._data.admission_references[admission.vsb_reference] = admission.message_id
+
+    def accept_admission(self, message_id: str, reference: str) -> Admission:
+        """Mark an admission accepted under a reference number; the live record."""
+        with self.lock:
+            admission = self._data.admissions[message_id]
+            admission.status = Status.ACCEPTED
+            admission.vsb_reference = reference
+            self._data.admission_references[reference] = message_id
+            return admission
+
+    def refuse_admission(self, message_id: str) -> None:
+        """Mark an admission refused."""
+        with self.lock:
+            self._data.admissions[message_id].status = Status.REFUSED
+
+    def admission_by_reference(self, reference: str) -> Admission | None:
+        """The admission with this reference number (the live record, under the lock)."""
+        with self.lock:
+            message_id = self._data.admission_references.get(reference)
+            return None if message_id is None else self._data.admissions[message_id]
+
+    def admissions(self) -> list[Admission]:
+        """Every PVT admission, in the order received."""
+        with self.lock:
+            return list(self._data.admissions.values())
 
     # --- cases in beraad ---------------------------------------------------------------
 

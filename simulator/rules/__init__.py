@@ -11,7 +11,9 @@ insurance status look-up, REVA applications), ``lookup`` (increased allowance, p
 share),
 ``modification`` (checks shared by every modification, the late-change rule, the
 modifications without rules of their own), ``period`` (start change, extension, stop),
-``interruption``, ``transport`` (km allowance), ``quota`` (sessions and their ledger).
+``interruption``, ``transport`` (km allowance), ``quota`` (sessions and their ledger),
+``pvt`` (PVT admissions: migration files and new requests), ``pvt_modification`` (their
+extension, discharge and cancel).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from simulator.rules.modification import (
     judge_data_change,
     judge_document,
     judge_medical_report_change,
+    judge_other_sector,
 )
 from simulator.rules.period import (
     judge_extension,
@@ -52,6 +55,18 @@ from simulator.rules.period import (
     judge_start_change,
     judge_stop,
     judge_stop_cancel,
+)
+from simulator.rules.pvt import (
+    GRANTED_DAYS_BEFORE_RECEIPT,
+    PVT_SWITCH_OVER,
+    VI_RECEIPT_DEADLINE,
+    granted_period,
+    judge_pvt_admission,
+)
+from simulator.rules.pvt_modification import (
+    judge_pvt_cancel,
+    judge_pvt_discharge,
+    judge_pvt_extension,
 )
 from simulator.rules.quota import (
     Balance,
@@ -70,11 +85,14 @@ from simulator.rules.transport import (
 from simulator.rules.verdict import Verdict
 
 __all__ = [
+    "GRANTED_DAYS_BEFORE_RECEIPT",
     "INCREASED_DAILY_SHARE",
     "LATE_AFTER_DAYS",
     "LATE_CHANGE_DAYS",
     "NORMAL_DAILY_SHARE",
     "PERIOD_YEARS",
+    "PVT_SWITCH_OVER",
+    "VI_RECEIPT_DEADLINE",
     "Balance",
     "SessionsVerdict",
     "Verdict",
@@ -82,6 +100,7 @@ __all__ = [
     "balance",
     "closed_on",
     "codes",
+    "granted_period",
     "increased_allowance_on",
     "judge_application",
     "judge_cancel",
@@ -98,7 +117,12 @@ __all__ = [
     "judge_km_stop",
     "judge_km_stop_cancel",
     "judge_medical_report_change",
+    "judge_other_sector",
     "judge_personal_share_request",
+    "judge_pvt_admission",
+    "judge_pvt_cancel",
+    "judge_pvt_discharge",
+    "judge_pvt_extension",
     "judge_sessions",
     "judge_start_change",
     "judge_status_request",

@@ -24,10 +24,23 @@ QUOTA_USED: Final = "VSB-REVA-QUOTA"
 REVA_MIGRATION_TOO_LATE: Final = "VSB-REVA-MIG-NEW"
 REVA_MIGRATION_NO_VI_APPROVAL: Final = "VSB-REVA-MIG-VI"
 
+# --- PVT admissions ---------------------------------------------------------------------
+PVT_MIGRATION_NEW: Final = "VSB-PVT-MIG-NEW"
+PVT_MIGRATION_NO_VI_APPROVAL: Final = "VSB-PVT-MIG-VI"
+PVT_MIGRATION_RECEIVED_LATE: Final = "VSB-PVT-MIG-LATE"
+PVT_MIGRATION_NOTHING_LEFT: Final = "VSB-PVT-MIG-ENDED"
+PVT_MIGRATION_END: Final = "VSB-PVT-MIG-END"
+PVT_MIGRATION_CONSENT: Final = "VSB-PVT-MIG-CONSENT"
+PVT_BEFORE_SWITCH_OVER: Final = "VSB-PVT-BEFORE"
+PVT_NO_CONSENT: Final = "VSB-PVT-CONSENT"
+PVT_END_BEFORE_START: Final = "VSB-PVT-END"
+PVT_LATE: Final = "VSB-PVT-LATE"
+
 # --- every modification -----------------------------------------------------------------
 BAD_REFERENCE: Final = "VSB-MOD-REF"
 CANCELLED: Final = "VSB-MOD-CANCELLED"
 LATE_CHANGE: Final = "VSB-MOD-LATE"
+OTHER_SECTOR: Final = "VSB-MOD-SECTOR"
 
 # --- per modification -------------------------------------------------------------------
 NO_DATA: Final = "VSB-DATA-EMPTY"
@@ -51,6 +64,12 @@ KM_EXISTS: Final = "VSB-KM-EXISTS"
 NO_KM: Final = "VSB-KM-NONE"
 KM_STOPPED: Final = "VSB-KM-STOPPED"
 KM_NOT_STOPPED: Final = "VSB-KM-NOT-STOPPED"
+PVT_EXTENSION_OPEN: Final = "VSB-PVT-EXT-OPEN"
+PVT_EXTENSION_BREAK: Final = "VSB-PVT-EXT-BREAK"
+PVT_EXTENSION_DISCHARGED: Final = "VSB-PVT-EXT-DISCHARGED"
+PVT_DISCHARGE_BEFORE_ADMISSION: Final = "VSB-PVT-DIS-DATE"
+PVT_ALREADY_DISCHARGED: Final = "VSB-PVT-DIS-DONE"
+PVT_DISCHARGE_IN_FUTURE: Final = "VSB-PVT-DIS-FUTURE"
 
 # --- admin decisions --------------------------------------------------------------------
 REFUSED_AFTER_REVIEW: Final = "VSB-BERAAD-REF"

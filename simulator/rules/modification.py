@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Final
+from typing import Final, Protocol
 
 from simulator.answers import Error, Outcome
 from simulator.history import Application, Status
@@ -23,7 +23,7 @@ from simulator.messages import (
     RevaDocument,
     RevaMedicalReportChange,
 )
-from simulator.rules.codes import BAD_REFERENCE, CANCELLED, LATE_CHANGE, NO_DATA
+from simulator.rules.codes import BAD_REFERENCE, CANCELLED, LATE_CHANGE, NO_DATA, OTHER_SECTOR
 from simulator.rules.quota import balance
 from simulator.rules.verdict import Verdict, identity_errors, refused_or_accepted
 
@@ -52,18 +52,43 @@ def closed_on(application: Application, today: date) -> date | None:
     return min(candidates, default=None)
 
 
-def _reference_errors(request: Modification, application: Application | None) -> list[Error]:
+class Filed(Protocol):
+    """What the shared checks read of the file a modification names: a REVA application
+    (``history.Application``) or a PVT admission (``admission.Admission``)."""
+
+    @property
+    def insz(self) -> str:
+        """The user's INSZ."""
+        ...
+
+    @property
+    def status(self) -> Status:
+        """Where the file stands."""
+        ...
+
+
+def reference_errors(request: Modification, filed: Filed | None) -> list[Error]:
+    """VSB-MOD-REF when the reference names no accepted file of this user (unknown, refused,
+    in beraad, another user's); VSB-MOD-CANCELLED when it was cancelled."""
     where = f"/{request.kind}/VsbReference"
     if (
-        application is None
-        or application.insz != request.insz
-        or application.status not in (Status.ACCEPTED, Status.CANCELLED)
+        filed is None
+        or filed.insz != request.insz
+        or filed.status not in (Status.ACCEPTED, Status.CANCELLED)
     ):
         text = "no accepted application with this reference for this user"
         return [Error(BAD_REFERENCE, text, where)]
-    if application.status is Status.CANCELLED:
+    if filed.status is Status.CANCELLED:
         return [Error(CANCELLED, "the application was cancelled: nothing may follow", where)]
     return []
+
+
+def judge_other_sector(request: Modification, named: str, recognised: bool) -> Verdict:
+    """VSB-MOD-SECTOR: the reference names a file of the other sector (``named``: what it
+    is, e.g. "a PVT admission"), with the identity checks; nothing else is checked."""
+    text = f"{request.vsb_reference} is {named}: a {request.kind} cannot modify it"
+    errors = [Error(OTHER_SECTOR, text, f"/{request.kind}/VsbReference")]
+    return refused_or_accepted(errors + identity_errors(request.kind, request.insz, recognised))
 
 
 def judge_modification(
@@ -78,7 +103,7 @@ def judge_modification(
     Late: received more than 5 days after the period closed (closed on D: D+5 is processed,
     D+6 is "in beraad" with VSB-MOD-LATE), except for the kinds in ``NOT_LATE``.
     """
-    errors = _reference_errors(request, application)
+    errors = reference_errors(request, application)
     errors += identity_errors(request.kind, request.insz, recognised)
     if application is None or errors:
         return refused_or_accepted(errors)
