@@ -17,7 +17,9 @@ from mappings import vsb_schema
 from mappings.envelope import EVENT_CODE
 from mappings.event_schema import SCHEMA_CODES
 from mappings.mappers import (
+    increased_allowance_status,
     insurance_status,
+    personal_share,
     reva_application,
     reva_cancel,
     reva_data_change,
@@ -70,6 +72,8 @@ def register(types: Iterable[MessageType]) -> Mapping[str, MessageType]:
 MESSAGE_TYPES: Final[Mapping[str, MessageType]] = register(
     [
         insurance_status.MESSAGE_TYPE,
+        increased_allowance_status.MESSAGE_TYPE,
+        personal_share.MESSAGE_TYPE,
         reva_application.MESSAGE_TYPE,
         reva_stop.MESSAGE_TYPE,
         reva_cancel.MESSAGE_TYPE,

@@ -28,9 +28,12 @@ EXAMPLE_OUTCOMES = {
     "06-invalid-insz": "invalid",
     "07-reva-application-new": "accepted",
     **{name: "accepted" for name in EXAMPLE_NAMES if name >= "08"},
+    "32-increased-allowance-status": "accepted",
+    "33-personal-share": "accepted",
 }
 """The first answer of each bundled example sent in name order on 2026-11-20: 08 to 22 are
-one dossier's application and its every modification, 23 to 25 another's extension."""
+one dossier's application and its every modification, 23 to 25 another's extension; 32 and
+33 are the look-ups before invoicing (numbers 2 and 3 of 01's dossier)."""
 
 
 def test_the_examples_get_their_answers(start_adapter: Start, store_url: str) -> None:
@@ -53,6 +56,12 @@ def test_the_examples_get_their_answers(start_adapter: Start, store_url: str) ->
     assert "VSB-AFF-01" in issue_codes(first["04-reva-application-can-join"])
     issue = first["06-invalid-insz"]["entry"][1]["resource"]["issue"][0]
     assert issue["expression"][0].startswith("Patient.identifier")
+    for name, item in (
+        ("32-increased-allowance-status", "increased-allowance"),
+        ("33-personal-share", "personal-share"),
+    ):
+        [insurance] = first[name]["entry"][1]["resource"]["insurance"]
+        assert insurance["item"][0]["category"]["coding"][0]["code"] == item
 
 
 def test_one_dossier_is_sent_one_at_a_time_in_order(

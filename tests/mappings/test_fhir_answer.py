@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
+
+import pytest
 
 from mappings import MESSAGE_TYPES, AnswerHead, Issue, Outcome, to_fhir_answer
 from mappings.answers.eligibility import InsuranceStatus
+from mappings.answers.increased_allowance import IncreasedAllowance
+from mappings.answers.personal_share import PersonalShare
 from mappings.migration import classify_reva
-from mappings.vocabulary import DECISION_SYSTEM, MIGRATION_CLASS_EXTENSION, OUTCOME_EXTENSION
+from mappings.vocabulary import (
+    DECISION_SYSTEM,
+    ELIGIBILITY_ITEM_SYSTEM,
+    MIGRATION_CLASS_EXTENSION,
+    OUTCOME_EXTENSION,
+)
 from tests.support.fhir import parse_r4
 
 CREATED = datetime(2026, 11, 20, 10, 31, tzinfo=UTC)
@@ -201,3 +211,147 @@ def test_migration_class_is_an_extension_of_the_focus() -> None:
         ]
         assert others == []
     assert "extension" not in focus(answer(Outcome.ACCEPTED))
+
+
+def benefits_of(response: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The benefits of a look-up's one item, by their type code."""
+    [item] = response["insurance"][0]["item"]
+    return {benefit["type"]["coding"][0]["code"]: benefit for benefit in item["benefit"]}
+
+
+def eligibility_coding(code: str) -> dict[str, Any]:
+    """A CodeableConcept of the project's eligibility-item CodeSystem."""
+    return {"coding": [{"system": ELIGIBILITY_ITEM_SYSTEM, "code": code}]}
+
+
+class TestIncreasedAllowance:
+    """increased-allowance-status answers: a CoverageEligibilityResponse of purpose benefits."""
+
+    def test_entitled_with_its_period(self) -> None:
+        """Entitled: VSB coverage, the period, the item with its benefit ``entitled``."""
+        body = IncreasedAllowance(True, date(2026, 1, 1), date(2026, 12, 31))
+        bundle = answer(Outcome.ACCEPTED, event_code="increased-allowance-status", body=body)
+        response = focus(bundle)
+        assert response["resourceType"] == "CoverageEligibilityResponse"
+        assert response["purpose"] == ["benefits"]
+        assert response["outcome"] == "complete"
+        assert response["insurance"] == [
+            {
+                "coverage": {"display": "VSB"},
+                "benefitPeriod": {"start": "2026-01-01", "end": "2026-12-31"},
+                "item": [
+                    {
+                        "category": eligibility_coding("increased-allowance"),
+                        "benefit": [
+                            {
+                                "type": eligibility_coding("increased-allowance"),
+                                "allowedString": "entitled",
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
+        assert "error" not in response
+
+    def test_not_entitled_without_dates(self) -> None:
+        """Not entitled, no period known: no benefitPeriod (FHIR allows no empty one)."""
+        body = IncreasedAllowance(False)
+        response = focus(
+            answer(Outcome.ACCEPTED, event_code="increased-allowance-status", body=body)
+        )
+        insurance = response["insurance"][0]
+        assert "benefitPeriod" not in insurance
+        assert benefits_of(response)["increased-allowance"]["allowedString"] == "not-entitled"
+
+    @pytest.mark.parametrize(
+        ("valid_from", "valid_to", "period"),
+        [
+            (date(2026, 1, 1), None, {"start": "2026-01-01"}),
+            (None, date(2026, 12, 31), {"end": "2026-12-31"}),
+        ],
+    )
+    def test_one_bound_known(
+        self, valid_from: date | None, valid_to: date | None, period: dict[str, str]
+    ) -> None:
+        """Only the bound the answer gave is in the period."""
+        body = IncreasedAllowance(True, valid_from, valid_to)
+        response = focus(
+            answer(Outcome.ACCEPTED, event_code="increased-allowance-status", body=body)
+        )
+        assert response["insurance"][0]["benefitPeriod"] == period
+
+    def test_refused_without_body(self) -> None:
+        """Refused (a wrong INSZ, say): no insurance, the error's code, outcome error."""
+        issue = Issue("VSB-INSZ-01", "Unknown person.", "/IncreasedAllowanceRequest/Insz", "E")
+        bundle = answer(Outcome.REFUSED, event_code="increased-allowance-status", issues=(issue,))
+        response = focus(bundle)
+        assert outcome_code(bundle) == "refused"
+        assert response["outcome"] == "error"
+        assert response["purpose"] == ["benefits"]
+        assert "insurance" not in response
+        assert response["error"][0]["code"]["coding"][0]["code"] == "VSB-INSZ-01"
+
+    def test_in_beraad_without_body(self) -> None:
+        """In beraad without the part: partial, no insurance."""
+        response = focus(answer(Outcome.IN_BERAAD, event_code="increased-allowance-status"))
+        assert response["outcome"] == "partial"
+        assert "insurance" not in response
+
+
+class TestPersonalShare:
+    """personal-share answers: the amount as Money, with the increased allowance it rests on."""
+
+    def test_amount_and_increased_allowance(self) -> None:
+        """The personal-share benefit first (allowedMoney, EUR), then increased-allowance."""
+        body = PersonalShare(Decimal("17.55"), True, date(2026, 3, 1))
+        bundle = answer(Outcome.ACCEPTED, event_code="personal-share", body=body)
+        response = focus(bundle)
+        assert response["purpose"] == ["benefits"]
+        insurance = response["insurance"][0]
+        assert insurance["coverage"] == {"display": "VSB"}
+        assert insurance["benefitPeriod"] == {"start": "2026-03-01"}
+        [item] = insurance["item"]
+        assert item["category"] == eligibility_coding("personal-share")
+        assert item["benefit"] == [
+            {
+                "type": eligibility_coding("personal-share"),
+                "allowedMoney": {"value": 17.55, "currency": "EUR"},
+            },
+            {"type": eligibility_coding("increased-allowance"), "allowedString": "entitled"},
+        ]
+        # As the EPD reads it: the JSON text of the amount is the answer's, not a float's tail.
+        text = json.dumps(bundle)
+        assert '"value": 17.55,' in text
+        value = json.loads(text, parse_float=Decimal)["entry"][1]["resource"]["insurance"][0]
+        assert value["item"][0]["benefit"][0]["allowedMoney"]["value"] == Decimal("17.55")
+
+    def test_without_increased_allowance_and_start(self) -> None:
+        """Not entitled, no start known: no period, ``not-entitled``."""
+        body = PersonalShare(Decimal("35.00"), False)
+        response = focus(answer(Outcome.ACCEPTED, event_code="personal-share", body=body))
+        assert "benefitPeriod" not in response["insurance"][0]
+        benefits = benefits_of(response)
+        assert benefits["personal-share"]["allowedMoney"] == {"value": 35.0, "currency": "EUR"}
+        assert benefits["increased-allowance"]["allowedString"] == "not-entitled"
+
+    @pytest.mark.parametrize(
+        "amount", ["0.00", "0", "0.01", "99999.99", "123456789012.99", "9999999999999.99"]
+    )
+    def test_amounts_at_the_edges_come_out_as_written(self, amount: str) -> None:
+        """Zero, a cent, and large amounts (up to 15 digits) are exact in the JSON."""
+        body = PersonalShare(Decimal(amount), False)
+        bundle = answer(Outcome.ACCEPTED, event_code="personal-share", body=body)
+        parsed = json.loads(json.dumps(bundle), parse_float=Decimal)
+        money = benefits_of(parsed["entry"][1]["resource"])["personal-share"]["allowedMoney"]
+        assert money["value"] == Decimal(amount)
+        assert money["currency"] == "EUR"
+
+    def test_refused_without_body(self) -> None:
+        """Refused: no insurance, the errors' codes."""
+        issue = Issue("VSB-FAC-01", "Unknown facility.", None, "E")
+        bundle = answer(Outcome.REFUSED, event_code="personal-share", issues=(issue,))
+        response = focus(bundle)
+        assert response["outcome"] == "error"
+        assert "insurance" not in response
+        assert [e["code"]["coding"][0]["code"] for e in response["error"]] == ["VSB-FAC-01"]
