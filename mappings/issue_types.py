@@ -51,6 +51,10 @@ ISSUE_TYPES: Final[Mapping[str, str]] = MappingProxyType(
         "attachment-too-large": "too-long",
         "nothing-to-change": "required",
         "interruption-end": "business-rule",
+        "dsm5-code": "value",
+        "nothing-to-migrate": "business-rule",
+        "awaiting-vi-approval": "business-rule",
+        "discharge-time": "required",
         # the adapter itself
         "unprocessable": "exception",
         "unstorable": "exception",

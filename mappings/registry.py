@@ -20,6 +20,10 @@ from mappings.mappers import (
     increased_allowance_status,
     insurance_status,
     personal_share,
+    pvt_admission,
+    pvt_cancel,
+    pvt_discharge,
+    pvt_extension,
     reva_application,
     reva_cancel,
     reva_data_change,
@@ -91,6 +95,10 @@ MESSAGE_TYPES: Final[Mapping[str, MessageType]] = register(
         reva_km_change.MESSAGE_TYPE,
         reva_km_stop.MESSAGE_TYPE,
         reva_km_stop_cancel.MESSAGE_TYPE,
+        pvt_admission.MESSAGE_TYPE,
+        pvt_extension.MESSAGE_TYPE,
+        pvt_discharge.MESSAGE_TYPE,
+        pvt_cancel.MESSAGE_TYPE,
     ]
 )
 """Every event code the adapter accepts, and its message type."""

@@ -31,6 +31,16 @@ SUBTYPE_SYSTEM: Final = (
 """MyCareNet's agreement types (``Claim.subType``): ``rehabilitation-convention``, and for
 psychiatric care homes ``stay-orgpsychiatriccarehome``."""
 REHABILITATION_SUBTYPE: Final = "rehabilitation-convention"
+PVT_SUBTYPE: Final = "stay-orgpsychiatriccarehome"
+PVT_USER_TYPE_SYSTEM: Final = "urn:vsb-adapter:fhir:pvt-user-type"
+"""Who a psychiatric care home admits: ``psychiatric-patient``, ``mental-disability``."""
+DISCHARGE_DESTINATION_SYSTEM: Final = "urn:vsb-adapter:fhir:discharge-destination"
+"""Where a PVT resident goes on discharge: ``home``, ``other-facility``, ``hospital``,
+``deceased``, ``other``."""
+DSM5_SYSTEM: Final = "http://hl7.org/fhir/sid/dsm5"
+"""DSM-5 as FHIR registers it (terminologies-systems): the diagnosis of a PVT admission."""
+ACT_CODE_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+"""HL7 v3 ActCode: ``Encounter.class`` ``IMP`` (inpatient) of a PVT stay."""
 
 OUTCOME_EXTENSION: Final = "urn:vsb-adapter:fhir:outcome"
 DECISION_SYSTEM: Final = (

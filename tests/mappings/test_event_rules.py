@@ -101,7 +101,7 @@ class TestEnvelope:
 
     def test_unknown_event_code(self, application: dict[str, Any]) -> None:
         """An event code the adapter does not know gives unknown-event."""
-        resource(application, "MessageHeader")["eventCoding"]["code"] = "pvt-admission"
+        resource(application, "MessageHeader")["eventCoding"]["code"] = "no-such-event"
         issues = issues_of(application)
         assert ("unknown-event", "MessageHeader.eventCoding.code") in pairs(issues)
 

@@ -200,7 +200,7 @@ class TestRefusals:
 
     def test_unknown_code(self, application: dict[str, Any]) -> None:
         """An unknown event code cannot be built."""
-        resource(application, "MessageHeader")["eventCoding"]["code"] = "pvt-admission"
+        resource(application, "MessageHeader")["eventCoding"]["code"] = "no-such-event"
         with pytest.raises(InvalidEvent):
             build_message(read_envelope(raw(application)), context())
 

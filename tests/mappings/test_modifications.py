@@ -26,7 +26,7 @@ from tests.mappings.helpers import (
     raw,
     resource,
 )
-from tests.support.events import example, examples_of
+from tests.support.events import event_code, example, examples_of
 
 VSB = "{urn:vsb-adapter:vsb:1}"
 REFERENCE = "VSB-2026-000042"
@@ -73,7 +73,8 @@ class TestEveryModification:
     def test_head(self, name: str) -> None:
         """VsbReference from the dossier (not the event), then the INSZ, after the Header."""
         event = example(name)
-        claim_of(event)["insurance"] = [{"preAuthRef": ["VSB-FROM-THE-EVENT"]}]
+        if MESSAGE_TYPES[event_code(event)].request.focus_type == "Claim":
+            claim_of(event)["insurance"] = [{"preAuthRef": ["VSB-FROM-THE-EVENT"]}]
         root = message(event)
         assert [etree.QName(child).localname for child in root][:3] == [
             "Header",
