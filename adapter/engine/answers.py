@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from adapter.store import AnswerSource, PreparedAnswer
@@ -26,6 +27,7 @@ from mappings.model import CentralAnswer, Issue, Outcome
 # answer twice (a redelivered invalid event, a retried refusal) yields the same answer id.
 _OUTCOME_URL = "urn:vsb-adapter:fhir:outcome"
 _CLASS_URL = "urn:vsb-adapter:fhir:migration-class"
+_AFFILIATION = "urn:vsb-adapter:fhir:affiliation"
 _ANSWER_NAMESPACE = uuid.UUID("5f0c8a4e-7a51-4e43-9d0f-3c1c2a6b7e10")
 
 
@@ -157,9 +159,38 @@ def summarize(fhir_answer: Mapping[str, Any]) -> str:
         for issue in resource.get("issue", []):
             codes += [c.get("code", "?") for c in issue.get("details", {}).get("coding", [])]
         for insurance in resource.get("insurance", []):
-            affiliation = [x.get("valueCode") for x in insurance.get("extension", [])]
-            fund = insurance.get("coverage", {}).get("identifier", {}).get("value")
-            parts.append(f"affiliation={','.join(map(str, affiliation))} fund={fund}")
+            parts += _insurance_parts(insurance)
     if codes:
         parts.append("issues=" + ",".join(codes))
     return "  ".join(parts)
+
+
+def _insurance_parts(insurance: Mapping[str, Any]) -> list[str]:
+    """An insurance status's affiliation and care fund; a benefits look-up's benefits
+    (``increased-allowance=entitled``, ``personal-share=17.55 EUR``)."""
+    parts: list[str] = []
+    affiliation = [
+        x.get("valueCode") for x in insurance.get("extension", []) if x.get("url") == _AFFILIATION
+    ]
+    if affiliation:
+        fund = insurance.get("coverage", {}).get("identifier", {}).get("value")
+        parts.append(f"affiliation={','.join(map(str, affiliation))} fund={fund}")
+    for item in insurance.get("item", []):
+        for benefit in item.get("benefit", []):
+            kind = next((c.get("code") for c in benefit.get("type", {}).get("coding", [])), "?")
+            if "allowedMoney" in benefit:
+                money = benefit["allowedMoney"]
+                parts.append(f"{kind}={_amount(money.get('value'))} {money.get('currency', '?')}")
+            elif "allowedString" in benefit:
+                parts.append(f"{kind}={benefit['allowedString']}")
+    return parts
+
+
+def _amount(value: object) -> str:
+    """A money value with its cents (JSON drops trailing zeros: 17.5 is shown 17.50)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return str(Decimal(str(value)).quantize(Decimal("0.01")))
+        except InvalidOperation:  # inf or nan, or too large to quantize: as it came
+            pass
+    return str(value)
