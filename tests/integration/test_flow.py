@@ -28,12 +28,18 @@ EXAMPLE_OUTCOMES = {
     "06-invalid-insz": "invalid",
     "07-reva-application-new": "accepted",
     **{name: "accepted" for name in EXAMPLE_NAMES if name >= "08"},
+    "26-pvt-admission-new": "accepted",
+    "27-pvt-admission-migration": "accepted",
+    "28-pvt-extension": "accepted",
+    "29-pvt-discharge": "accepted",
+    "30-pvt-cancel": "accepted",
     "32-increased-allowance-status": "accepted",
     "33-personal-share": "accepted",
 }
 """The first answer of each bundled example sent in name order on 2026-11-20: 08 to 22 are
-one dossier's application and its every modification, 23 to 25 another's extension; 32 and
-33 are the look-ups before invoicing (numbers 2 and 3 of 01's dossier)."""
+one dossier's application and its every modification, 23 to 25 another's extension; 26 to
+30 two PVT dossiers (a new request, its extension and discharge; a migration file and its
+cancel); 32 and 33 are the look-ups before invoicing (numbers 2 and 3 of 01's dossier)."""
 
 
 def test_the_examples_get_their_answers(start_adapter: Start, store_url: str) -> None:
@@ -51,6 +57,13 @@ def test_the_examples_get_their_answers(start_adapter: Start, store_url: str) ->
     assert reference(first["07-reva-application-new"]) not in (None, application)
     running = reference(first["08-reva-application-running"])
     assert {reference(first[n]) for n in names if "08" < n < "23"} == {running}
+    admitted, migrated = (
+        reference(first[n]) for n in ("26-pvt-admission-new", "27-pvt-admission-migration")
+    )
+    assert None not in (admitted, migrated)
+    assert admitted != migrated
+    assert {reference(first[n]) for n in ("28-pvt-extension", "29-pvt-discharge")} == {admitted}
+    assert reference(first["30-pvt-cancel"]) == migrated
     assert "insz-check-digit" in issue_codes(first["06-invalid-insz"])
     assert "VSB-AFF-02" in issue_codes(first["05-reva-application-cannot-join"])
     assert "VSB-AFF-01" in issue_codes(first["04-reva-application-can-join"])
