@@ -62,12 +62,27 @@ def check(bundle: EventBundle, claim: Node) -> list[Issue]:
         issues.append(Issue("consent-required", text, expression))
     facts = _missing_facts(bundle, claim) if flagged else []
     dates = _date_issues(bundle, claim, parts)
-    issues.extend([*facts, *dates, *_diagnosis_issues(bundle, claim)])
-    if not facts and not dates:
-        # Classified only from dates that are all there and valid: a class from a
-        # half-given file would contradict the flag for the wrong reason.
-        issues.extend(_class_issues(bundle, claim, flagged))
+    # Classified only from dates that are all there and valid (a class from a half-given
+    # file would contradict the flag for the wrong reason), unless the dates given decide
+    # alone: then the VI's facts a migration file needs are beside the point.
+    decided = not dates and (not facts or _decided_without_approval(bundle, claim))
+    classes = _class_issues(bundle, claim, flagged) if decided else []
+    if any(issue.code == "migration-flag" for issue in classes):
+        facts = []
+    issues.extend([*facts, *dates, *_diagnosis_issues(bundle, claim), *classes])
     return issues
+
+
+def _decided_without_approval(bundle: EventBundle, claim: Node) -> bool:
+    """Admitted from 1/4/2023 (a new request), or received by the VI after 30/4/2023 (a late
+    request): no approval of the VI makes such a file a migration file."""
+    found = classify(bundle, claim)
+    if found is None:
+        return False
+    received = _fact(bundle, claim, "vi-receipt", "timingDate").present
+    return found.kind is MigrationClass.NEW_REQUEST or (
+        found.kind is MigrationClass.LATE_REQUEST and received
+    )
 
 
 def classify(bundle: EventBundle, claim: Node) -> Classification | None:

@@ -170,10 +170,13 @@ class TestClass:
             ("2023-03-31", False, set(), MigrationClass.LATE_REQUEST),
             ("2023-04-01", False, set(), MigrationClass.NEW_REQUEST),
             ("2023-04-02", False, set(), MigrationClass.NEW_REQUEST),
-            ("2023-04-01", True, {("required", si(f)) for f in ("vi-receipt", "vi-approval",
+            # from 1/4 no VI fact could make it a migration file: the flag is what is wrong
+            ("2023-04-01", True, {("migration-flag", si("migration"))}, None),
+            ("2023-03-31", True, {("required", si(f)) for f in ("vi-receipt", "vi-approval",
                                                                   "vi-approved-period")}, None),
         ],
-        ids=["0331-late", "0401-new", "0402-new", "0401-flagged-without-facts"],
+        ids=["0331-late", "0401-new", "0402-new", "0401-flagged-without-facts",
+             "0331-flagged-without-facts"],
     )  # fmt: skip
     def test_switch_over(
         self, start: str, flagged: bool, issues: set[Any], kind: MigrationClass | None
