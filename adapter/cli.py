@@ -233,7 +233,7 @@ def _migration_send(settings: Settings, args: argparse.Namespace) -> int:
         print_plan(plan, sys.stdout)
         print("nothing sent: fix the rows above, or send with --skip-invalid", file=sys.stderr)
         return 1
-    store = Store(create_store_engine(settings.store.url, 2))
+    store = _migrated_store(settings)
     # The topology is declared first: the events wait in their queue if the daemon is down.
     publisher = ConfirmedPublisher(
         broker_address(settings), "vsb-adapter migration", on_connect=topology_of(settings).declare
@@ -251,8 +251,15 @@ def _migration_status(settings: Settings, args: argparse.Namespace) -> int:
     from adapter.migration.plan import make_plan
 
     plan = make_plan(args.export, _facility(settings))
-    store = Store(create_store_engine(settings.store.url, 2))
-    return print_status(plan, store, sys.stdout, as_json=args.json)
+    return print_status(plan, _migrated_store(settings), sys.stdout, as_json=args.json)
+
+
+def _migrated_store(settings: Settings) -> Store:
+    # Run before the daemon ever started (or while it starts), the store may have no schema
+    # yet; migrating is idempotent and serialised with the daemon's own migration.
+    engine = create_store_engine(settings.store.url, 2)
+    migrate(engine)
+    return Store(engine)
 
 
 def _validate(settings: Settings, args: argparse.Namespace) -> int:
