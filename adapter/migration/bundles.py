@@ -18,9 +18,12 @@ from mappings.migration import PVT_SWITCH_OVER, Classification
 from mappings.model import Facility
 from mappings.vocabulary import (
     CARE_SETTING_SYSTEM,
+    DSM5_SYSTEM,
     EVENT_SYSTEM,
     HCO_SYSTEM,
     NIHDI_SYSTEM,
+    PVT_SUBTYPE,
+    PVT_USER_TYPE_SYSTEM,
     REHABILITATION_SUBTYPE,
     REQUEST_TYPE_SYSTEM,
     SSIN_SYSTEM,
@@ -29,9 +32,6 @@ from mappings.vocabulary import (
 )
 
 _NAMESPACE: Final = uuid.UUID("b1f7d3c2-5e8a-4f0b-9c61-2d4e8a7f3b90")
-PVT_SUBTYPE: Final = "stay-orgpsychiatriccarehome"
-DSM5_SYSTEM: Final = "http://hl7.org/fhir/sid/dsm5"
-USER_TYPE_SYSTEM: Final = "urn:vsb-adapter:fhir:pvt-user-type"
 SOURCE: Final = {"name": "vsb-adapter migration", "endpoint": "urn:vsb-adapter:migration"}
 
 
@@ -187,7 +187,7 @@ def _pvt_admission(file: MigrationFile, found: Classification) -> dict[str, Any]
             "diagnosisCodeableConcept": {"coding": [{"system": DSM5_SYSTEM, "code": file.dsm5}]},
         }
     ]
-    user_type = {"coding": [{"system": USER_TYPE_SYSTEM, "code": file.user_type}]}
+    user_type = {"coding": [{"system": PVT_USER_TYPE_SYSTEM, "code": file.user_type}]}
     items = [
         _info("user-type", code=user_type),
         *_consent(file, found),
