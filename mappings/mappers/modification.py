@@ -9,6 +9,8 @@ right away.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lxml import etree
 
 from mappings import rules, vsb_schema
@@ -50,6 +52,21 @@ def head_only(category: str) -> Mapper:
         add_head(bundle, context, root)
 
     return Mapper(focus_type="Claim", check=check, build=build)
+
+
+def cancel_with_reason() -> Mapper:
+    """A cancel of the whole application (``reva-cancel``, ``pvt-cancel``): the supportingInfo
+    ``cancel`` once; the message is its head and the reason, if one was given."""
+
+    def build(
+        bundle: EventBundle, claim: Node, context: MessageContext, root: etree._Element
+    ) -> None:
+        add_head(bundle, context, root)
+        reason = part(bundle, claim, "cancel").child("valueString").text
+        if reason is not None:
+            vsb_schema.add(root, "Reason", reason)
+
+    return replace(head_only("cancel"), build=build)
 
 
 def one_date(category: str, element: str) -> Mapper:

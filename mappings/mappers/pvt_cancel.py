@@ -7,33 +7,16 @@ dossier's application and the adapter refuses anything sent after it
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from lxml import etree
-
-from mappings import vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
-from mappings.bundle import EventBundle, Node
-from mappings.mappers.modification import add_head, head_only, part
+from mappings.mappers.modification import cancel_with_reason
 from mappings.message_type import MessageType
-from mappings.model import MessageContext
 from mappings.ordering import BY_DOSSIER
 from mappings.role import CLOSES
-
-
-def build(bundle: EventBundle, claim: Node, context: MessageContext, root: etree._Element) -> None:
-    """Append the reference, the INSZ and the reason, if one was given."""
-    add_head(bundle, context, root)
-    reason = part(bundle, claim, "cancel").child("valueString").text
-    if reason is not None:
-        vsb_schema.add(root, "Reason", reason)
-
 
 MESSAGE_TYPE = MessageType(
     code="pvt-cancel",
     message_kind="PvtCancel",
-    # checked as a head-only modification (the cancel once); the message adds its reason
-    request=replace(head_only("cancel"), build=build),
+    request=cancel_with_reason(),
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=CLOSES,
