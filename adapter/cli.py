@@ -224,7 +224,7 @@ def _migration_plan(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _migration_send(settings: Settings, args: argparse.Namespace) -> int:
-    from adapter.migration.command import print_plan, publisher_for, send
+    from adapter.migration.command import follow, print_plan, publish_missing, publisher_for
     from adapter.migration.plan import make_plan
 
     crashpoints.arm(settings.crash_point)
@@ -239,10 +239,12 @@ def _migration_send(settings: Settings, args: argparse.Namespace) -> int:
         broker_address(settings), "vsb-adapter migration", on_connect=topology_of(settings).declare
     )
     try:
-        publish = publisher_for(publisher, settings.broker.events_exchange)
-        code = send(plan, store, publish, sys.stdout, wait_seconds=args.wait)
+        publish_missing(
+            plan, store, publisher_for(publisher, settings.broker.events_exchange), sys.stdout
+        )
     finally:
-        publisher.close()
+        publisher.close()  # before following: an idle connection would miss its heartbeats
+    code = follow(plan, store, sys.stdout, args.wait) if args.wait > 0 else 0
     return 1 if plan.errors else code
 
 

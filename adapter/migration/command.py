@@ -104,15 +104,10 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def send(
-    plan: Plan,
-    store: Store,
-    publish: Callable[[PlannedEvent], None],
-    out: TextIO,
-    *,
-    wait_seconds: float = 0,
-) -> int:
-    """Publish every event the store does not hold yet; with a wait, follow the answers."""
+def publish_missing(
+    plan: Plan, store: Store, publish: Callable[[PlannedEvent], None], out: TextIO
+) -> None:
+    """Publish every event of the plan the store does not hold yet, in the plan's order."""
     events = plan.events()
     held = event_progress(store, [event.event_id for event in events])
     todo = [event for event in events if event.event_id not in held]
@@ -129,8 +124,11 @@ def send(
         f" ({len(plan.files)} files, {len(events)} events in the plan)",
         markup=False,
     )
-    if wait_seconds <= 0:
-        return 0
+
+
+def follow(plan: Plan, store: Store, out: TextIO, wait_seconds: float) -> int:
+    """Wait until every file is answered (or the time is up); 0 when every one is."""
+    console = _console(out)
     statuses = _follow(plan, store, console, wait_seconds)
     _print_summary(statuses, console)
     return 0 if all(status.answered for status in statuses) else 1
