@@ -174,7 +174,11 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
             decoded.append("\n")  # keeps the line numbers of csv.reader true
         else:
             decoded.append(text)
-    reader = csv.reader(io.StringIO("".join(decoded)), strict=True)
+    text = "".join(decoded)
+    # Spreadsheets set to a Belgian locale write ";" between cells: the header line tells.
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     while True:
         start = reader.line_num + 1

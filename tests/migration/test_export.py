@@ -141,6 +141,15 @@ class TestCsv:
         assert [f.location for f in reading.files] == ["Campus A, wing 2", "two\nlines"]
         assert [f.line for f in reading.files] == [2, 3]
 
+    def test_semicolons_as_a_belgian_spreadsheet_writes_them(self, tmp_path: Path) -> None:
+        """A header with more semicolons than commas makes ";" the delimiter."""
+        path = tmp_path / "export.csv"
+        cells = [*VALID.values(), "Campus A, wing 2"]
+        path.write_text(";".join([*VALID, "location"]) + "\n" + ";".join(cells) + "\n")
+        reading = read_export(path)
+        assert reading.errors == []
+        assert [f.location for f in reading.files] == ["Campus A, wing 2"]
+
     def test_bad_rows(self, tmp_path: Path) -> None:
         """Wrong cell count, bad bytes and unknown columns are named; good rows are read."""
         header = [*VALID, "favourite_colour"]
