@@ -1,10 +1,18 @@
-"""A throw-away PKI for the demo and the tests: a CA, a facility certificate, a keystore.
+"""A throw-away PKI for the demo and the tests: a CA and the certificates issued by it.
 
-Production uses the facility's real eHealth certificate; nothing here is used then.
+- the facility's certificate and key in a PKCS#12 keystore (signing; the TLS client
+  certificate towards the central application);
+- the central application's signing certificate and key (its signed answers);
+- a TLS server certificate for ``localhost`` / ``127.0.0.1`` (the simulator over HTTPS).
+
+The CA's key is kept beside them so that tests can issue more (an expired server
+certificate, one for another host name) with ``issue``. Production uses the facility's real
+eHealth certificate and the central application's published ones; nothing here is used then.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +32,18 @@ class DevPki:
     passphrase_file: Path
     facility_cert: Path
     ca_cert: Path
+    ca_key: Path
+    facility_key: Path
+    """The facility's key in PEM (unencrypted; dev only): a TLS client key for tools."""
+    central_cert: Path
+    central_key: Path
+    server_cert: Path
+    server_key: Path
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file of the PKI."""
+        return tuple(getattr(self, name) for name in self.__dataclass_fields__)
 
 
 def _name(common_name: str, unit: str) -> x509.Name:
@@ -37,10 +57,56 @@ def _name(common_name: str, unit: str) -> x509.Name:
     )
 
 
-def create_dev_pki(folder: Path, nihdi: str, passphrase: str = "dev-only") -> DevPki:  # noqa: S107
-    """Write a CA, a facility certificate on ``nihdi`` and a PKCS#12 keystore into ``folder``.
+def _pem_key(key: rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
 
-    Existing files are reused, so the demo keeps one identity across runs.
+
+def _pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def issue(
+    pki: DevPki,
+    common_name: str,
+    *,
+    unit: str = "test",
+    dns: tuple[str, ...] = (),
+    ips: tuple[str, ...] = (),
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """A new certificate signed by the PKI's CA (a TLS server one when ``dns``/``ips``)."""
+    ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), None)
+    assert isinstance(ca_key, rsa.RSAPrivateKey)
+    ca = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
+    now = datetime.now(UTC)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name, unit))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before or now - timedelta(days=1))
+        .not_valid_after(not_after or now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+    )
+    names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns]
+    names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    return builder.sign(ca_key, hashes.SHA256()), key
+
+
+def create_dev_pki(folder: Path, nihdi: str, passphrase: str = "dev-only") -> DevPki:  # noqa: S107
+    """Write the CA and every certificate into ``folder`` (the facility's on ``nihdi``).
+
+    Existing files are reused, so the demo keeps one identity across runs; a folder from an
+    older release, missing some, is made anew.
     """
     folder.mkdir(parents=True, exist_ok=True)
     pki = DevPki(
@@ -48,8 +114,14 @@ def create_dev_pki(folder: Path, nihdi: str, passphrase: str = "dev-only") -> De
         passphrase_file=folder / "passphrase.txt",
         facility_cert=folder / "facility.pem",
         ca_cert=folder / "ca.pem",
+        ca_key=folder / "ca-key.pem",
+        facility_key=folder / "facility-key.pem",
+        central_cert=folder / "central.pem",
+        central_key=folder / "central-key.pem",
+        server_cert=folder / "server.pem",
+        server_key=folder / "server-key.pem",
     )
-    if all(p.exists() for p in (pki.keystore, pki.passphrase_file, pki.facility_cert, pki.ca_cert)):
+    if all(path.exists() for path in pki.files):
         return pki
     now = datetime.now(UTC)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -65,18 +137,10 @@ def create_dev_pki(folder: Path, nihdi: str, passphrase: str = "dev-only") -> De
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(f"NIHDI={nihdi}", "eHealth-platform Belgium"))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
+    for path, content in ((pki.ca_key, _pem_key(ca_key)), (pki.ca_cert, _pem(ca))):
+        path.write_bytes(content)
+    pki.ca_key.chmod(0o600)
+    cert, key = issue(pki, f"NIHDI={nihdi}", unit="eHealth-platform Belgium")
     pki.keystore.write_bytes(
         pkcs12.serialize_key_and_certificates(
             b"facility",
@@ -87,7 +151,14 @@ def create_dev_pki(folder: Path, nihdi: str, passphrase: str = "dev-only") -> De
         )
     )
     pki.passphrase_file.write_text(passphrase + "\n")
-    pki.passphrase_file.chmod(0o600)
-    pki.facility_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    pki.ca_cert.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    pki.facility_cert.write_bytes(_pem(cert))
+    pki.facility_key.write_bytes(_pem_key(key))
+    central, central_key = issue(pki, "VSB central care-fund application", unit="VSB")
+    pki.central_cert.write_bytes(_pem(central))
+    pki.central_key.write_bytes(_pem_key(central_key))
+    server, server_key = issue(pki, "localhost", unit="TLS", dns=("localhost",), ips=("127.0.0.1",))
+    pki.server_cert.write_bytes(_pem(server))
+    pki.server_key.write_bytes(_pem_key(server_key))
+    for secret in (pki.passphrase_file, pki.facility_key, pki.central_key, pki.server_key):
+        secret.chmod(0o600)
     return pki
