@@ -43,9 +43,62 @@ class CentralTransport(Protocol):
 
 
 class _RecordingTransport(Transport):
-    """zeep's transport, keeping what the last response looked like (never its content)."""
+    """zeep's transport, keeping what the last response looked like (never its content).
+
+    It also bounds what it reads: an answer longer than ``max_answer_bytes`` is refused
+    after reading at most that many bytes (at once when its Content-Length says so), so a
+    hostile or broken endpoint cannot make a sender thread hold an unbounded body.
+    """
 
     last_response = "no response"
+
+    def __init__(self, *, max_answer_bytes: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_answer_bytes = max_answer_bytes
+
+    def post(self, address: str, message: Any, headers: Any) -> Any:
+        """POST like zeep, but stream the body in and stop reading past the limit."""
+        response = self.session.post(
+            address, data=message, headers=headers, timeout=self.operation_timeout, stream=True
+        )
+        try:
+            response._content = self._bounded_body(response)  # what .content then returns
+        finally:
+            response.close()
+        return response
+
+    def _bounded_body(self, response: requests.Response) -> bytes:
+        limit = self.max_answer_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            self._refuse(response, f"{declared} bytes announced", "larger than the limit")
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(chunk_size=65536):
+            size += len(chunk)
+            if size > limit:
+                self._refuse(response, f"more than {limit} bytes", "larger than the limit")
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        if any(marker in body for marker in _DTD_MARKERS):
+            # zeep refuses a DTD only after libxml2 has parsed it (and started expanding its
+            # entities, up to libxml2's amplification guard); refused here, nothing is parsed.
+            self._refuse(response, f"{size} bytes", "a DTD or entity declaration")
+        return body
+
+    def _refuse(self, response: requests.Response, size: str, why: str) -> None:
+        content_type = response.headers.get("Content-Type", "no content type")
+        self.last_response = f"HTTP {response.status_code}, {content_type}, {size}"
+        if 200 <= response.status_code < 300:
+            # It came, so the message may have been applied: in doubt, resent.
+            raise UnreadableAnswer(
+                f"unreadable answer: {self.last_response}: {why}"
+                f" (limit {self.max_answer_bytes} bytes; refused unread)"
+            )
+        raise TransientDeliveryError(
+            f"HTTP {response.status_code} from the central application, refused unread:"
+            f" {why} ({size})"
+        )
 
     def post_xml(self, address: str, envelope: Any, headers: Any) -> Any:
         self.last_response = "no response"
@@ -55,6 +108,22 @@ class _RecordingTransport(Transport):
             f"HTTP {response.status_code}, {content_type}, {len(response.content)} bytes"
         )
         return response
+
+
+_DTD_MARKERS = tuple(
+    marker.encode(encoding)
+    for marker in ("<!DOCTYPE", "<!ENTITY")
+    for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+)
+"""A DTD in an answer, in any encoding an XML parser would detect; never legitimate in SOAP."""
+
+ZEEP_SETTINGS = zeep.Settings(
+    forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False
+)
+"""How zeep parses the WSDL and every answer: no DTD (so no entity of any kind, internal or
+external, and no billion laughs), no network access from inside a document, and libxml2's
+default limits (``xml_huge_tree`` off: text nodes up to 10 MB, nesting up to 256 deep).
+Answers are small; only requests carry attachments, and zeep does not parse those."""
 
 
 class ZeepCentral:
@@ -70,11 +139,12 @@ class ZeepCentral:
         if service is None:
             session = requests.Session()
             transport = _RecordingTransport(
+                max_answer_bytes=self._settings.max_answer_bytes,
                 session=session,
                 timeout=self._settings.timeout_seconds,
                 operation_timeout=self._settings.timeout_seconds,
             )
-            client = zeep.Client(self._wsdl, transport=transport)
+            client = zeep.Client(self._wsdl, transport=transport, settings=ZEEP_SETTINGS)
             service = client.create_service(_SERVICE, self._settings.url)
             self._local.service = service
             self._local.transport = transport
@@ -165,6 +235,11 @@ def _call(operation: Callable[[], Any], transport: _RecordingTransport) -> Any:
         raise TransientDeliveryError("timeout waiting for the central application") from exc
     except requests.ConnectionError as exc:
         raise TransientDeliveryError("cannot connect to the central application") from exc
+    except requests.RequestException as exc:
+        # A body cut off or mis-encoded mid-read (ChunkedEncodingError, ContentDecodingError).
+        raise TransientDeliveryError(
+            f"the central application's response broke off: {exc.__class__.__name__}"
+        ) from exc
     except etree.XMLSyntaxError as exc:
         raise UnreadableAnswer(f"unreadable answer: {transport.last_response}: {exc.msg}") from exc
     except zeep.exceptions.Error as exc:

@@ -64,7 +64,11 @@ class CentralSettings:
 
     url: str = "http://127.0.0.1:8700/soap"
     wsdl: str = ""
-    """Empty: the WSDL shipped with the adapter (``mappings/wsdl``)."""
+    """Empty: the WSDL shipped with the adapter (``mappings/wsdl``). A local file only: the
+    service description is part of the adapter, never fetched from the network."""
+    max_answer_bytes: int = 1_048_576
+    """Longest response read from the central application (1 MiB); a longer one is refused
+    unread as an unreadable answer. 50 mailbox answers take about 100 KiB."""
     timeout_seconds: float = 30.0
     mailbox_poll_seconds: float = 5.0
     mailbox_batch: int = 50
@@ -228,6 +232,14 @@ def _check(s: Settings) -> None:
         ),
         (s.central.url.startswith(("http://", "https://")), "central.url must be an http(s) URL"),
         (s.central.timeout_seconds > 0, "central.timeout_seconds must be positive"),
+        (
+            "://" not in s.central.wsdl,
+            "central.wsdl must be a local file (empty: the WSDL shipped with the adapter)",
+        ),
+        (
+            s.central.max_answer_bytes >= 65_536,
+            "central.max_answer_bytes must be at least 65536",
+        ),
         (s.delivery.concurrency >= 1, "delivery.concurrency must be at least 1"),
         (s.delivery.quick_tries >= 1, "delivery.quick_tries must be at least 1"),
         (s.delivery.max_attempts >= 1, "delivery.max_attempts must be at least 1"),

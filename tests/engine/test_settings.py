@@ -52,6 +52,8 @@ def test_settings_are_frozen() -> None:
         ({"VSB_FACILITY__NIHDI": "123"}, "facility.nihdi must be 11 digits"),
         ({"VSB_STORE__URL": "mysql://x"}, "store.url must be a sqlite or postgresql URL"),
         ({"VSB_DELIVERY__LEASE_SECONDS": "30"}, "delivery.lease_seconds must exceed"),
+        ({"VSB_CENTRAL__WSDL": "https://x/?wsdl"}, "central.wsdl must be a local file"),
+        ({"VSB_CENTRAL__MAX_ANSWER_BYTES": "100"}, "central.max_answer_bytes must be at least"),
     ],
 )
 def test_bad_values_are_named(environ: dict[str, str], message: str) -> None:
