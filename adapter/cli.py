@@ -17,9 +17,9 @@ from adapter.central import probe_central
 from adapter.clock import SystemClock
 from adapter.daemon import Daemon, broker_address, check_broker, topology_of
 from adapter.errors import AdapterError
+from adapter.keyfiles import load_signer
 from adapter.logs import configure_logging
 from adapter.settings import Settings, load_settings
-from adapter.signing import Signer, read_passphrase
 from adapter.store import (
     Store,
     SupportError,
@@ -167,11 +167,15 @@ def _check(settings: Settings, _args: argparse.Namespace) -> int:
         results.append(("OK" if ok else "FAIL", text))
 
     try:
-        signer = Signer.from_keystore(
-            settings.signing.keystore, read_passphrase(settings.signing, os.environ)
-        )
+        # The daemon's own check and load: loose permissions FAIL as the daemon refuses them.
+        signer, warnings = load_signer(settings.signing, os.environ)
         subject = signer.certificate.subject.rfc4514_string()
-        result(True, f"keystore opens: {subject}")
+        expiry = signer.certificate.not_valid_after_utc.date().isoformat()
+        result(True, f"keystore opens: {subject}, valid until {expiry}")
+        if warnings:
+            results.extend(("WARN", warning) for warning in warnings)
+        else:
+            result(True, "keystore and passphrase file readable by their owner only")
     except AdapterError as exc:
         result(False, str(exc))
     try:

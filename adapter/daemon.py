@@ -28,10 +28,11 @@ from adapter.engine.ingest import Ingest
 from adapter.engine.mailbox import MailboxPoller
 from adapter.engine.outbox import AnswerOutbox
 from adapter.engine.sender import Sender
-from adapter.errors import StoreError
+from adapter.errors import ConfigError, KeystoreError, StoreError
 from adapter.failure_log import FailureLog
+from adapter.keyfiles import load_signer
 from adapter.settings import Settings
-from adapter.signing import Signer, read_passphrase
+from adapter.signing import Signer
 from adapter.store import InstanceLock, Store, create_store_engine, migrate
 from mappings.model import Facility
 from monitoring import HealthServer, Metrics
@@ -77,9 +78,15 @@ class Daemon:
         self.owner = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
         self.metrics = Metrics()
         environ = os.environ if environ is None else environ
-        self.signer = signer or Signer.from_keystore(
-            settings.signing.keystore, read_passphrase(settings.signing, environ)
-        )
+        self._environ = environ
+        if signer is None:
+            signer, warnings = load_signer(settings.signing, environ)
+            for warning in warnings:
+                log.warning("%s", warning)
+        self.signer = signer
+        """Shared by every sender thread; ``reload_signing`` swaps its key in place."""
+        self._reload_requested = threading.Event()
+        self._show_certificate()
         self.central = central or ZeepCentral(settings.central)
         self._lock = InstanceLock(settings.store.url)
         self._engine = create_store_engine(settings.store.url, settings.store.pool_size)
@@ -220,11 +227,51 @@ class Daemon:
             log.info("signal %s received; stopping", signal.Signals(signum).name)
             self._stop_requested.set()
 
+        def _on_hangup(_signum: int, _frame: FrameType | None) -> None:
+            # Only noted here: the reload (file reads, logging) runs in the loop below, not
+            # inside a signal handler.
+            self._reload_requested.set()
+
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGHUP, _on_hangup)
         self.start()
-        self._stop_requested.wait()
+        while not self._stop_requested.wait(0.5):
+            if self._reload_requested.is_set():
+                self._reload_requested.clear()
+                self.reload_signing()
         self.stop()
+
+    def reload_signing(self) -> bool:
+        """Read the keystore again (a renewed eHealth certificate) and sign with it from now on.
+
+        Permissions are checked as at start. On any failure the key in use stays and the
+        reason is logged; True if the new key is in use.
+        """
+        try:
+            fresh, warnings = load_signer(self.settings.signing, self._environ)
+        except (ConfigError, KeystoreError) as exc:
+            self.metrics.signing_reloads.labels("failed").inc()
+            log.error("keystore reload failed, still signing with the previous key: %s", exc)
+            return False
+        for warning in warnings:
+            log.warning("%s", warning)
+        self.signer.adopt(fresh)
+        self.metrics.signing_reloads.labels("ok").inc()
+        self._show_certificate()
+        return True
+
+    def _show_certificate(self) -> None:
+        """Log the certificate in use and publish its expiry (the alert watches it)."""
+        certificate = self.signer.certificate
+        not_after = certificate.not_valid_after_utc
+        self.metrics.signing_certificate_expiry.set(not_after.timestamp())
+        log.info(
+            "signing as %s (serial %x), certificate valid until %s",
+            certificate.subject.rfc4514_string(),
+            certificate.serial_number,
+            not_after.isoformat(timespec="seconds"),
+        )
 
     def _migrate(self) -> bool:
         """Migrate the store, waiting for it with backoff; False if a stop came first."""

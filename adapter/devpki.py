@@ -122,6 +122,7 @@ def create_dev_pki(folder: Path, nihdi: str, passphrase: str = "dev-only") -> De
         server_key=folder / "server-key.pem",
     )
     if all(path.exists() for path in pki.files):
+        _tighten(pki)  # a folder from before the permission check, made with the umask's 644
         return pki
     now = datetime.now(UTC)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -161,4 +162,12 @@ def create_dev_pki(folder: Path, nihdi: str, passphrase: str = "dev-only") -> De
     pki.server_key.write_bytes(_pem_key(server_key))
     for secret in (pki.passphrase_file, pki.facility_key, pki.central_key, pki.server_key):
         secret.chmod(0o600)
+    _tighten(pki)
     return pki
+
+
+def _tighten(pki: DevPki) -> None:
+    """Keystore and passphrase file readable by their owner only, as the daemon requires
+    (adapter/keyfiles.py)."""
+    for path in (pki.keystore, pki.passphrase_file):
+        path.chmod(0o600)

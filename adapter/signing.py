@@ -51,9 +51,25 @@ class Signer:
     """Signs VSB messages (enveloped XAdES-BES, RSA-SHA256, SHA-256 digests, X509Data)."""
 
     def __init__(self, key: rsa.RSAPrivateKey, certificate: x509.Certificate) -> None:
-        self._key = key
-        self._chain = [certificate]
-        self.certificate = certificate
+        # Key and certificate live in one tuple, replaced by one assignment (``adopt``): a
+        # sender thread that reads it once never signs with a new key and an old certificate.
+        self._material: tuple[rsa.RSAPrivateKey, x509.Certificate] = (key, certificate)
+
+    @property
+    def _key(self) -> rsa.RSAPrivateKey:
+        return self._material[0]
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        """The facility's certificate now in use."""
+        return self._material[1]
+
+    def adopt(self, other: Signer) -> None:
+        """Sign with ``other``'s key and certificate from now on (a renewed keystore).
+
+        Atomic: a signature in progress finishes with the old pair, the next one uses the new.
+        """
+        self._material = other._material
 
     @classmethod
     def from_keystore(cls, path: str | Path, passphrase: bytes) -> Signer:
@@ -80,5 +96,6 @@ class Signer:
             data_object_format=_FORMAT,
         )
         signer._parser = _PARSER  # type: ignore[assignment]  # signxml: no public way to pass it
-        signed: etree._Element = signer.sign(message, key=self._key, cert=self._chain)
+        key, certificate = self._material  # read once: see __init__
+        signed: etree._Element = signer.sign(message, key=key, cert=[certificate])
         return signed

@@ -130,3 +130,15 @@ class Metrics:
             "1 while the circuit breaker stops sends to the central application.",
             registry=r,
         )
+        self.signing_certificate_expiry = Gauge(
+            "vsb_signing_certificate_expiry_seconds",
+            "When the facility's signing certificate in use expires (not_after, unix time);"
+            " set at start and after each SIGHUP reload.",
+            registry=r,
+        )
+        self.signing_reloads = Counter(
+            "vsb_signing_reloads",
+            "Reloads of the keystore on SIGHUP, by result (ok, failed: the old key stays).",
+            ["result"],
+            registry=r,
+        )

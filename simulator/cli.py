@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -55,6 +56,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--xsd", type=Path, default=DEFAULT_XSD, help="VSB schema")
     p.add_argument("--wsdl", type=Path, default=DEFAULT_WSDL, help="WSDL to serve")
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    p.add_argument(
+        "--admin-token",
+        default=os.environ.get("VSB_SIMULATOR_ADMIN_TOKEN") or None,
+        help="bearer token the admin API requires (default: $VSB_SIMULATOR_ADMIN_TOKEN);"
+        " needed to bind beyond loopback",
+    )
     return p
 
 
@@ -82,6 +89,7 @@ def config_from(args: argparse.Namespace) -> SimulatorConfig:
         recognised_facilities=args.facility,
         xsd_path=args.xsd,
         wsdl_path=args.wsdl,
+        admin_token=args.admin_token,
     )
 
 

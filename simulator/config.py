@@ -33,6 +33,9 @@ class SimulatorConfig:
     """NIHDI numbers of recognised facilities; ``None`` recognises every facility."""
     xsd_path: Path = DEFAULT_XSD
     wsdl_path: Path = DEFAULT_WSDL
+    admin_token: str | None = None
+    """Bearer token every admin request must carry; required to listen beyond loopback
+    (``simulator.admin_auth``). ``None`` on loopback: the admin API is open."""
     max_body_bytes: int = 32 * 1024 * 1024
     """Largest SOAP request read (413 beyond): a message with the adapter's 10 MiB of
     attachments is about 14 MB of base64, signed."""

@@ -19,6 +19,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
+from simulator.admin_auth import check_exposure
 from simulator.admission import Admission
 from simulator.answers import Answer
 from simulator.central import SessionsResult
@@ -53,6 +54,7 @@ class Simulator:
         """Bind, serve from a daemon thread, and return the base URL (``http://host:port``)."""
         if self._server is not None:
             return self.base_url
+        check_exposure(self.config.host, self.config.admin_token)
         self.runtime.stopping.clear()
         server = SimulatorHTTPServer((self.config.host, self.config.port), self.runtime)
         self._server = server

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from simulator import soap
 from simulator.admin import AdminApi
+from simulator.admin_auth import authorized
 from simulator.errors import RequestError
 from simulator.faults import UNREADABLE_BODIES, FaultKind, Injection
 from simulator.messages import peek_header
@@ -198,6 +199,18 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             self._send(404, b"not found\n", "text/plain")
 
     def _admin(self, method: str, path: str) -> None:
+        token = self.server.runtime.config.admin_token
+        if not authorized(self.headers.get("Authorization"), token):
+            # Closed: an unread request body must not be taken for the next request.
+            self.close_connection = True
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Bearer realm="vsb-simulator admin"')
+            self.send_header("Content-Type", "application/json")
+            refusal = b'{"error": "the admin API needs Authorization: Bearer <admin token>"}'
+            self.send_header("Content-Length", str(len(refusal)))
+            self.end_headers()
+            self.wfile.write(refusal)
+            return
         body = b"" if method == "GET" else self._read_body()
         if body is None:
             return
