@@ -19,7 +19,12 @@ import zeep.exceptions
 from lxml import etree
 from zeep.transports import Transport
 
-from adapter.errors import PermanentDeliveryError, TransientDeliveryError, UnreadableAnswer
+from adapter.errors import (
+    DeliveryError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    UnreadableAnswer,
+)
 from adapter.settings import CentralSettings
 
 WSDL = Path(__file__).resolve().parent.parent / "mappings" / "wsdl" / "central-1.0.wsdl"
@@ -51,6 +56,8 @@ class _RecordingTransport(Transport):
     """
 
     last_response = "no response"
+    last_status: int | None = None
+    """The HTTP status of the last call's response; None until one came."""
 
     def __init__(self, *, max_answer_bytes: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -61,6 +68,7 @@ class _RecordingTransport(Transport):
         response = self.session.post(
             address, data=message, headers=headers, timeout=self.operation_timeout, stream=True
         )
+        self.last_status = response.status_code
         try:
             response._content = self._bounded_body(response)  # what .content then returns
         finally:
@@ -102,6 +110,7 @@ class _RecordingTransport(Transport):
 
     def post_xml(self, address: str, envelope: Any, headers: Any) -> Any:
         self.last_response = "no response"
+        self.last_status = None
         response = super().post_xml(address, envelope, headers)
         content_type = response.headers.get("Content-Type", "no content type")
         self.last_response = (
@@ -243,7 +252,26 @@ def _call(operation: Callable[[], Any], transport: _RecordingTransport) -> Any:
     except etree.XMLSyntaxError as exc:
         raise UnreadableAnswer(f"unreadable answer: {transport.last_response}: {exc.msg}") from exc
     except zeep.exceptions.Error as exc:
-        raise PermanentDeliveryError(f"SOAP error: {exc}") from exc
+        if transport.last_status is not None:
+            raise _unreadable(transport, str(exc)) from exc
+        raise PermanentDeliveryError(f"SOAP error: {exc}") from exc  # our request: a bug
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        # zeep's own slips on XML it did not expect (an Envelope without a Body is a
+        # TypeError in zeep 4.3): found by tests/engine/test_answer_fuzz.py.
+        if transport.last_status is None:
+            raise  # no response yet: a bug on this side, not the answer's
+        raise _unreadable(transport, f"zeep cannot read it ({exc.__class__.__name__})") from exc
+
+
+def _unreadable(transport: _RecordingTransport, what: str) -> DeliveryError:
+    """A response came that zeep could not read: in doubt for a 2xx, else by its status."""
+    status = transport.last_status or 0
+    if 200 <= status < 300:
+        return UnreadableAnswer(f"unreadable answer: {transport.last_response}: {what}")
+    text = f"HTTP {status} from the central application, unreadable: {what}"
+    if status >= 500 or status in (408, 429):
+        return TransientDeliveryError(text)
+    return PermanentDeliveryError(text)
 
 
 def probe_central(settings: CentralSettings) -> str | None:
