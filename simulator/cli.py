@@ -39,6 +39,14 @@ def parser() -> argparse.ArgumentParser:
         metavar="PEM",
         help="PEM file of a certificate whose signatures are accepted (repeatable)",
     )
+    p.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve HTTPS with this certificate")
+    p.add_argument("--tls-key", type=Path, metavar="PEM", help="the key of --tls-cert")
+    p.add_argument(
+        "--client-ca",
+        type=Path,
+        metavar="PEM",
+        help="require client certificates issued by this CA (mutual TLS; needs --tls-cert)",
+    )
     p.add_argument("--today", type=date.fromisoformat, help="pin today's date, YYYY-MM-DD")
     p.add_argument("--latency-ms", type=float, default=0.0, help="simulated latency per call")
     p.add_argument("--jitter-ms", type=float, default=0.0, help="extra random latency, 0..N ms")
@@ -81,6 +89,9 @@ def config_from(args: argparse.Namespace) -> SimulatorConfig:
         host=args.host,
         port=args.port,
         trusted_certs=list(args.trust_cert),
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        client_ca=args.client_ca,
         today=args.today,
         latency_ms=args.latency_ms,
         jitter_ms=args.jitter_ms,

@@ -31,6 +31,11 @@ class SimulatorConfig:
     population: Path = DEFAULT_POPULATION
     recognised_facilities: Sequence[str] | None = None
     """NIHDI numbers of recognised facilities; ``None`` recognises every facility."""
+    tls_cert: str | Path | None = None
+    """PEM server certificate (chain): HTTPS instead of HTTP. Needs ``tls_key``."""
+    tls_key: str | Path | None = None
+    client_ca: str | Path | None = None
+    """PEM CA file: clients must show a certificate it issued (mutual TLS), the admin API's too."""
     xsd_path: Path = DEFAULT_XSD
     wsdl_path: Path = DEFAULT_WSDL
     admin_token: str | None = None

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import select
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -29,6 +30,7 @@ from simulator.messages import peek_header
 from simulator.population import mask_numbers
 from simulator.record import Call
 from simulator.runtime import Runtime
+from simulator.tls import handshake, server_context
 
 log = logging.getLogger("simulator.server")
 
@@ -49,6 +51,9 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], runtime: Runtime):
         self.runtime = runtime
+        config = runtime.config
+        self.tls = server_context(config.tls_cert, config.tls_key, config.client_ca)
+        self.scheme = "http" if self.tls is None else "https"
         self.admin = AdminApi(runtime)
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
@@ -56,16 +61,37 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
-        """``http://host:port`` of the bound socket."""
+        """``http(s)://host:port`` of the bound socket."""
         host, port = self.server_address[:2]
         shown = host if isinstance(host, str) else host.decode()
-        return f"http://{shown}:{port}"
+        return f"{self.scheme}://{shown}:{port}"
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Track the connection, so stop can close idle keep-alive connections too."""
         with self._connections_lock:
             self._connections.add(request)
         super().process_request(request, client_address)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection, over TLS when configured (handshake in this thread)."""
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        with self._connections_lock:
+            self._connections.discard(request)  # wrapping detaches it: track the TLS socket
+        wrapped = handshake(self.tls, request, client_address[0])
+        if wrapped is None:
+            return
+        with self._connections_lock:
+            self._connections.add(wrapped)
+        try:
+            super().finish_request(wrapped, client_address)
+        finally:
+            with self._connections_lock:
+                self._connections.discard(wrapped)
+            with contextlib.suppress(OSError):
+                wrapped.shutdown(socket.SHUT_RDWR)
+            wrapped.close()
 
     def shutdown_request(self, request: Any) -> None:
         """Forget the connection as it closes."""
@@ -76,7 +102,7 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Log a failed connection; a client that gave up (timeout, drop) is no error."""
         exc = sys.exc_info()[1]
-        if isinstance(exc, ConnectionError | TimeoutError):
+        if isinstance(exc, ConnectionError | TimeoutError | ssl.SSLError):
             log.debug("connection from %s ended early: %s", client_address[0], exc)
         else:
             log.exception("error serving %s", client_address[0])
@@ -159,6 +185,10 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         self._wait(deadline - time.monotonic())
 
     def _peer_closed(self) -> bool:
+        if isinstance(self.connection, ssl.SSLSocket):
+            # TLS allows no MSG_PEEK. A client that does not pipeline sends nothing mid-call
+            # but its close_notify before it hangs up: readable means gone.
+            return True
         try:
             return bool(self.connection.recv(1, socket.MSG_PEEK) == b"")
         except OSError:
@@ -173,7 +203,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             key.lower() for key in parse_qs(parts.query, keep_blank_values=True)
         }:
             host = self.headers.get("Host")
-            base = f"http://{host}" if host else self.server.base_url
+            base = f"{self.server.scheme}://{host}" if host else self.server.base_url
             self._send(
                 200, self.server.runtime.app.contract.wsdl(base + SOAP_PATH), soap.CONTENT_TYPE
             )
