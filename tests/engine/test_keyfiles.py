@@ -155,3 +155,34 @@ def test_adopt_replaces_key_and_certificate_together(pki: DevPki, tmp_path: Path
     old.adopt(new)
     assert old.certificate is new.certificate
     assert old._key is new._key
+
+
+@pytest.mark.parametrize(
+    ("mode", "line"),
+    [
+        (0o600, "OK   keystore and passphrase file readable by their owner only"),
+        (0o640, "WARN {path} has mode 0640: readable by its group"),
+        (0o644, "FAIL {path} has mode 0644: other accounts"),
+    ],
+)
+def test_check_reports_the_permissions(
+    signing: SigningSettings,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    mode: int,
+    line: str,
+) -> None:
+    """``vsb-adapter check`` says what the daemon would do: accept, warn, or refuse."""
+    from adapter.cli import main
+
+    Path(signing.keystore).chmod(mode)
+    monkeypatch.setenv("VSB_STORE__URL", sqlite_url)
+    monkeypatch.setenv("VSB_SIGNING__KEYSTORE", signing.keystore)
+    monkeypatch.setenv("VSB_SIGNING__PASSPHRASE_FILE", signing.passphrase_file)
+    monkeypatch.setenv("VSB_CENTRAL__URL", "https://127.0.0.1:9/soap")  # nobody there
+    code = main(["check"])
+    captured = capsys.readouterr()
+    printed = captured.out.splitlines()
+    assert printed, (code, captured.err)
+    assert any(row.startswith(line.format(path=signing.keystore)) for row in printed), printed
