@@ -26,6 +26,8 @@ from adapter.errors import (
     UnreadableAnswer,
 )
 from adapter.settings import CentralSettings
+from adapter.signing import Signer
+from adapter.wssecurity import plugin_for
 
 WSDL = Path(__file__).resolve().parent.parent / "mappings" / "wsdl" / "central-1.0.wsdl"
 _SERVICE = "{urn:vsb-adapter:central:1}CentralBinding"
@@ -138,8 +140,16 @@ Answers are small; only requests carry attachments, and zeep does not parse thos
 class ZeepCentral:
     """``CentralTransport`` over SOAP with zeep; one zeep client (and HTTP session) per thread."""
 
-    def __init__(self, settings: CentralSettings) -> None:
+    def __init__(
+        self,
+        settings: CentralSettings,
+        signer: Signer | None = None,
+        on_untrusted: Callable[[str], None] | None = None,
+    ) -> None:
+        """``signer``: WS-Security on every request and signed answers checked (see
+        adapter/wssecurity.py); ``on_untrusted`` hears the reason of each refused answer."""
         self._settings = settings
+        self._plugins = [] if signer is None else [plugin_for(settings, signer, on_untrusted)]
         self._wsdl = settings.wsdl or str(WSDL)
         self._local = threading.local()
 
@@ -153,7 +163,9 @@ class ZeepCentral:
                 timeout=self._settings.timeout_seconds,
                 operation_timeout=self._settings.timeout_seconds,
             )
-            client = zeep.Client(self._wsdl, transport=transport, settings=ZEEP_SETTINGS)
+            client = zeep.Client(
+                self._wsdl, transport=transport, settings=ZEEP_SETTINGS, plugins=self._plugins
+            )
             service = client.create_service(_SERVICE, self._settings.url)
             self._local.service = service
             self._local.transport = transport

@@ -87,7 +87,11 @@ class Daemon:
         """Shared by every sender thread; ``reload_signing`` swaps its key in place."""
         self._reload_requested = threading.Event()
         self._show_certificate()
-        self.central = central or ZeepCentral(settings.central)
+        self.central = central or ZeepCentral(
+            settings.central,
+            self.signer,
+            on_untrusted=lambda reason: self.metrics.answers_untrusted.labels(reason).inc(),
+        )
         self._lock = InstanceLock(settings.store.url)
         self._engine = create_store_engine(settings.store.url, settings.store.pool_size)
         self.store = Store(self._engine)

@@ -30,6 +30,7 @@ def run_demo(settings: Settings, today: str) -> int:
         signing=dataclasses.replace(
             settings.signing, keystore=str(pki.keystore), passphrase_file=str(pki.passphrase_file)
         ),
+        central=dataclasses.replace(settings.central, answer_certificate=str(pki.central_cert)),
     )
     endpoint = urlsplit(settings.central.url)
     simulator = Simulator(
@@ -37,6 +38,8 @@ def run_demo(settings: Settings, today: str) -> int:
             host=endpoint.hostname or "127.0.0.1",
             port=endpoint.port or 8700,
             trusted_certs=[pki.facility_cert],
+            sign_key=pki.central_key,
+            sign_cert=pki.central_cert,
             today=date.fromisoformat(today),
         )
     )

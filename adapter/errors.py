@@ -13,7 +13,8 @@
     └── DeliveryError            a VSB message could not be delivered
         ├── TransientDeliveryError   connection, timeout, HTTP 5xx, soap:Server fault: retry
         │   └── UnreadableAnswer     an answer that cannot be read (garbage, empty, entities):
-        │                            in doubt, resent with its id until the retry caps
+        │       │                    in doubt, resent with its id until the retry caps
+        │       └── UntrustedAnswer  an answer whose WS-Security signature fails or is missing
         └── PermanentDeliveryError   soap:Client fault, HTTP 4xx: dead letter
 
     mappings.errors.MappingError    (the pure mapping layer; no broker, no store)
@@ -78,6 +79,19 @@ class UnreadableAnswer(TransientDeliveryError):
     resent with the same message id (the central application returns its stored answer)
     until the retry caps, then becomes a dead letter whose cause says what was received.
     """
+
+
+class UntrustedAnswer(UnreadableAnswer):
+    """An answer not signed by the central application's configured certificate.
+
+    Believed no more than garbage: the message stays in doubt and is resent with its id.
+    ``reason`` is a short fixed word for the metric's label (unsigned, expired,
+    unknown_certificate, tampered, bad_signature, malformed).
+    """
+
+    def __init__(self, reason: str, text: str) -> None:
+        super().__init__(f"unreadable answer: untrusted ({reason}): {text}")
+        self.reason = reason
 
 
 class PermanentDeliveryError(DeliveryError):

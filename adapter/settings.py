@@ -72,6 +72,13 @@ class CentralSettings:
     timeout_seconds: float = 30.0
     mailbox_poll_seconds: float = 5.0
     mailbox_batch: int = 50
+    wssecurity_ttl_seconds: float = 300.0
+    """WS-Security: a request's Timestamp expires this long after it was made; an answer's
+    Timestamp may be this far off the adapter's clock (see docs/sysadmin.md, Security)."""
+    answer_certificate: str = "var/dev-pki/central.pem"
+    """PEM file of the central application's signing certificate: answers must be signed by it."""
+    require_signed_answers: bool = True
+    """False believes answers without checking their signature (never in production)."""
 
 
 @dataclass(frozen=True)
@@ -232,6 +239,14 @@ def _check(s: Settings) -> None:
         ),
         (s.central.url.startswith(("http://", "https://")), "central.url must be an http(s) URL"),
         (s.central.timeout_seconds > 0, "central.timeout_seconds must be positive"),
+        (
+            s.central.wssecurity_ttl_seconds > 0,
+            "central.wssecurity_ttl_seconds must be positive",
+        ),
+        (
+            bool(s.central.answer_certificate) or not s.central.require_signed_answers,
+            "central.answer_certificate is needed while central.require_signed_answers is true",
+        ),
         (
             "://" not in s.central.wsdl,
             "central.wsdl must be a local file (empty: the WSDL shipped with the adapter)",

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from lxml import etree
 from signxml.xades.xades import XAdESDataObjectFormat, XAdESSigner
@@ -87,6 +88,10 @@ class Signer:
         if not isinstance(key, rsa.RSAPrivateKey) or certificate is None:
             raise KeystoreError(f"keystore {path} must hold an RSA key and its certificate")
         return cls(key, certificate)
+
+    def sign_bytes(self, data: bytes) -> bytes:
+        """An RSA-SHA256 (PKCS#1 v1.5) signature of ``data``: the WS-Security header's."""
+        return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
 
     def sign(self, message: etree._Element) -> etree._Element:
         """Return a signed copy of ``message`` with the ds:Signature as its last child."""

@@ -127,7 +127,14 @@ def run(megabytes: float, store_kind: str, workdir: Path) -> str:
         migrate(engine)
         store, clock = Store(engine), SystemClock()
         signer = Signer.from_keystore(pki.keystore, pki.passphrase_file.read_bytes().strip())
-        central = ZeepCentral(CentralSettings(url=simulator.url, timeout_seconds=120))
+        central = ZeepCentral(
+            CentralSettings(
+                url=simulator.url,
+                timeout_seconds=120,
+                answer_certificate=str(pki.central_cert),
+            ),
+            signer,
+        )
         ingest = Ingest(store, FACILITY, clock, Metrics())
         dossier = f"att-{uuid.uuid4().hex[:6]}"
         lease = timedelta(seconds=600)

@@ -13,7 +13,8 @@ The only state: the VSB reference number of each dossier's accepted application,
 because a stop must name it (the adapter keeps it in its store).
 
     python -m bench.bare --events-queue Q --answers-exchange X --central-url URL \\
-        --keystore P12 --passphrase-file FILE [--concurrency 32] [--prefetch 200]
+        --keystore P12 --passphrase-file FILE --answer-certificate PEM [--concurrency 32]
+        [--prefetch 200]
 
 Prints ``ready`` on stdout once consuming; stops on SIGTERM.
 """
@@ -56,7 +57,14 @@ class BarePipeline:
         self._signer = Signer.from_keystore(
             args.keystore, Path(args.passphrase_file).read_bytes().rstrip(b"\r\n")
         )
-        self._central = ZeepCentral(CentralSettings(url=args.central_url, timeout_seconds=30))
+        self._central = ZeepCentral(
+            CentralSettings(
+                url=args.central_url,
+                timeout_seconds=30,
+                answer_certificate=args.answer_certificate,
+            ),
+            self._signer,
+        )
         self._references: dict[str, str] = {}
         self._references_lock = threading.Lock()
         self._work: queue.Queue[tuple[int, bytes] | None] = queue.Queue()
@@ -158,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--central-url", required=True)
     p.add_argument("--keystore", required=True)
     p.add_argument("--passphrase-file", required=True)
+    p.add_argument("--answer-certificate", required=True, help="central signing cert (PEM)")
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--prefetch", type=int, default=200)
     args = p.parse_args(argv)

@@ -32,6 +32,13 @@ class Metrics:
             ["event_code", "result"],
             registry=r,
         )
+        self.answers_untrusted = Counter(
+            "vsb_central_answers_untrusted",
+            "Answers of the central application refused by the WS-Security check, by reason"
+            " (unsigned, expired, unknown_certificate, tampered, bad_signature, malformed).",
+            ["reason"],
+            registry=r,
+        )
         self.sends = Counter(
             "vsb_sends",
             "SOAP submissions to the central application, by event code and outcome"

@@ -47,6 +47,19 @@ def parser() -> argparse.ArgumentParser:
         metavar="PEM",
         help="require client certificates issued by this CA (mutual TLS; needs --tls-cert)",
     )
+    p.add_argument("--sign-key", type=Path, metavar="PEM", help="key signing the answers")
+    p.add_argument("--sign-cert", type=Path, metavar="PEM", help="certificate of --sign-key")
+    p.add_argument(
+        "--allow-unsigned-requests",
+        action="store_true",
+        help="accept SOAP requests without a WS-Security header (tools posting bare envelopes)",
+    )
+    p.add_argument(
+        "--wssecurity-skew-seconds",
+        type=float,
+        default=300.0,
+        help="clock skew allowed on a request's Timestamp (default 300)",
+    )
     p.add_argument("--today", type=date.fromisoformat, help="pin today's date, YYYY-MM-DD")
     p.add_argument("--latency-ms", type=float, default=0.0, help="simulated latency per call")
     p.add_argument("--jitter-ms", type=float, default=0.0, help="extra random latency, 0..N ms")
@@ -92,6 +105,10 @@ def config_from(args: argparse.Namespace) -> SimulatorConfig:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         client_ca=args.client_ca,
+        sign_key=args.sign_key,
+        sign_cert=args.sign_cert,
+        require_wssecurity=not args.allow_unsigned_requests,
+        wssecurity_skew_seconds=args.wssecurity_skew_seconds,
         today=args.today,
         latency_ms=args.latency_ms,
         jitter_ms=args.jitter_ms,

@@ -41,6 +41,15 @@ class SimulatorConfig:
     admin_token: str | None = None
     """Bearer token every admin request must carry; required to listen beyond loopback
     (``simulator.admin_auth``). ``None`` on loopback: the admin API is open."""
+    require_wssecurity: bool = True
+    """Refuse SOAP requests without a valid WS-Security header (docs/simulator.md); False
+    only for tools that post bare envelopes."""
+    wssecurity_skew_seconds: float = 300.0
+    """How far a request's Timestamp may lie beyond its Expires or before its Created."""
+    sign_key: bytes | str | Path | None = None
+    """PEM key (bytes or file) signing every SOAP response; None: answers go unsigned."""
+    sign_cert: bytes | str | Path | None = None
+    """PEM certificate of ``sign_key``, sent as the responses' security token."""
     max_body_bytes: int = 32 * 1024 * 1024
     """Largest SOAP request read (413 beyond): a message with the adapter's 10 MiB of
     attachments is about 14 MB of base64, signed."""

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from simulator.central import CentralApplication
-from simulator.clock import Clock
+from simulator.clock import Clock, system_now
 from simulator.config import SimulatorConfig
 from simulator.contract import Contract
 from simulator.faults import FaultInjector, Latency
 from simulator.population import Population
 from simulator.record import Recorder
 from simulator.signature import TrustStore, load_certificates
+from simulator.wssecurity import AnswerSigner
 
 
 @dataclass
@@ -26,6 +28,12 @@ class Runtime:
     recorder: Recorder = field(default_factory=Recorder)
     stopping: threading.Event = field(default_factory=threading.Event)
     """Set on stop, so stalled calls give up at once."""
+    answer_signer: AnswerSigner | None = None
+    """Signs SOAP responses when the configuration names a key and certificate."""
+
+    def now(self) -> datetime:
+        """The real instant (the injectable clock, not the pinned day): for Timestamps."""
+        return (self.config.clock or system_now)()
 
     @property
     def clock(self) -> Clock:
@@ -43,4 +51,9 @@ class Runtime:
             recognised_facilities=config.recognised_facilities,
         )
         faults = FaultInjector(config.faults, Latency(config.latency_ms, config.jitter_ms))
-        return cls(config=config, app=app, faults=faults)
+        signer = None
+        if config.sign_key is not None and config.sign_cert is not None:
+            signer = AnswerSigner.load(
+                config.sign_key, config.sign_cert, config.wssecurity_skew_seconds
+            )
+        return cls(config=config, app=app, faults=faults, answer_signer=signer)

@@ -31,6 +31,7 @@ from simulator.population import mask_numbers
 from simulator.record import Call
 from simulator.runtime import Runtime
 from simulator.tls import handshake, server_context
+from simulator.wssecurity import WsSecurityFault, verify_request
 
 log = logging.getLogger("simulator.server")
 
@@ -140,6 +141,13 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _send_soap(self, status: int, envelope: bytes) -> None:
+        """A SOAP envelope, signed with the central application's key when it has one."""
+        signer = self.server.runtime.answer_signer
+        if signer is not None:
+            envelope = signer.sign(envelope, self.server.runtime.now())
+        self._send(status, envelope, soap.CONTENT_TYPE)
 
     def _send_json(self, status: int, body: bytes) -> None:
         self._send(status, body, "application/json")
@@ -258,8 +266,21 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         try:
             call = soap.parse_envelope(raw)
         except RequestError as exc:
-            self._send(500, soap.fault("Client", str(exc)), soap.CONTENT_TYPE)
+            self._send_soap(500, soap.fault("Client", str(exc)))
             return
+        if runtime.config.require_wssecurity:
+            # Before anything else: an unauthenticated call is not recorded, nor faulted.
+            try:
+                verify_request(
+                    call.envelope,
+                    runtime.app.trust.lookup,
+                    runtime.now(),
+                    runtime.config.wssecurity_skew_seconds,
+                )
+            except WsSecurityFault as exc:
+                log.info("%s refused: %s", call.operation, exc)
+                self._send_soap(500, soap.fault("Client", str(exc)))
+                return
         record = self._record(call, received_at, received_wall)
         injection = runtime.faults.draw(call.operation)
         self._wait(runtime.faults.delay_seconds())
@@ -267,7 +288,6 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             self._inject(injection, record)
             return
         status, body, fields = self._process(call)
-        content_type = soap.CONTENT_TYPE
         if injection is not None:
             fields["injected"] = injection.kind.value
             if injection.kind is FaultKind.APPLY_THEN_DROP:
@@ -275,11 +295,14 @@ class SimulatorHandler(BaseHTTPRequestHandler):
                 self._drop()
                 return
             if injection.kind.replaces_answer:
+                # Sent as they are, unsigned: they stand for a broken answer.
                 status, (body, content_type) = 200, UNREADABLE_BODIES[injection.kind]
-            else:
-                self._stall(injection.stall_seconds, record)
+                self._finish(record, http_status=status, **fields)
+                self._send(status, body, content_type)
+                return
+            self._stall(injection.stall_seconds, record)
         self._finish(record, http_status=status, **fields)
-        self._send(status, body, content_type)
+        self._send_soap(status, body)
 
     def _record(self, call: soap.SoapCall, received_at: float, received_wall: str) -> Call | None:
         """Start the record of a Submit call (other operations are not recorded)."""
@@ -343,7 +366,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             self._stall(injection.stall_seconds, record)
         text = "simulated timeout" if kind is FaultKind.TIMEOUT else "simulated server fault"
         self._finish(record, injected=kind.value, http_status=500, fault=f"soap:Server: {text}")
-        self._send(500, soap.fault("Server", text), soap.CONTENT_TYPE)
+        self._send_soap(500, soap.fault("Server", text))
 
     def _finish(self, record: Call | None, **fields: Any) -> None:
         """Complete the call record; called just *before* the response is written."""

@@ -48,6 +48,10 @@ class TrustStore:
     def __len__(self) -> int:
         return len(self._by_der)
 
+    def lookup(self, der: bytes) -> x509.Certificate | None:
+        """The trusted certificate with this DER encoding, or None."""
+        return self._by_der.get(der)
+
     def verify(self, payload: etree._Element) -> etree._Element:
         """Check the payload's signature; return the signed content as signxml saw it.
 

@@ -32,6 +32,8 @@ class SoapCall:
 
     operation: str
     request: etree._Element
+    envelope: etree._Element
+    """The whole envelope, for the WS-Security check."""
 
 
 def parse_envelope(raw: bytes) -> SoapCall:
@@ -56,7 +58,7 @@ def parse_envelope(raw: bytes) -> SoapCall:
     operation = OPERATIONS.get(request.tag)
     if operation is None:
         raise RequestError(f"unknown operation element {request.tag}")
-    return SoapCall(operation, request)
+    return SoapCall(operation, request, root)
 
 
 def _elements(parent: etree._Element) -> list[etree._Element]:

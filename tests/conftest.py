@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -73,5 +74,15 @@ def broker_names() -> Iterator[dict[str, str]]:
 @pytest.fixture
 def simulator(pki: DevPki) -> Iterator[Simulator]:
     """The central-application simulator trusting the test facility, "today" pinned."""
-    with Simulator(SimulatorConfig(trusted_certs=[pki.facility_cert], today=TODAY)) as sim:
+    with Simulator(signing_config(pki, today=TODAY)) as sim:
         yield sim
+
+
+def signing_config(pki: DevPki, **overrides: Any) -> SimulatorConfig:
+    """A simulator configuration trusting the facility and signing as the central application."""
+    return SimulatorConfig(
+        trusted_certs=[pki.facility_cert],
+        sign_key=pki.central_key,
+        sign_cert=pki.central_cert,
+        **overrides,
+    )

@@ -103,13 +103,16 @@ class TestEveryMessageType:
             assert etree.QName(message).localname == message_type.message_kind
 
     def test_the_simulator_answers_it(
-        self, code: str, simulator: Simulator, signer: Signer
+        self, code: str, simulator: Simulator, signer: Signer, pki: DevPki
     ) -> None:
         """The central-application simulator reads its kind and answers (no client fault),
         and that answer becomes a FHIR answer that parses as R4."""
         message_type = MESSAGE_TYPES[code]
         [name, *_] = examples_of(code)
-        central = ZeepCentral(CentralSettings(url=simulator.url, timeout_seconds=5))
+        settings = CentralSettings(
+            url=simulator.url, timeout_seconds=5, answer_certificate=str(pki.central_cert)
+        )
+        central = ZeepCentral(settings, signer)
         answer = parse_answer(central.submit(signer.sign(built(name, message_type))))
         prepared = from_central(answer, message_type, event_id="e-1", source=AnswerSource.SYNC)
         parse_r4(json.loads(prepared.body))

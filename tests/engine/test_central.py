@@ -35,8 +35,26 @@ def message(pki: DevPki) -> etree._Element:
     return signer.sign(build_message(envelope, context))
 
 
+_PKI: list[DevPki] = []
+
+
+@pytest.fixture(autouse=True)
+def _session_pki(pki: DevPki) -> None:
+    """Lets ``central`` stay a plain function of the URL: the session's PKI, noted here."""
+    _PKI[:] = [pki]
+
+
 def central(url: str, timeout: float = 2.0) -> ZeepCentral:
-    return ZeepCentral(CentralSettings(url=url, timeout_seconds=timeout))
+    """A client that signs its requests and checks the answers, as the daemon's does."""
+    pki = _PKI[0]
+    return ZeepCentral(
+        CentralSettings(
+            url=url,
+            timeout_seconds=timeout,
+            answer_certificate=str(pki.central_cert),
+        ),
+        Signer.from_keystore(pki.keystore, b"dev-only"),
+    )
 
 
 def test_an_accepted_message_returns_its_answer(
@@ -109,3 +127,57 @@ def test_probe_tells_whether_the_endpoint_answers(simulator: Simulator) -> None:
     """The check command's probe is None for a live endpoint and a reason for a dead one."""
     assert probe_central(CentralSettings(url=simulator.url)) is None
     assert "not reachable" in (probe_central(CentralSettings(url="http://127.0.0.1:9/soap")) or "")
+
+
+@pytest.mark.parametrize("signer_kind", ["impostor", "none"])
+def test_an_untrusted_answer_is_unreadable(
+    simulator: Simulator, message: etree._Element, pki: DevPki, signer_kind: str
+) -> None:
+    """Submit and FetchAnswers answered under another key, or unsigned: UntrustedAnswer (an
+    UnreadableAnswer, so in doubt), its reason heard by ``on_untrusted``."""
+    from adapter.devpki import issue
+    from adapter.errors import UntrustedAnswer
+    from simulator.wssecurity import AnswerSigner
+
+    cert, key = issue(pki, "an impostor", unit="VSB")
+    simulator.runtime.answer_signer = (
+        AnswerSigner(key, cert, 300) if signer_kind == "impostor" else None
+    )
+    heard: list[str] = []
+    client = ZeepCentral(
+        CentralSettings(
+            url=simulator.url,
+            answer_certificate=str(pki.central_cert),
+        ),
+        Signer.from_keystore(pki.keystore, b"dev-only"),
+        on_untrusted=heard.append,
+    )
+    reason = "unknown_certificate" if signer_kind == "impostor" else "unsigned"
+    with pytest.raises(UntrustedAnswer, match=f"unreadable answer: untrusted \\({reason}\\)"):
+        client.submit(message)
+    with pytest.raises(UnreadableAnswer):
+        client.fetch_answers("71012314001", 5)
+    assert heard == [reason, reason]
+
+
+def test_checking_can_be_switched_off(
+    simulator: Simulator, message: etree._Element, pki: DevPki
+) -> None:
+    """require_signed_answers = false believes an unsigned answer (never in production)."""
+    simulator.runtime.answer_signer = None
+    client = ZeepCentral(
+        CentralSettings(url=simulator.url, require_signed_answers=False),
+        Signer.from_keystore(pki.keystore, b"dev-only"),
+    )
+    assert client.submit(message).findtext(f"{VSB}InReplyTo") == "msg-c-1"
+
+
+def test_a_missing_answer_certificate_is_a_config_error(pki: DevPki) -> None:
+    """An unreadable central.answer_certificate stops the start, naming the key."""
+    from adapter.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"central\.answer_certificate"):
+        ZeepCentral(
+            CentralSettings(answer_certificate=str(pki.central_cert) + ".missing"),
+            Signer.from_keystore(pki.keystore, b"dev-only"),
+        )

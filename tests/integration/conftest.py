@@ -12,7 +12,8 @@ from adapter.daemon import Daemon, broker_address
 from adapter.devpki import DevPki
 from adapter.settings import Settings, load_settings
 from queues import AnswerWatcher, ConfirmedPublisher
-from simulator import Simulator, SimulatorConfig
+from simulator import Simulator
+from tests.conftest import signing_config
 from tests.support.processes import adapter_environ, unique_broker_names
 from tests.support.rig import Harness
 
@@ -57,7 +58,7 @@ class DomainRig(NamedTuple):
 def domain_rig(pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DomainRig]:
     """A simulator and a daemon on SQLite and the local RabbitMQ, for a whole module: rule
     tables set the simulator's "today" per step and give each row its own dossiers."""
-    config = SimulatorConfig(trusted_certs=[pki.facility_cert], today=date(2026, 1, 1))
+    config = signing_config(pki, today=date(2026, 1, 1))
     store = tmp_path_factory.mktemp("domain") / "store.db"
     with Simulator(config) as simulator, unique_broker_names() as names:
         settings = make_settings(f"sqlite:///{store}", names, simulator, pki)

@@ -4,20 +4,22 @@ builders, a running simulator on a free port, and a plain-HTTP SOAP client."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml.xades.xades import XAdESSigner
 
+from adapter.wssecurity import sign_envelope
 from simulator import Simulator, SimulatorConfig
 
 VSB = "urn:vsb-adapter:vsb:1"
@@ -75,10 +77,16 @@ def make_credentials(common_name: str) -> Credentials:
     )
 
 
+@functools.cache
+def trusted_credentials() -> Credentials:
+    """The facility's (trusted) key and certificate: one pair per test session."""
+    return make_credentials("facility 71000019997")
+
+
 @pytest.fixture(scope="session")
 def credentials() -> Credentials:
     """The facility's (trusted) key and certificate."""
-    return make_credentials("facility 71000019997")
+    return trusted_credentials()
 
 
 @pytest.fixture(scope="session")
@@ -426,11 +434,37 @@ class SoapReply:
         return self.answer.findtext(path, namespaces=NS)
 
 
-class SoapClient:
-    """A bare SOAP client over requests: full control of envelopes, status codes and timeouts."""
+def secured(
+    body: bytes, creds: Credentials, now: dt.datetime | None = None, ttl: float = 300.0
+) -> bytes:
+    """``body`` (an envelope) with the WS-Security header the adapter sends, by ``creds``."""
+    root = etree.fromstring(body)
+    sign_envelope(
+        root,
+        lambda data: creds.key.sign(data, padding.PKCS1v15(), hashes.SHA256()),
+        x509.load_pem_x509_certificate(creds.cert_pem),
+        now or dt.datetime.now(dt.UTC),
+        ttl,
+    )
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
-    def __init__(self, url: str, keep_alive: bool = True):
+
+class SoapClient:
+    """A bare SOAP client over requests: full control of envelopes, status codes and timeouts.
+
+    Each envelope gets a WS-Security header by ``credentials`` (default: the trusted
+    facility's) on its way out, as the simulator requires; ``credentials=None`` sends bare
+    envelopes, and a DOCTYPE test body always goes out as it is.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        keep_alive: bool = True,
+        credentials: Credentials | Literal["trusted"] | None = "trusted",
+    ):
         self.url = url
+        self.credentials = trusted_credentials() if credentials == "trusted" else credentials
         self.session = requests.Session()
         self.keep_alive = keep_alive
         """False: a new connection per call. On a kept-alive connection each call waits ~40 ms
@@ -438,6 +472,8 @@ class SoapClient:
 
     def post(self, body: bytes, operation: str = "Submit", timeout: float = 10) -> SoapReply:
         """POST an envelope and parse the reply."""
+        if self.credentials is not None and b"<!DOCTYPE" not in body:
+            body = secured(body, self.credentials)
         response = self.session.post(
             self.url,
             data=body,

@@ -8,8 +8,12 @@ import pytest
 import requests
 import zeep
 import zeep.exceptions
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from lxml import etree
 
+from adapter.wssecurity import WsSecurityPlugin
 from simulator import Simulator
 
 from .conftest import (
@@ -122,7 +126,13 @@ def test_wsdl_points_at_the_running_server(simulator: Simulator) -> None:
 
 def test_zeep_client_round_trip(simulator: Simulator, credentials: Credentials) -> None:
     """zeep passes a signed element through the xs:any slot and gets the vsb:Answer back."""
-    client = zeep.Client(simulator.wsdl_url)
+    security = WsSecurityPlugin(
+        lambda data: credentials.key.sign(data, padding.PKCS1v15(), hashes.SHA256()),
+        lambda: x509.load_pem_x509_certificate(credentials.cert_pem),
+        trusted=None,
+        ttl_seconds=300,
+    )
+    client = zeep.Client(simulator.wsdl_url, plugins=[security])
     answer = client.service.Submit(_value_1=sign(reva_application(message_id="z-1"), credentials))
     assert answer.findtext("v:Outcome", namespaces=NS) == "accepted"
     with pytest.raises(zeep.exceptions.Fault) as fault:

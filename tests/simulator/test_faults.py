@@ -12,7 +12,15 @@ from lxml import etree
 
 from simulator import Simulator, SimulatorConfig
 
-from .conftest import Credentials, SoapClient, envelope, reva_application, status_request
+from .conftest import (
+    Credentials,
+    SoapClient,
+    envelope,
+    reva_application,
+    secured,
+    status_request,
+    trusted_credentials,
+)
 
 Signer = Callable[[etree._Element], etree._Element]
 
@@ -22,7 +30,7 @@ def post_raw(
 ) -> requests.Response:
     return requests.post(
         simulator.url,
-        data=envelope("Submit", [payload]),
+        data=secured(envelope("Submit", [payload]), trusted_credentials()),
         headers={"Content-Type": "text/xml; charset=utf-8"},
         timeout=timeout,
     )

@@ -91,6 +91,7 @@ def adapter_environ(
         "VSB_CENTRAL__MAILBOX_POLL_SECONDS": "0.2",
         "VSB_SIGNING__KEYSTORE": str(pki.keystore),
         "VSB_SIGNING__PASSPHRASE_FILE": str(pki.passphrase_file),
+        "VSB_CENTRAL__ANSWER_CERTIFICATE": str(pki.central_cert),
         "VSB_DELIVERY__POLL_SECONDS": "0.05",
         "VSB_DELIVERY__BACKOFF_INITIAL_SECONDS": "0.2",
         "VSB_DELIVERY__BACKOFF_MAX_SECONDS": "1",
