@@ -8,6 +8,7 @@ leaves this module as a ``TransientDeliveryError`` (try again) or a
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,10 +28,12 @@ from adapter.errors import (
 )
 from adapter.settings import CentralSettings
 from adapter.signing import Signer
+from adapter.tls import TlsFailure, context_for, session, tls_failure
 from adapter.wssecurity import plugin_for
 
 WSDL = Path(__file__).resolve().parent.parent / "mappings" / "wsdl" / "central-1.0.wsdl"
 _SERVICE = "{urn:vsb-adapter:central:1}CentralBinding"
+log = logging.getLogger(__name__)
 
 
 class CentralTransport(Protocol):
@@ -149,6 +152,10 @@ class ZeepCentral:
         """``signer``: WS-Security on every request and signed answers checked (see
         adapter/wssecurity.py); ``on_untrusted`` hears the reason of each refused answer."""
         self._settings = settings
+        # Built once (the keystore key handed to OpenSSL once); a bad ca_bundle fails here.
+        self._tls = context_for(settings, signer)
+        self.on_tls_failure: Callable[[str], None] | None = None
+        """Hears the reason of each TLS failure (the daemon counts them in a metric)."""
         self._plugins = [] if signer is None else [plugin_for(settings, signer, on_untrusted)]
         self._wsdl = settings.wsdl or str(WSDL)
         self._local = threading.local()
@@ -156,10 +163,9 @@ class ZeepCentral:
     def _service(self) -> Any:
         service = getattr(self._local, "service", None)
         if service is None:
-            session = requests.Session()
             transport = _RecordingTransport(
                 max_answer_bytes=self._settings.max_answer_bytes,
-                session=session,
+                session=session(self._tls),
                 timeout=self._settings.timeout_seconds,
                 operation_timeout=self._settings.timeout_seconds,
             )
@@ -173,7 +179,15 @@ class ZeepCentral:
 
     def _call(self, operation: Callable[[Any], Any]) -> Any:
         service = self._service()
-        return _call(lambda: operation(service), self._local.transport)
+        try:
+            return _call(lambda: operation(service), self._local.transport)
+        except TlsFailure as exc:
+            # Retried like any connection failure, but said for what it is: an expired or
+            # replaced certificate must be found in minutes, not as "cannot connect".
+            log.warning("TLS failure towards %s: %s", self._settings.url, exc)
+            if self.on_tls_failure is not None:
+                self.on_tls_failure(exc.reason)
+            raise
 
     def submit(self, message: etree._Element) -> etree._Element:
         """Send one signed VSB message in the ``xs:any`` slot, untouched by zeep's typing."""
@@ -255,6 +269,9 @@ def _call(operation: Callable[[], Any], transport: _RecordingTransport) -> Any:
     except requests.Timeout as exc:
         raise TransientDeliveryError("timeout waiting for the central application") from exc
     except requests.ConnectionError as exc:
+        failure = tls_failure(exc)  # requests' SSLError, or a TLS alert met while reading
+        if failure is not None:
+            raise failure from exc
         raise TransientDeliveryError("cannot connect to the central application") from exc
     except requests.RequestException as exc:
         # A body cut off or mis-encoded mid-read (ChunkedEncodingError, ContentDecodingError).
@@ -286,11 +303,18 @@ def _unreadable(transport: _RecordingTransport, what: str) -> DeliveryError:
     return PermanentDeliveryError(text)
 
 
-def probe_central(settings: CentralSettings) -> str | None:
-    """None if the central application's endpoint answers HTTP at all, else the reason."""
+def probe_central(settings: CentralSettings, signer: Signer | None = None) -> str | None:
+    """None if the central application's endpoint answers HTTP at all, else the reason.
+
+    Over the same TLS as the daemon's calls (``signer``: the keystore's client certificate).
+    """
     try:
-        response = requests.get(settings.url, params={"wsdl": ""}, timeout=5)
+        with session(context_for(settings, signer)) as probe:
+            response = probe.get(settings.url, params={"wsdl": ""}, timeout=5)
     except requests.RequestException as exc:
+        failure = tls_failure(exc)
+        if failure is not None:
+            return f"central application at {settings.url}: {failure}"
         return f"central application not reachable at {settings.url}: {exc.__class__.__name__}"
     if response.status_code >= 500:
         return f"central application at {settings.url} answers HTTP {response.status_code}"

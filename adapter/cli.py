@@ -20,6 +20,7 @@ from adapter.errors import AdapterError
 from adapter.keyfiles import load_signer
 from adapter.logs import configure_logging
 from adapter.settings import Settings, load_settings
+from adapter.signing import Signer
 from adapter.store import (
     Store,
     SupportError,
@@ -29,6 +30,7 @@ from adapter.store import (
     schema_revision,
 )
 from adapter.support import SupportDesk
+from adapter.tls import describe
 from mappings import check_event
 from mappings.errors import InvalidEvent
 from mappings.model import Facility
@@ -166,6 +168,7 @@ def _check(settings: Settings, _args: argparse.Namespace) -> int:
     def result(ok: bool, text: str) -> None:
         results.append(("OK" if ok else "FAIL", text))
 
+    signer: Signer | None = None  # also the TLS client certificate, below
     try:
         # The daemon's own check and load: loose permissions FAIL as the daemon refuses them.
         signer, warnings = load_signer(settings.signing, os.environ)
@@ -188,7 +191,11 @@ def _check(settings: Settings, _args: argparse.Namespace) -> int:
         results.append(("WARN", exposed))
     reason = check_broker(settings)
     result(reason is None, reason or "RabbitMQ reachable, topology declared")
-    reason = probe_central(settings.central)
+    results.append(describe(settings.central, signer))
+    try:
+        reason = probe_central(settings.central, signer)
+    except AdapterError as exc:  # a ca_bundle or client certificate that cannot be read
+        reason = str(exc)
     result(reason is None, reason or f"central application answers at {settings.central.url}")
     for status, text in results:
         print(f"{status:<4} {text}")

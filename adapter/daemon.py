@@ -92,6 +92,8 @@ class Daemon:
             self.signer,
             on_untrusted=lambda reason: self.metrics.answers_untrusted.labels(reason).inc(),
         )
+        if isinstance(self.central, ZeepCentral):
+            self.central.on_tls_failure = self.metrics.count_tls_failure
         self._lock = InstanceLock(settings.store.url)
         self._engine = create_store_engine(settings.store.url, settings.store.pool_size)
         self.store = Store(self._engine)

@@ -33,11 +33,20 @@ def run_demo(settings: Settings, today: str) -> int:
         central=dataclasses.replace(settings.central, answer_certificate=str(pki.central_cert)),
     )
     endpoint = urlsplit(settings.central.url)
+    https = endpoint.scheme == "https"
+    if https and not settings.central.ca_bundle:
+        # The simulator's server certificate comes from the dev CA: trust that CA, and only it.
+        central = dataclasses.replace(settings.central, ca_bundle=str(pki.ca_cert))
+        settings = dataclasses.replace(settings, central=central)
     simulator = Simulator(
         SimulatorConfig(
             host=endpoint.hostname or "127.0.0.1",
             port=endpoint.port or 8700,
             trusted_certs=[pki.facility_cert],
+            # HTTPS with mutual TLS, as the real central application (unless http:// is set).
+            tls_cert=pki.server_cert if https else None,
+            tls_key=pki.server_key if https else None,
+            client_ca=pki.ca_cert if https else None,
             sign_key=pki.central_key,
             sign_cert=pki.central_cert,
             today=date.fromisoformat(today),
@@ -50,10 +59,13 @@ def run_demo(settings: Settings, today: str) -> int:
         "    .venv/bin/vsb-adapter send %s/*.json --wait 30\n"
         "  an invalid event (checked by send unless --no-validate):\n"
         "    .venv/bin/vsb-adapter send --no-validate %s/invalid/*.json --wait 30\n"
-        '  decide the in-beraad case:  curl -X POST %sdecide -d \'{"message_id": "…"}\'\n'
+        '  decide the in-beraad case:  curl %s-X POST %sdecide -d \'{"message_id": "…"}\'\n'
         "  metrics: http://%s:%d/metrics",
         shown,
         shown,
+        f"--cacert {pki.ca_cert} --cert {pki.facility_cert} --key {pki.facility_key} "
+        if https
+        else "",
         simulator.admin_url,
         settings.monitoring.host,
         settings.monitoring.port,

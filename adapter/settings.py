@@ -62,7 +62,8 @@ class StoreSettings:
 class CentralSettings:
     """The central care-fund application's SOAP endpoint."""
 
-    url: str = "http://127.0.0.1:8700/soap"
+    url: str = "https://127.0.0.1:8700/soap"
+    """https:// (an http:// URL is refused unless ``allow_plain_http``)."""
     wsdl: str = ""
     """Empty: the WSDL shipped with the adapter (``mappings/wsdl``). A local file only: the
     service description is part of the adapter, never fetched from the network."""
@@ -72,6 +73,17 @@ class CentralSettings:
     timeout_seconds: float = 30.0
     mailbox_poll_seconds: float = 5.0
     mailbox_batch: int = 50
+    ca_bundle: str = ""
+    """PEM file of the CA(s) the server's certificate must chain to (host name checked too).
+    Empty: the public CAs of the certifi bundle, as requests uses by default."""
+    client_certificate: str = "keystore"
+    """The TLS client certificate: ``keystore`` (the facility's signing certificate and key),
+    ``files`` (``client_cert_file`` and ``client_key_file``) or ``none``."""
+    client_cert_file: str = ""
+    client_key_file: str = ""
+    """PEM files of another client certificate and its unencrypted key (``files`` only)."""
+    allow_plain_http: bool = False
+    """True accepts an http:// central.url (no TLS at all): the demo and tests only."""
     wssecurity_ttl_seconds: float = 300.0
     """WS-Security: a request's Timestamp expires this long after it was made; an answer's
     Timestamp may be this far off the adapter's clock (see docs/sysadmin.md, Security)."""
@@ -238,6 +250,22 @@ def _check(s: Settings) -> None:
             "store.url must be a sqlite or postgresql URL",
         ),
         (s.central.url.startswith(("http://", "https://")), "central.url must be an http(s) URL"),
+        (
+            not s.central.url.startswith("http://") or s.central.allow_plain_http,
+            f"central.url {s.central.url} is plain http (no TLS): use https://, or set"
+            " central.allow_plain_http = true (demo and tests only)",
+        ),
+        (
+            s.central.client_certificate in {"keystore", "files", "none"},
+            "central.client_certificate must be keystore, files or none",
+        ),
+        (
+            bool(s.central.client_cert_file and s.central.client_key_file)
+            if s.central.client_certificate == "files"
+            else not (s.central.client_cert_file or s.central.client_key_file),
+            "central.client_cert_file and central.client_key_file go together, with"
+            ' central.client_certificate = "files"',
+        ),
         (s.central.timeout_seconds > 0, "central.timeout_seconds must be positive"),
         (
             s.central.wssecurity_ttl_seconds > 0,

@@ -93,6 +93,10 @@ class Signer:
         """An RSA-SHA256 (PKCS#1 v1.5) signature of ``data``: the WS-Security header's."""
         return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
 
+    def tls_identity(self) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+        """The key and certificate, also the TLS client certificate (adapter/tls.py)."""
+        return self._key, self.certificate
+
     def sign(self, message: etree._Element) -> etree._Element:
         """Return a signed copy of ``message`` with the ds:Signature as its last child."""
         signer = XAdESSigner(

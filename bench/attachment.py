@@ -130,6 +130,7 @@ def run(megabytes: float, store_kind: str, workdir: Path) -> str:
         central = ZeepCentral(
             CentralSettings(
                 url=simulator.url,
+                ca_bundle=str(pki.ca_cert),
                 timeout_seconds=120,
                 answer_certificate=str(pki.central_cert),
             ),

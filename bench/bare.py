@@ -60,6 +60,7 @@ class BarePipeline:
         self._central = ZeepCentral(
             CentralSettings(
                 url=args.central_url,
+                ca_bundle=args.ca_bundle,
                 timeout_seconds=30,
                 answer_certificate=args.answer_certificate,
             ),
@@ -164,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--events-queue", required=True)
     p.add_argument("--answers-exchange", required=True)
     p.add_argument("--central-url", required=True)
+    p.add_argument("--ca-bundle", default="", help="CA of the central's TLS certificate (PEM)")
     p.add_argument("--keystore", required=True)
     p.add_argument("--passphrase-file", required=True)
     p.add_argument("--answer-certificate", required=True, help="central signing cert (PEM)")

@@ -15,6 +15,7 @@ import re
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import threading
@@ -97,8 +98,14 @@ class SimulatorProcess:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        return f"http://127.0.0.1:{self.port}"
+        """``https://127.0.0.1:<port>`` (mutual TLS with the dev PKI)."""
+        return f"https://127.0.0.1:{self.port}"
+
+    def _tls(self) -> ssl.SSLContext:
+        """The admin API is behind the same mutual TLS: the dev CA, the facility's cert."""
+        context = ssl.create_default_context(cafile=str(self._pki.ca_cert))
+        context.load_cert_chain(self._pki.facility_cert, self._pki.facility_key)
+        return context
 
     @property
     def url(self) -> str:
@@ -121,6 +128,12 @@ class SimulatorProcess:
             str(self.port),
             "--trust-cert",
             str(self._pki.facility_cert),
+            "--tls-cert",
+            str(self._pki.server_cert),
+            "--tls-key",
+            str(self._pki.server_key),
+            "--client-ca",
+            str(self._pki.ca_cert),
             "--sign-key",
             str(self._pki.central_key),
             "--sign-cert",
@@ -153,7 +166,8 @@ class SimulatorProcess:
 
     def get(self, action: str, timeout: float = 60) -> Any:
         """GET /admin/<action> as JSON."""
-        with urllib.request.urlopen(f"{self.base_url}/admin/{action}", timeout=timeout) as r:
+        url = f"{self.base_url}/admin/{action}"
+        with urllib.request.urlopen(url, timeout=timeout, context=self._tls()) as r:
             return json.loads(r.read())
 
     def post(self, action: str, body: Any = None) -> Any:
@@ -164,7 +178,7 @@ class SimulatorProcess:
             method="POST",
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=30) as r:
+        with urllib.request.urlopen(request, timeout=30, context=self._tls()) as r:
             return json.loads(r.read())
 
     def set_latency(self, latency_ms: float, jitter_ms: float = 0.0) -> None:

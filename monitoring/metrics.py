@@ -14,11 +14,24 @@ from prometheus_client import (
     ProcessCollector,
 )
 
+TLS_REASONS = (
+    "unknown_ca",
+    "hostname_mismatch",
+    "expired",
+    "client_certificate_refused",
+    "handshake",
+)
+"""The reasons of ``vsb_central_tls_failures_total`` (adapter/tls.py says which is which)."""
+
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
 
 class Metrics:
     """Every metric the adapter exposes; see docs/sysadmin.md for their meaning and alerts."""
+
+    def count_tls_failure(self, reason: str) -> None:
+        """One failed TLS handshake with the central application (``ZeepCentral`` calls it)."""
+        self.central_tls_failures.labels(reason).inc()
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
@@ -39,6 +52,15 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.central_tls_failures = Counter(
+            "vsb_central_tls_failures",
+            "Calls to the central application that failed in the TLS handshake, by reason"
+            " (unknown_ca, hostname_mismatch, expired, client_certificate_refused, handshake).",
+            ["reason"],
+            registry=r,
+        )
+        for reason in TLS_REASONS:  # every series exists from the start, at 0, for increase()
+            self.central_tls_failures.labels(reason)
         self.sends = Counter(
             "vsb_sends",
             "SOAP submissions to the central application, by event code and outcome"

@@ -84,5 +84,10 @@ def signing_config(pki: DevPki, **overrides: Any) -> SimulatorConfig:
         trusted_certs=[pki.facility_cert],
         sign_key=pki.central_key,
         sign_cert=pki.central_cert,
-        **overrides,
+        **{**tls_config(pki), **overrides},
     )
+
+
+def tls_config(pki: DevPki) -> dict[str, Any]:
+    """HTTPS with mutual TLS: the dev PKI's server certificate, client certificates of its CA."""
+    return {"tls_cert": pki.server_cert, "tls_key": pki.server_key, "client_ca": pki.ca_cert}

@@ -110,7 +110,10 @@ class TestEveryMessageType:
         message_type = MESSAGE_TYPES[code]
         [name, *_] = examples_of(code)
         settings = CentralSettings(
-            url=simulator.url, timeout_seconds=5, answer_certificate=str(pki.central_cert)
+            url=simulator.url,
+            timeout_seconds=5,
+            answer_certificate=str(pki.central_cert),
+            ca_bundle=str(pki.ca_cert),
         )
         central = ZeepCentral(settings, signer)
         answer = parse_answer(central.submit(signer.sign(built(name, message_type))))

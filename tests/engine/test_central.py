@@ -52,6 +52,7 @@ def central(url: str, timeout: float = 2.0) -> ZeepCentral:
             url=url,
             timeout_seconds=timeout,
             answer_certificate=str(pki.central_cert),
+            ca_bundle=str(pki.ca_cert),
         ),
         Signer.from_keystore(pki.keystore, b"dev-only"),
     )
@@ -123,9 +124,10 @@ def test_a_client_fault_is_permanent(simulator: Simulator, message: etree._Eleme
         central(simulator.url).submit(message)
 
 
-def test_probe_tells_whether_the_endpoint_answers(simulator: Simulator) -> None:
+def test_probe_tells_whether_the_endpoint_answers(simulator: Simulator, pki: DevPki) -> None:
     """The check command's probe is None for a live endpoint and a reason for a dead one."""
-    assert probe_central(CentralSettings(url=simulator.url)) is None
+    settings = CentralSettings(url=simulator.url, ca_bundle=str(pki.ca_cert))
+    assert probe_central(settings, Signer.from_keystore(pki.keystore, b"dev-only")) is None
     assert "not reachable" in (probe_central(CentralSettings(url="http://127.0.0.1:9/soap")) or "")
 
 
@@ -148,6 +150,7 @@ def test_an_untrusted_answer_is_unreadable(
         CentralSettings(
             url=simulator.url,
             answer_certificate=str(pki.central_cert),
+            ca_bundle=str(pki.ca_cert),
         ),
         Signer.from_keystore(pki.keystore, b"dev-only"),
         on_untrusted=heard.append,
@@ -166,7 +169,9 @@ def test_checking_can_be_switched_off(
     """require_signed_answers = false believes an unsigned answer (never in production)."""
     simulator.runtime.answer_signer = None
     client = ZeepCentral(
-        CentralSettings(url=simulator.url, require_signed_answers=False),
+        CentralSettings(
+            url=simulator.url, require_signed_answers=False, ca_bundle=str(pki.ca_cert)
+        ),
         Signer.from_keystore(pki.keystore, b"dev-only"),
     )
     assert client.submit(message).findtext(f"{VSB}InReplyTo") == "msg-c-1"

@@ -48,8 +48,8 @@ def central_proxy(simulator: Simulator) -> Iterator[FaultProxy]:
 
 
 def through(proxy: FaultProxy, simulator: Simulator) -> str:
-    """The simulator's SOAP endpoint, reached through ``proxy``."""
-    return proxy.http_url(urlsplit(simulator.url).path)
+    """The simulator's SOAP endpoint, reached through ``proxy`` (TLS passes through it)."""
+    return proxy.http_url(urlsplit(simulator.url).path).replace("http://", "https://", 1)
 
 
 def traffic(tag: str, dossiers: int, lookups: int = 0) -> list[bytes]:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from collections.abc import Callable
 
 import pytest
 
-from adapter.devpki import create_dev_pki
+from adapter.central import ZeepCentral
+from adapter.devpki import DevPki, create_dev_pki
 from adapter.signing import Signer
 from adapter.store import Support
 from simulator import Simulator
+from tests.integration.conftest import make_settings
 from tests.support import events
 from tests.support.events import EXAMPLE_NAMES, INVALID_EXAMPLE_NAMES
 from tests.support.rig import Harness, issue_codes, outcome, reference, wait_for
@@ -182,14 +185,29 @@ def test_transient_failures_are_retried_with_the_same_message_id(
 
 
 def test_a_dead_letter_blocks_its_dossier_until_replayed(
-    start_adapter: Start, sqlite_url: str, simulator: Simulator, tmp_path: object
+    start_adapter: Start,
+    sqlite_url: str,
+    simulator: Simulator,
+    tmp_path: object,
+    pki: DevPki,
+    broker_names: dict[str, str],
 ) -> None:
     """A message refused as untrusted is a dead letter, holds its dossier, and replays fine."""
     from pathlib import Path
 
     stranger = create_dev_pki(Path(str(tmp_path)) / "stranger", "71012314001")
     untrusted = Signer.from_keystore(stranger.keystore, b"dev-only")
-    adapter = start_adapter(sqlite_url, signer=untrusted)
+    # The stranger signs, but TLS shows the facility's registered certificate: the refusal is
+    # then the signature's (a client fault, dead letter), not the handshake's (transient).
+    settings = make_settings(sqlite_url, broker_names, simulator, pki).central
+    facility_tls = dataclasses.replace(
+        settings,
+        client_certificate="files",
+        client_cert_file=str(pki.facility_cert),
+        client_key_file=str(pki.facility_key),
+    )
+    central = ZeepCentral(facility_tls, untrusted)
+    adapter = start_adapter(sqlite_url, signer=untrusted, central=central)
     adapter.send(events.application("x-1", "D-DEAD", 1), events.stop("x-2", "D-DEAD", 2))
     support = Support(adapter.daemon.store)
     assert wait_for(lambda: bool(support.dead_letters()))

@@ -20,7 +20,7 @@ def test_sighup_reloads_the_keystore_without_a_restart(
     """Renewed: the log names the new serial; garbage: the reason, and the old key stays."""
     store = Path(shutil.copy(pki.keystore, tmp_path / "facility.p12"))
     store.chmod(0o600)
-    environ = adapter_environ(sqlite_url, broker_names, "http://127.0.0.1:9/soap", pki)
+    environ = adapter_environ(sqlite_url, broker_names, "https://127.0.0.1:9/soap", pki)
     environ["VSB_SIGNING__KEYSTORE"] = str(store)
     adapter = AdapterProcess(environ, tmp_path / "adapter.log").start()
     try:

@@ -87,6 +87,7 @@ def adapter_environ(
         "VSB_BROKER__URL": RABBITMQ_URL,
         "VSB_BROKER__CONNECT_RETRY_SECONDS": "0.5",
         "VSB_CENTRAL__URL": central_url,
+        "VSB_CENTRAL__CA_BUNDLE": str(pki.ca_cert),  # the simulator's dev-CA certificate
         "VSB_CENTRAL__TIMEOUT_SECONDS": "3",
         "VSB_CENTRAL__MAILBOX_POLL_SECONDS": "0.2",
         "VSB_SIGNING__KEYSTORE": str(pki.keystore),
