@@ -11,7 +11,7 @@ verifies the payload detached from the SOAP envelope (see docs/sysadmin.md, "Sig
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from cryptography import x509
@@ -89,13 +89,19 @@ class Signer:
             raise KeystoreError(f"keystore {path} must hold an RSA key and its certificate")
         return cls(key, certificate)
 
-    def sign_bytes(self, data: bytes) -> bytes:
-        """An RSA-SHA256 (PKCS#1 v1.5) signature of ``data``: the WS-Security header's."""
-        return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    def header_identity(self) -> tuple[Callable[[bytes], bytes], x509.Certificate]:
+        """An RSA-SHA256 (PKCS#1 v1.5) signing function and its certificate, from one read
+        of the pair in use: the WS-Security header's (adapter/wssecurity.py)."""
+        key, certificate = self._material
+
+        def sign(data: bytes) -> bytes:
+            return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+        return sign, certificate
 
     def tls_identity(self) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
         """The key and certificate, also the TLS client certificate (adapter/tls.py)."""
-        return self._key, self.certificate
+        return self._material
 
     def sign(self, message: etree._Element) -> etree._Element:
         """Return a signed copy of ``message`` with the ds:Signature as its last child."""

@@ -226,15 +226,13 @@ class WsSecurityPlugin(Plugin):
 
     def __init__(
         self,
-        sign: Callable[[bytes], bytes],
-        certificate: Callable[[], x509.Certificate],
+        identity: Callable[[], tuple[Callable[[bytes], bytes], x509.Certificate]],
         trusted: x509.Certificate | None,
         ttl_seconds: float,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_untrusted: Callable[[str], None] | None = None,
     ) -> None:
-        self._sign = sign
-        self._certificate = certificate
+        self._identity = identity
         self._trusted = trusted
         self._ttl = ttl_seconds
         self._now = now
@@ -244,7 +242,10 @@ class WsSecurityPlugin(Plugin):
         self, envelope: etree._Element, http_headers: Any, operation: Any, binding_options: Any
     ) -> tuple[etree._Element, Any]:
         """Sign the outgoing envelope."""
-        sign_envelope(envelope, self._sign, self._certificate(), self._now(), self._ttl)
+        # Key and certificate taken together: a reload between two reads would pair a new
+        # token with the old key.
+        sign, certificate = self._identity()
+        sign_envelope(envelope, sign, certificate, self._now(), self._ttl)
         return envelope, http_headers
 
     def ingress(
@@ -282,12 +283,11 @@ def plugin_for(
 ) -> WsSecurityPlugin:
     """The plugin signing with ``signer`` and checking answers as ``settings`` say.
 
-    The certificate is read from the signer at each call, so a reloaded keystore is used
-    from the next request on.
+    The key and certificate are read from the signer at each call, so a reloaded keystore
+    is used from the next request on.
     """
     return WsSecurityPlugin(
-        signer.sign_bytes,
-        lambda: signer.certificate,
+        signer.header_identity,
         load_answer_certificate(settings),
         settings.wssecurity_ttl_seconds,
         on_untrusted=on_untrusted,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from lxml import etree
 
@@ -155,6 +156,20 @@ def test_adopt_replaces_key_and_certificate_together(pki: DevPki, tmp_path: Path
     old.adopt(new)
     assert old.certificate is new.certificate
     assert old._key is new._key
+
+
+def test_the_header_identity_is_one_pair_even_across_a_reload(pki: DevPki, tmp_path: Path) -> None:
+    """A WS-Security header signed after taking its identity uses that pair's key, reload or not."""
+    signer = Signer.from_keystore(pki.keystore, b"dev-only")
+    sign, certificate = signer.header_identity()
+    new = Signer.from_keystore(keystore(pki, tmp_path / "n.p12", "NIHDI=1 new", 10), b"dev-only")
+    signer.adopt(new)  # a SIGHUP between taking the identity and signing with it
+    signature = sign(b"the canonical SignedInfo")
+    public = certificate.public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
+    public.verify(signature, b"the canonical SignedInfo", padding.PKCS1v15(), hashes.SHA256())
+    assert signer.header_identity()[1] is new.certificate
+    assert signer.tls_identity() == new.tls_identity()
 
 
 @pytest.mark.parametrize(

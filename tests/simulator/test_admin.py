@@ -126,9 +126,12 @@ def test_wsdl_points_at_the_running_server(simulator: Simulator) -> None:
 
 def test_zeep_client_round_trip(simulator: Simulator, credentials: Credentials) -> None:
     """zeep passes a signed element through the xs:any slot and gets the vsb:Answer back."""
+    certificate = x509.load_pem_x509_certificate(credentials.cert_pem)
     security = WsSecurityPlugin(
-        lambda data: credentials.key.sign(data, padding.PKCS1v15(), hashes.SHA256()),
-        lambda: x509.load_pem_x509_certificate(credentials.cert_pem),
+        lambda: (
+            lambda data: credentials.key.sign(data, padding.PKCS1v15(), hashes.SHA256()),
+            certificate,
+        ),
         trusted=None,
         ttl_seconds=300,
     )
