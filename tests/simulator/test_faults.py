@@ -204,7 +204,8 @@ def test_a_client_that_gives_up_ends_its_call_for_the_overlap_check(
     assert resent.text("v:Outcome") == "accepted"
     stalled, again = simulator.record()
     assert stalled.abandoned_at is not None
-    assert stalled.received_at + 0.2 <= stalled.abandoned_at < again.received_at
+    # The client timed out 0.2 s after sending; the server stamps its arrival a little later.
+    assert stalled.received_at + 0.15 <= stalled.abandoned_at < again.received_at
     assert simulator.dossier_overlaps() == []
     simulator.reset_record()
     simulator.set_faults("timeout", next=1, stall_seconds=0.3)
