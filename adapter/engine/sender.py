@@ -26,14 +26,22 @@ from adapter import crashpoints
 from adapter.central import CentralTransport
 from adapter.clock import Clock
 from adapter.crashpoints import CrashPoint
-from adapter.engine.answers import classified, from_central, made_here
+from adapter.engine.answers import from_central, made_here
 from adapter.engine.breaker import BreakerState, CircuitBreaker
 from adapter.errors import PermanentDeliveryError, TransientDeliveryError, UnreadableAnswer
 from adapter.settings import DeliverySettings
 from adapter.signing import Signer
 from adapter.store import AnswerSource, Claim, PreparedAnswer, Store
-from mappings import MESSAGE_TYPES, MessageType, build_message, parse_answer, read_envelope
+from mappings import (
+    MESSAGE_TYPES,
+    MessageType,
+    build_message,
+    classify_event,
+    parse_answer,
+    read_envelope,
+)
 from mappings.errors import AnswerFormatError, MappingError, SchemaViolation
+from mappings.migration import Classification
 from mappings.model import CentralAnswer, Facility, Issue, MessageContext, Outcome
 from monitoring import Metrics
 
@@ -95,7 +103,7 @@ class Sender:
             return
         started = self._clock.monotonic()
         try:
-            signed = self._signed_message(claim, message_type)
+            signed, classification = self._signed_message(claim, message_type)
             answer_xml = self._submit(signed)
             crashpoints.reach(CrashPoint.AFTER_SENDING_BEFORE_ANSWER)
             answer = self._read(answer_xml, claim)
@@ -124,7 +132,7 @@ class Sender:
             message_type,
             event_id=claim.event_id,
             source=AnswerSource.SYNC,
-            classification=classified(message_type, claim.payload),
+            classification=classification,
         )
         self._record(claim, message_type, prepared)
 
@@ -139,13 +147,20 @@ class Sender:
             raise UnreadableAnswer("unreadable answer: it answers another message")
         return answer
 
-    def _signed_message(self, claim: Claim, message_type: MessageType) -> etree._Element:
+    def _signed_message(
+        self, claim: Claim, message_type: MessageType
+    ) -> tuple[etree._Element, Classification | None]:
         # Built apart so that the decoded event is freed before signing: with a large
         # attachment each copy is ~14 MB, and signing makes its own (docs/performance.md,
         # set E).
-        return self._signer.sign(self._message(claim, message_type))
+        message, classification = self._message(claim, message_type)
+        return self._signer.sign(message), classification
 
-    def _message(self, claim: Claim, message_type: MessageType) -> etree._Element:
+    def _message(
+        self, claim: Claim, message_type: MessageType
+    ) -> tuple[etree._Element, Classification | None]:
+        """The unsigned message, and the event's migration class read from the same decoding
+        (for its answer: the event is not decoded a second time)."""
         envelope = read_envelope(claim.payload.encode())
         application = claim.application
         context = MessageContext(
@@ -157,7 +172,7 @@ class Sender:
             else None,
             replaces_message_id=claim.replaces_message_id,
         )
-        return build_message(envelope, context)
+        return build_message(envelope, context), classify_event(envelope)
 
     def _submit(self, signed: etree._Element) -> etree._Element:
         retrying = Retrying(
