@@ -85,8 +85,9 @@ def print_plan(plan: Plan, out: TextIO, *, as_json: bool = False) -> int:
 
 
 def _plan_json(plan: Plan) -> dict[str, Any]:
+    counts = plan.counts()
     return {
-        "counts": {kind.value: plan.counts()[kind] for kind in MigrationClass},
+        "counts": {kind.value: counts[kind] for kind in MigrationClass},
         "files": [
             {
                 "line": planned.file.line,

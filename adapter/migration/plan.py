@@ -71,22 +71,28 @@ def make_plan(export: Path, facility: Facility) -> Plan:
             continue
         first_line[key] = file.line
         found = classify(file)
-        problems = _problems(file, found, facility)
+        events = tuple(events_of(file, found, facility))
+        problems = _problems(file, found, events, facility)
         if problems:
             errors.extend(problems)
             continue
-        files.append(PlannedFile(file, found, tuple(events_of(file, found, facility))))
+        files.append(PlannedFile(file, found, events))
     errors.sort(key=lambda error: error.line)
     return Plan(files, errors)
 
 
-def _problems(file: MigrationFile, found: Classification, facility: Facility) -> list[RowError]:
+def _problems(
+    file: MigrationFile,
+    found: Classification,
+    events: tuple[PlannedEvent, ...],
+    facility: Facility,
+) -> list[RowError]:
     if file.migration is not None:
         contradiction = found.flag_contradiction(file.migration)
         if contradiction is not None:
             return [RowError(file.line, "migration", contradiction)]
     problems = []
-    for event in events_of(file, found, facility):
+    for event in events:
         verdict = check_event(event.body, facility)
         for issue in verdict.issues:
             where = f" at {issue.expression}" if issue.expression else ""
