@@ -33,6 +33,11 @@ def _schema() -> etree.XMLSchema:
     return schema
 
 
+def schema() -> etree.XMLSchema:
+    """This thread's vsb-1.0.xsd (for a streaming validation, ``mappings.invoice_batch``)."""
+    return _schema()
+
+
 _schema()  # a broken XSD fails at import, not at the first message
 _GLOBAL_ELEMENTS: Final = frozenset(
     str(element.get("name"))
@@ -98,9 +103,15 @@ def _values(element: etree._Element) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
-def _describe(line: int, path: str, message: str, values: list[str]) -> str:
+def masked(message: str) -> str:
+    """A libxml2 schema message without the value it quotes (it may be an INSZ)."""
     for phrase in _VALUE_PHRASES:
         message = phrase.sub("The value", message)
+    return message
+
+
+def _describe(line: int, path: str, message: str, values: list[str]) -> str:
+    message = masked(message)
     # A safety net for phrasings the patterns above do not know: any quoted value goes.
     for value in values:
         message = message.replace(f"'{value}'", "'…'")
