@@ -6,11 +6,13 @@ Exit codes: 0 success, 1 the operation failed, 2 bad usage or settings.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from adapter import crashpoints
 from adapter.central import probe_central
@@ -22,6 +24,7 @@ from adapter.logs import configure_logging
 from adapter.settings import Settings, load_settings
 from adapter.signing import Signer
 from adapter.store import (
+    Sealer,
     Store,
     SupportError,
     create_store_engine,
@@ -29,6 +32,8 @@ from adapter.store import (
     migrate,
     schema_revision,
 )
+from adapter.store.rekey import key_usage, rekey
+from adapter.store.sealing import add_key, load_keyring, remove_key
 from adapter.support import SupportDesk
 from adapter.tls import describe
 from mappings import check_event
@@ -140,7 +145,39 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--actor", required=True, help="who does this, for the audit log")
     audit = command("audit", _audit, "show the latest support actions")
     audit.add_argument("--limit", type=int, default=50)
+    _store_key_commands(sub, command)
     return parser
+
+
+def _store_key_commands(sub: Any, command: Any) -> None:
+    """The store's encryption at rest: keys, re-sealing, reading one event (audited)."""
+    keys = sub.add_parser(
+        "store-key",
+        help="the keyring that encrypts the store's personal data (store.key_file)",
+        description="create, list or remove the store's keys (docs/sysadmin.md)",
+    )
+    actions = keys.add_subparsers(required=True, metavar="ACTION")
+    for action, func, text in (
+        ("create", _store_key_create, "add a new key, current from now on (file created 600)"),
+        ("list", _store_key_list, "the keys and how many stored rows each one seals"),
+        ("remove", _store_key_remove, "drop an old key that no stored row needs any more"),
+    ):
+        p = actions.add_parser(action, help=text, description=text)
+        p.set_defaults(func=func)
+        if action == "remove":
+            p.add_argument("key_id")
+    command(
+        "store-rekey",
+        _store_rekey,
+        "re-encrypt every stored row not under the current key (resumable, beside the daemon)",
+    )
+    event = command("event", _event, "show an event and its answers as stored (masked)")
+    event.add_argument("event_id")
+    event.add_argument(
+        "--unmask", action="store_true", help="decrypt in full (audited; needs --actor, --reason)"
+    )
+    event.add_argument("--actor", help="who reads the personal data, for the audit log")
+    event.add_argument("--reason", help="why it is read, for the audit log")
 
 
 # ---- daemon -------------------------------------------------------------------------------
@@ -184,6 +221,16 @@ def _check(settings: Settings, _args: argparse.Namespace) -> int:
     try:
         revision = schema_revision(create_store_engine(settings.store.url, 1))
         result(revision is not None, f"store reachable, schema revision {revision}")
+    except AdapterError as exc:
+        result(False, str(exc))
+    try:
+        keyring, key_warnings = load_keyring(settings.store.key_file)
+        result(
+            True,
+            f"store keyring {settings.store.key_file}: current key {keyring.current.key_id},"
+            f" {len(keyring.keys)} key(s)",
+        )
+        results.extend(("WARN", warning) for warning in key_warnings)
     except AdapterError as exc:
         result(False, str(exc))
     exposed = exposed_store_file(settings.store.url)
@@ -272,7 +319,14 @@ def _migrated_store(settings: Settings) -> Store:
     # yet; migrating is idempotent and serialised with the daemon's own migration.
     engine = create_store_engine(settings.store.url, 2)
     migrate(engine)
-    return Store(engine)
+    return Store(engine, sealer=_sealer(settings))
+
+
+def _sealer(settings: Settings) -> Sealer:
+    sealer, warnings = Sealer.from_file(settings.store.key_file)
+    for warning in warnings:
+        print(f"vsb-adapter: warning: {warning}", file=sys.stderr)
+    return sealer
 
 
 def _validate(settings: Settings, args: argparse.Namespace) -> int:
@@ -351,7 +405,7 @@ def _summary(body: bytes) -> str:
 
 
 def _desk(settings: Settings) -> SupportDesk:
-    store = Store(create_store_engine(settings.store.url, 2))
+    store = Store(create_store_engine(settings.store.url, 2), sealer=_sealer(settings))
     return SupportDesk(store, _facility(settings), SystemClock())
 
 
@@ -410,6 +464,92 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
     for at, actor, action, target, detail in _desk(settings).audit_log(args.limit):
         print(f"{at:%Y-%m-%d %H:%M:%S}  {actor:<16} {action:<10} {target}  {detail or ''}")
     return 0
+
+
+def _event(settings: Settings, args: argparse.Namespace) -> int:
+    desk = _desk(settings)
+    if args.unmask:
+        # The person names themselves; the account (the real one behind sudo) is recorded
+        # beside it, as the commands run under the service account.
+        os_user = os.environ.get("SUDO_USER") or getpass.getuser()
+        stored = desk.unmasked_event(args.event_id, args.actor or "", args.reason or "", os_user)
+    else:
+        if args.actor or args.reason:
+            print("vsb-adapter: --actor and --reason go with --unmask", file=sys.stderr)
+            return 2
+        stored = desk.event(args.event_id)
+    sealed = f"sealed under key {stored.key_id}" if stored.key_id else "stored in clear (old row)"
+    print(
+        f"event {stored.event_id}  {stored.event_code or '-'}  dossier {stored.dossier_id or '-'}"
+        f" #{stored.sequence}  {'valid' if stored.valid else 'invalid'}"
+        f"  received {stored.received_at:%Y-%m-%d %H:%M:%S}  {sealed}"
+    )
+    print("" if args.unmask else "(masked; --unmask --actor NAME --reason TEXT shows it in full)")
+    print(stored.payload)
+    for answer in stored.answers:
+        published = "published" if answer.published else "not published"
+        print(
+            f"\nanswer {answer.answer_id}  {answer.outcome}  {answer.source}"
+            f"  {answer.created_at:%Y-%m-%d %H:%M:%S}  {published}"
+        )
+        print(answer.body)
+    return 0
+
+
+# ---- encryption at rest -------------------------------------------------------------------
+
+
+def _store_key_create(settings: Settings, _args: argparse.Namespace) -> int:
+    key = add_key(settings.store.key_file)
+    keyring, _ = load_keyring(settings.store.key_file)
+    print(
+        f"created key {key.key_id} in {settings.store.key_file} (current; {len(keyring.keys)}"
+        " key(s)). Reload every running instance (systemctl reload vsb-adapter), then run"
+        " store-rekey"
+    )
+    return 0
+
+
+def _store_key_list(settings: Settings, _args: argparse.Namespace) -> int:
+    store = Store(create_store_engine(settings.store.url, 2), sealer=_sealer(settings))
+    usage = key_usage(store)
+    current = store.sealer.keyring.current.key_id
+    for key in store.sealer.keyring.keys:
+        role = "current" if key.key_id == current else "old"
+        print(f"{key.key_id:<20} {role:<8} {usage.by_key.get(key.key_id, 0)} row(s)")
+    print(f"{'(clear text)':<20} {'':<8} {usage.plain} row(s)")
+    if usage.unknown:
+        print(f"{'(unknown key)':<20} {'':<8} {usage.unknown} row(s): they cannot be opened")
+    return 1 if usage.unknown else 0
+
+
+def _store_key_remove(settings: Settings, args: argparse.Namespace) -> int:
+    store = Store(create_store_engine(settings.store.url, 2), sealer=_sealer(settings))
+    held = key_usage(store).by_key.get(args.key_id, 0)
+    if held:
+        print(
+            f"vsb-adapter: {held} stored row(s) are still sealed under key {args.key_id};"
+            " run store-rekey first",
+            file=sys.stderr,
+        )
+        return 1
+    remove_key(settings.store.key_file, args.key_id)
+    print(f"removed key {args.key_id} from {settings.store.key_file}")
+    return 0
+
+
+def _store_rekey(settings: Settings, _args: argparse.Namespace) -> int:
+    store = _migrated_store(settings)
+    current = store.sealer.keyring.current.key_id
+
+    def progress(done: int) -> None:
+        print(f"re-encrypted {done} row(s) so far", file=sys.stderr)
+
+    done = rekey(store, progress=progress)
+    usage = key_usage(store)
+    left = usage.plain + usage.unknown + sum(n for k, n in usage.by_key.items() if k != current)
+    print(f"re-encrypted {done} row(s) under key {current}; {left} row(s) under other keys")
+    return 0 if left == 0 else 1
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from adapter.failure_log import FailureLog
 from adapter.keyfiles import load_signer
 from adapter.settings import Settings
 from adapter.signing import Signer
-from adapter.store import InstanceLock, Store, create_store_engine, migrate
+from adapter.store import InstanceLock, Sealer, Store, create_store_engine, migrate
 from mappings.model import Facility
 from monitoring import HealthServer, Metrics
 from queues import BrokerAddress, BrokerError, ConfirmedPublisher, Consumer, Topology
@@ -95,8 +95,12 @@ class Daemon:
         if isinstance(self.central, ZeepCentral):
             self.central.on_tls_failure = self.metrics.count_tls_failure
         self._lock = InstanceLock(settings.store.url)
+        # No key, no start: a store written in clear is what this refusal prevents.
+        sealer, warnings = Sealer.from_file(settings.store.key_file)
+        for warning in warnings:
+            log.warning("%s", warning)
         self._engine = create_store_engine(settings.store.url, settings.store.pool_size)
-        self.store = Store(self._engine)
+        self.store = Store(self._engine, sealer=sealer)
         self.facility = Facility(settings.facility.nihdi, settings.facility.hco)
         self.topology = topology_of(settings)
         self._address = broker_address(settings)
@@ -197,9 +201,10 @@ class Daemon:
         self._gauges.start()
         self._running = True
         log.info(
-            "vsb-adapter %s started: store %s, central %s, concurrency %d",
+            "vsb-adapter %s started: store %s (sealed under key %s), central %s, concurrency %d",
             self.owner,
             self._engine.url.render_as_string(hide_password=True),
+            self.store.sealer.keyring.current.key_id,
             self.settings.central.url,
             self.settings.delivery.concurrency,
         )
@@ -246,6 +251,7 @@ class Daemon:
             if self._reload_requested.is_set():
                 self._reload_requested.clear()
                 self.reload_signing()
+                self.reload_store_keys()
         self.stop()
 
     def reload_signing(self) -> bool:
@@ -265,6 +271,26 @@ class Daemon:
         self.signer.adopt(fresh)
         self.metrics.signing_reloads.labels("ok").inc()
         self._show_certificate()
+        return True
+
+    def reload_store_keys(self) -> bool:
+        """Read the store's keyring again (a key created for a rotation); True if in use.
+
+        A keyring that cannot be read changes nothing: the keys in use stay.
+        """
+        try:
+            warnings = self.store.sealer.reload()
+        except ConfigError as exc:
+            log.error("store keyring reload failed, the previous keys stay in use: %s", exc)
+            return False
+        for warning in warnings:
+            log.warning("%s", warning)
+        keyring = self.store.sealer.keyring
+        log.info(
+            "store sealing under key %s (%d key(s) in the keyring)",
+            keyring.current.key_id,
+            len(keyring.keys),
+        )
         return True
 
     def _show_certificate(self) -> None:

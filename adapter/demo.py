@@ -1,6 +1,7 @@
 """``vsb-adapter demo``: the bundled simulator and the daemon together, on the defaults.
 
-Creates a throw-away PKI under ``var/dev-pki`` (kept across runs), starts the simulator with
+Creates a throw-away PKI under ``var/dev-pki`` and a store keyring (``store.key_file``,
+``var/store-keyring``) when missing (both kept across runs), starts the simulator with
 that facility certificate trusted and "today" pinned (so the example events' dates stay
 valid forever), then runs the daemon until Ctrl-C stops both.
 """
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 from adapter.daemon import Daemon
 from adapter.devpki import create_dev_pki
 from adapter.settings import Settings
+from adapter.store.sealing import add_key
 from simulator import Simulator, SimulatorConfig
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,11 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "mappings" / "examples"
 def run_demo(settings: Settings, today: str) -> int:
     """Run simulator and daemon until SIGINT/SIGTERM; returns the exit code."""
     pki = create_dev_pki(Path(settings.signing.keystore).parent, settings.facility.nihdi)
+    if not Path(settings.store.key_file).exists():
+        # A development keyring, kept across runs like the dev PKI (the demo store opens
+        # again); production creates its own with `vsb-adapter store-key create`.
+        key = add_key(settings.store.key_file)
+        log.info("created the store keyring %s (key %s)", settings.store.key_file, key.key_id)
     settings = dataclasses.replace(
         settings,
         signing=dataclasses.replace(

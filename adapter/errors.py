@@ -10,6 +10,8 @@
     │   ├── UnstorableData       the store refuses these values (DataError, encoding, a
     │   │                        constraint that holds on retry): retrying cannot help
     │   └── StoreLockedError     another adapter instance holds the SQLite file
+    ├── SealError                a sealed store value cannot be opened (unknown key id,
+    │                            tampered, moved to another row): never retried
     └── DeliveryError            a VSB message could not be delivered
         ├── TransientDeliveryError   connection, timeout, HTTP 5xx, soap:Server fault: retry
         │   └── UnreadableAnswer     an answer that cannot be read (garbage, empty, entities):
@@ -62,6 +64,12 @@ class UnstorableData(StoreError):
 
 class StoreLockedError(StoreError):
     """Another adapter instance already uses this SQLite file (scale-out is PostgreSQL's job)."""
+
+
+class SealError(AdapterError):
+    """A value sealed in the store cannot be opened: its key id is not in the keyring, or
+    it was altered or moved to another row. The text names the row and the key id, never
+    the value; trying again cannot help until the keyring is fixed."""
 
 
 class DeliveryError(AdapterError):

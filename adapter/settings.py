@@ -56,6 +56,10 @@ class StoreSettings:
 
     url: str = "sqlite:///var/vsb-adapter.db"
     pool_size: int = 10
+    key_file: str = "var/store-keyring"
+    """The keyring that seals the events' payloads and the answers' bodies (AES-256-GCM):
+    ``<key id> <base64 key>`` lines, the first one sealing new values. Mode 600. Under systemd
+    it may be a credential: ``%d/store-keyring`` (docs/sysadmin.md, Encryption at rest)."""
 
 
 @dataclass(frozen=True)
@@ -249,6 +253,7 @@ def _check(s: Settings) -> None:
             s.store.url.startswith(("sqlite", "postgresql")),
             "store.url must be a sqlite or postgresql URL",
         ),
+        (bool(s.store.key_file), "store.key_file must name the store's keyring file"),
         (s.central.url.startswith(("http://", "https://")), "central.url must be an http(s) URL"),
         (
             not s.central.url.startswith("http://") or s.central.allow_plain_http,

@@ -6,12 +6,16 @@ audited store transaction (``adapter.store.Support``). The CLI only parses and p
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from adapter.clock import Clock
 from adapter.engine.answers import made_here
-from adapter.store import MessageView, Store, Support, SupportError
+from adapter.logs import mask
+from adapter.store import MessageView, Store, StoredEvent, Support, SupportError
 from mappings import Facility, dossier_key, read_envelope, validate_event
 from mappings.model import Issue, Outcome
 
@@ -19,6 +23,59 @@ _DISCARDED = Issue(
     code="discarded",
     text="support staff gave up delivering this event; it was not processed",
 )
+
+
+_SHOWN_KEYS = frozenset(
+    {
+        "resourceType",
+        "type",
+        "id",
+        "fullUrl",
+        "reference",
+        "url",
+        "system",
+        "code",
+        "status",
+        "use",
+        "timestamp",
+        "severity",
+        "outcome",
+        "contentType",
+        "valuePositiveInt",
+        "valueBoolean",
+    }
+)
+"""Keys whose string values are structure, not a person: shown by a masked view. Every
+other string (names, identifiers, free text, dates, documents) is masked: an allow-list, so
+a field the contract adds later is masked until someone decides otherwise."""
+
+
+def masked(text: str) -> str:
+    """A stored payload or answer body with everything personal masked.
+
+    JSON keeps its shape: strings under the keys of ``_SHOWN_KEYS`` stay, 11-digit numbers
+    (INSZ, BIS) show their last two digits, every other string becomes ``***`` (a long one
+    ``***(N characters)``). Text that is not JSON (a refused body) shows only its length.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return f"<{len(text)} characters, not JSON: shown only with --unmask>"
+    return json.dumps(_masked(data, None), indent=2, ensure_ascii=False)
+
+
+def _masked(value: Any, key: str | None) -> Any:
+    if isinstance(value, dict):
+        return {k: _masked(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, key) for v in value]
+    if not isinstance(value, str):
+        return value
+    if key in _SHOWN_KEYS:
+        return mask(value)  # an identifier in a shown field still loses its digits
+    if value.isdigit() and len(value) == 11:
+        return mask(value)
+    return "***" if len(value) <= 40 else f"***({len(value)} characters)"
 
 
 class SupportDesk:
@@ -43,6 +100,30 @@ class SupportDesk:
     def audit_log(self, limit: int = 100) -> list[tuple[datetime, str, str, str, str | None]]:
         """The latest audit lines, newest first."""
         return self._support.audit_log(limit)
+
+    def event(self, event_id: str) -> StoredEvent:
+        """An event and its answers as stored, everything personal masked (``masked``)."""
+        stored = self._support.event(event_id, self._clock.now(), audit=None)
+        return dataclasses.replace(
+            stored,
+            payload=masked(stored.payload),
+            answers=tuple(dataclasses.replace(a, body=masked(a.body)) for a in stored.answers),
+        )
+
+    def unmasked_event(
+        self, event_id: str, actor: str, reason: str, os_user: str | None
+    ) -> StoredEvent:
+        """An event and its answers in full, decrypted: audited before anything is shown.
+
+        The audit line names ``actor`` (the person), ``os_user`` (the account the command
+        runs under, ``SUDO_USER`` when sudo was used) and ``reason``; both are required.
+        """
+        if not actor.strip():
+            raise SupportError("--unmask needs --actor: who reads the personal data")
+        if not reason.strip():
+            raise SupportError("--unmask needs --reason: why the personal data is read")
+        detail: dict[str, object] = {"reason": reason, "os_user": os_user}
+        return self._support.event(event_id, self._clock.now(), audit=(actor, detail))
 
     # ---- acting -----------------------------------------------------------------------------
 

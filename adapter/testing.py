@@ -1,4 +1,4 @@
-"""Test doubles for the adapter's boundaries (the central application, the clock).
+"""Test doubles for the adapter's boundaries (the central application, the clock), and keys.
 
 Like a stub broker, they let the engine run without the network; the project's own tests use
 them for the engine's decisions, and the real components everywhere the issue asks for them.
@@ -6,11 +6,28 @@ them for the engine's decisions, and the real components everywhere the issue as
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from lxml import etree
+
+from adapter.store.sealing import Keyring, Sealer, StoreKey, add_key, new_key_id
+
+
+def memory_sealer() -> Sealer:
+    """A sealer on one fresh random AES-256 key held in memory only (real AES-GCM)."""
+    key = StoreKey(new_key_id(), os.urandom(32))
+    return Sealer(Keyring((key,), "(test keyring in memory)"))
+
+
+def keyring_file(path: Path) -> Path:
+    """A keyring file at ``path`` (mode 600) with one fresh key, unless one is there already."""
+    if not path.exists():
+        add_key(path)
+    return path
 
 
 class FixedClock:

@@ -40,6 +40,7 @@ from adapter.engine.sender import Sender
 from adapter.settings import CentralSettings, DeliverySettings
 from adapter.signing import Signer
 from adapter.store import AnswerSource, Store, create_store_engine, migrate
+from adapter.testing import memory_sealer
 from bench.common import SimulatorProcess, StoreUnderTest, pki_in, say
 from mappings import MESSAGE_TYPES, MessageContext, build_message, parse_answer, read_envelope
 from mappings.model import Facility, Outcome
@@ -125,7 +126,7 @@ def run(megabytes: float, store_kind: str, workdir: Path) -> str:
     engine = create_store_engine(under_test.url, 4)
     try:
         migrate(engine)
-        store, clock = Store(engine), SystemClock()
+        store, clock = Store(engine, sealer=memory_sealer()), SystemClock()
         signer = Signer.from_keystore(pki.keystore, pki.passphrase_file.read_bytes().strip())
         central = ZeepCentral(
             CentralSettings(

@@ -29,6 +29,7 @@ from adapter.engine.answers import from_central
 from adapter.engine.ingest import Ingest
 from adapter.signing import Signer
 from adapter.store import AnswerSource, Store, create_store_engine, migrate
+from adapter.testing import memory_sealer
 from bench.common import StoreUnderTest, make_event, pki_in
 from mappings import MESSAGE_TYPES, build_message, read_envelope, validate_event
 from mappings.model import CentralAnswer, Facility, MessageContext, Outcome
@@ -78,7 +79,7 @@ def run(store_kind: str, count: int, workdir: Path) -> str:
     engine = create_store_engine(under_test.url, 10)
     try:
         migrate(engine)
-        store = Store(engine)
+        store = Store(engine, sealer=memory_sealer())
         pki = pki_in(workdir)
         signer = Signer.from_keystore(pki.keystore, pki.passphrase_file.read_bytes().strip())
         clock = SystemClock()

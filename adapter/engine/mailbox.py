@@ -20,7 +20,7 @@ from adapter.central import CentralTransport
 from adapter.clock import Clock
 from adapter.crashpoints import CrashPoint
 from adapter.engine.answers import classified, from_central
-from adapter.errors import DeliveryError, StoreError
+from adapter.errors import DeliveryError, SealError, StoreError
 from adapter.failure_log import FailureLog
 from adapter.store import AnswerSource, Store
 from mappings import MESSAGE_TYPES, parse_answer
@@ -109,11 +109,19 @@ class MailboxPoller:
                 )
                 continue
             message_type = MESSAGE_TYPES[message.event_code]
-            payload = (
-                self._store.event_payload(message.event_id)
-                if message_type.request.classify is not None
-                else None
-            )
+            try:
+                payload = (
+                    self._store.event_payload(message.event_id)
+                    if message_type.request.classify is not None
+                    else None
+                )
+            except SealError as exc:
+                # Its answer cannot be rendered without the event: it stays in the central
+                # mailbox, fetched again once the keyring is fixed.
+                self._report_once(
+                    element, f"mailbox answer {answer.answer_id} left unconfirmed: {exc}"
+                )
+                continue
             prepared = from_central(
                 answer,
                 message_type,

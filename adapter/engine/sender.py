@@ -96,6 +96,12 @@ class Sender:
 
     def send(self, claim: Claim) -> None:
         """Deliver one claimed message and record the result (never raises on delivery errors)."""
+        if claim.unreadable is not None:
+            # Its stored event does not open (a key missing from the keyring, an altered
+            # row): nothing can be built. A dead letter says why; once the keyring is fixed,
+            # support replays it unchanged.
+            self._dead(claim, f"unreadable stored event: {claim.unreadable}", "unreadable")
+            return
         message_type = MESSAGE_TYPES[claim.event_code]
         refusal = message_type.role.refusal(claim.application)
         if refusal:

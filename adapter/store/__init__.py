@@ -17,20 +17,25 @@ from adapter.store.records import (
     PreparedAnswer,
     StoreStats,
 )
+from adapter.store.sealing import Keyring, Sealer
 from adapter.store.store import Store
-from adapter.store.support import Support, SupportError
+from adapter.store.support import StoredAnswer, StoredEvent, Support, SupportError
 
 __all__ = [
     "AnswerSource",
     "Claim",
     "IngestResult",
     "InstanceLock",
+    "Keyring",
     "MessageState",
     "MessageView",
     "NewEvent",
     "PreparedAnswer",
+    "Sealer",
     "Store",
     "StoreStats",
+    "StoredAnswer",
+    "StoredEvent",
     "Support",
     "SupportError",
     "create_store_engine",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from adapter.store.records import MessageState
+from adapter.store.rows import BODY
 from adapter.store.store import Store
 from adapter.store.tables import AnswerRow, EventRow, MessageRow
 
@@ -53,12 +54,12 @@ def _chunk(store: Store, ids: Sequence[str]) -> dict[str, EventProgress]:
         )
         answers: dict[str, str] = {}
         rows = session.execute(
-            select(AnswerRow.event_id, AnswerRow.body)
+            select(AnswerRow.event_id, AnswerRow.answer_id, AnswerRow.body)
             .where(AnswerRow.event_id.in_(ids))
             .order_by(AnswerRow.created_at)
         ).all()
-        for event_id, body in rows:
-            answers[event_id] = body  # ordered by time: the last one wins
+        for event_id, answer_id, body in rows:
+            answers[event_id] = store.sealer.open(body, BODY, answer_id)  # the last one wins
     return {
         event_id: EventProgress(
             event_id,

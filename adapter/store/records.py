@@ -118,6 +118,9 @@ class Claim:
     failing_since: datetime | None
     application: Application | None
     """The dossier's application as its answers left it (None before its first answer)."""
+    unreadable: str | None = None
+    """Why the stored payload could not be opened (``SealError``); ``payload`` is empty then
+    and the sender makes the message a dead letter instead of sending it."""
 
 
 @dataclass(frozen=True)

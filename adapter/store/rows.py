@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from adapter.errors import SealError
 from adapter.store.records import (
     AnswerSource,
     Claim,
@@ -24,6 +25,7 @@ from adapter.store.records import (
     NewEvent,
     PreparedAnswer,
 )
+from adapter.store.sealing import Sealer
 from adapter.store.sequencing import advance_many, ordering_heads
 from adapter.store.tables import (
     ANSWERS,
@@ -37,6 +39,10 @@ from mappings.model import Issue, Outcome
 from mappings.role import Application, ApplicationChange
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+PAYLOAD = "events.payload"
+"""Associated data of a sealed event payload (with the event id)."""
+BODY = "answers.body"
+"""Associated data of a sealed answer body (with the answer id)."""
 
 
 def storable(text: str) -> str:
@@ -86,8 +92,14 @@ def message_view(row: MessageRow) -> MessageView:
     )
 
 
-def prepared_answer(row: AnswerRow | Row[Any]) -> PreparedAnswer:
-    """An answer row as a value."""
+def prepared_answer(
+    row: AnswerRow | Row[Any], sealer: Sealer, *, with_body: bool = True
+) -> PreparedAnswer:
+    """An answer row as a value, its body opened (``SealError`` if it cannot be).
+
+    Without ``with_body`` the body is left empty and not opened: for callers that need the
+    outcome only (an early decision), so they neither pay for nor fail on the body.
+    """
     return PreparedAnswer(
         answer_id=row.answer_id,
         event_id=row.event_id,
@@ -95,19 +107,24 @@ def prepared_answer(row: AnswerRow | Row[Any]) -> PreparedAnswer:
         message_id=row.message_id,
         outcome=Outcome(row.outcome),
         source=AnswerSource(row.source),
-        body=row.body,
+        body=sealer.open(row.body, BODY, row.answer_id) if with_body else "",
         vsb_reference=row.vsb_reference,
         issues=issues_of(row.issues),
     )
 
 
-def add_answer(db: Connection, answer: PreparedAnswer, now: datetime) -> None:
+def add_answer(db: Connection, answer: PreparedAnswer, now: datetime, sealer: Sealer) -> None:
     """Insert an answer unless its id is stored already (a resend's answer comes again)."""
-    add_answers(db, [answer], now)
+    add_answers(db, [answer], now, sealer)
 
 
-def add_answers(db: Connection, answers: Sequence[PreparedAnswer], now: datetime) -> None:
-    """Insert answers, ignoring those whose id is stored already, in one statement."""
+def add_answers(
+    db: Connection, answers: Sequence[PreparedAnswer], now: datetime, sealer: Sealer
+) -> None:
+    """Insert answers, ignoring those whose id is stored already, in one statement.
+
+    Every answer body the store holds is written here, sealed (bodies quote the patient).
+    """
     if not answers:
         return
     rows = [
@@ -118,7 +135,7 @@ def add_answers(db: Connection, answers: Sequence[PreparedAnswer], now: datetime
             "message_id": answer.message_id,
             "outcome": answer.outcome.value,
             "source": answer.source.value,
-            "body": answer.body,
+            "body": sealer.seal(storable(answer.body), BODY, answer.answer_id),
             "vsb_reference": answer.vsb_reference,
             "issues": issues_json(answer.issues),
             "created_at": now,
@@ -130,7 +147,9 @@ def add_answers(db: Connection, answers: Sequence[PreparedAnswer], now: datetime
     db.execute(insert(ANSWERS).on_conflict_do_nothing(), rows)
 
 
-def insert_events(db: Connection, events: Sequence[NewEvent], now: datetime) -> list[IngestResult]:
+def insert_events(
+    db: Connection, events: Sequence[NewEvent], now: datetime, sealer: Sealer
+) -> list[IngestResult]:
     """Insert a batch of events, their messages or refusals; the checks ``Store.ingest`` promises.
 
     A handful of statements for the whole batch (the ingest runs for every event): the known
@@ -181,7 +200,7 @@ def insert_events(db: Connection, events: Sequence[NewEvent], now: datetime) -> 
                 continue
             taken.add((key, sequence))
         known[event.event_id] = event.body_digest
-        event_rows.append(_event_row(event, now))
+        event_rows.append(_event_row(event, now, sealer))
         if event.valid or (key is not None and sequence is not None):
             message_rows.append(_message_row(event, now))
         if event.answer is not None:
@@ -195,12 +214,12 @@ def insert_events(db: Connection, events: Sequence[NewEvent], now: datetime) -> 
         db.execute(insert(EVENTS), event_rows)
     if message_rows:
         db.execute(insert(MESSAGES), message_rows)
-    add_answers(db, answers, now)
+    add_answers(db, answers, now, sealer)
     advance_many(db, to_advance, now)
     return results
 
 
-def _event_row(event: NewEvent, now: datetime) -> dict[str, object]:
+def _event_row(event: NewEvent, now: datetime, sealer: Sealer) -> dict[str, object]:
     return {
         "event_id": event.event_id,
         "received_at": now,
@@ -209,9 +228,18 @@ def _event_row(event: NewEvent, now: datetime) -> dict[str, object]:
         "sequence": event.sequence,
         "valid": event.valid,
         "issues": issues_json(event.issues),
-        "payload": storable(event.payload),
+        "payload": seal_payload(sealer, event.event_id, event.payload),
         "body_digest": event.body_digest,
     }
+
+
+def seal_payload(sealer: Sealer, event_id: str, payload: str) -> str:
+    """An event's payload as stored: made storable, then sealed to its event id.
+
+    Every writer of ``events.payload`` (ingest, a corrected replay, the rekey) goes through
+    here, so no payload reaches the store in clear.
+    """
+    return sealer.seal(storable(payload), PAYLOAD, event_id)
 
 
 def _message_row(event: NewEvent, now: datetime) -> dict[str, object]:
@@ -233,9 +261,18 @@ def _message_row(event: NewEvent, now: datetime) -> dict[str, object]:
 
 
 def claim_rows(
-    db: Connection, ids: Sequence[int], owner: str, now: datetime, lease: timedelta
+    db: Connection,
+    ids: Sequence[int],
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    sealer: Sealer,
 ) -> list[Claim]:
-    """Compare-and-set ``pending`` to ``sending`` and read back what this owner won."""
+    """Compare-and-set ``pending`` to ``sending`` and read back what this owner won.
+
+    A payload that cannot be opened does not fail the batch: its claim carries the reason
+    (``Claim.unreadable``) and an empty payload, and the sender makes it a dead letter.
+    """
     expires = now + lease
     db.execute(
         update(MESSAGES)
@@ -279,11 +316,16 @@ def claim_rows(
         )
         .order_by(m.next_attempt_at, m.id)
     ).all()
-    return [_claim(row) for row in rows]
+    return [_claim(row, sealer) for row in rows]
 
 
-def _claim(row: Any) -> Claim:
+def _claim(row: Any, sealer: Sealer) -> Claim:
     values = row._asdict()
+    try:
+        values["payload"] = sealer.open(values["payload"], PAYLOAD, values["event_id"])
+        values["unreadable"] = None
+    except SealError as exc:
+        values["payload"], values["unreadable"] = "", str(exc)
     outcome = values.pop("application_outcome")
     reference, issues, closed = (
         values.pop("vsb_reference"),
@@ -340,7 +382,7 @@ def apply_changes(db: Connection, changes: Mapping[str, ApplicationChange], now:
         )
 
 
-def early_decision(db: Connection, claim: Claim) -> PreparedAnswer | None:
+def early_decision(db: Connection, claim: Claim, sealer: Sealer) -> PreparedAnswer | None:
     """The latest final mailbox answer already stored for the claimed message, if any."""
     ids = [claim.message_id, *([claim.replaces_message_id] if claim.replaces_message_id else [])]
     row = db.execute(
@@ -352,4 +394,6 @@ def early_decision(db: Connection, claim: Claim) -> PreparedAnswer | None:
         )
         .order_by(ANSWERS.c.created_at.desc())
     ).first()
-    return None if row is None else prepared_answer(row)
+    # Only the decision's outcome, reference and issues are applied; its body is published
+    # from its own row, so it is not opened here.
+    return None if row is None else prepared_answer(row, sealer, with_body=False)

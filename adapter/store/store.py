@@ -8,6 +8,7 @@ lease expired changes nothing. No row lock is ever held across a SOAP call.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, upda
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from adapter.errors import StoreError, StoreUnavailable, UnstorableData
+from adapter.errors import SealError, StoreError, StoreUnavailable, UnstorableData
 from adapter.store.database import READ_ONLY
 from adapter.store.group_commit import GroupCommit
 from adapter.store.records import (
@@ -32,6 +33,7 @@ from adapter.store.records import (
     StoreStats,
 )
 from adapter.store.rows import (
+    PAYLOAD,
     add_answer,
     add_answers,
     apply_changes,
@@ -41,6 +43,7 @@ from adapter.store.rows import (
     message_view,
     prepared_answer,
 )
+from adapter.store.sealing import Sealer
 from adapter.store.sequencing import advance, advance_many, due_ids
 from adapter.store.tables import (
     ANSWERS,
@@ -55,6 +58,7 @@ from adapter.store.write_watch import WriteWatch
 from mappings.role import ApplicationChange, Role
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def translated(exc: SQLAlchemyError | UnicodeError) -> StoreError:
@@ -107,10 +111,17 @@ class _AnswerToRecord:
 
 
 class Store:
-    """Transactions over the store's tables; thread-safe (one connection per call)."""
+    """Transactions over the store's tables; thread-safe (one connection per call).
 
-    def __init__(self, engine: Engine) -> None:
+    ``sealer`` seals every event payload and answer body written and opens every one read
+    (``adapter.store.sealing``): the rest of the engine sees plain text, the tables none.
+    """
+
+    def __init__(self, engine: Engine, *, sealer: Sealer) -> None:
         self._engine = engine
+        self._sealer = sealer
+        self._unreadable_answers: set[str] = set()
+        """Answers whose body did not open, left out of the outbox's reads (this process)."""
         self._reader = engine.execution_options(**{READ_ONLY: True})
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._reader_sessions = sessionmaker(self._reader, expire_on_commit=False)
@@ -125,6 +136,11 @@ class Store:
         self._answers = GroupCommit(self.connection, self._record_answers)
         self.writes = WriteWatch()
         """How write transactions fare; readiness reads it (a full disk fails only writes)."""
+
+    @property
+    def sealer(self) -> Sealer:
+        """Seals and opens the store's personal values (support and the rekey use it too)."""
+        return self._sealer
 
     @property
     def engine(self) -> Engine:
@@ -208,12 +224,12 @@ class Store:
 
         Events of one dossier in the same batch see each other, as if stored one by one.
         """
-        return self._retrying(lambda db: insert_events(db, events, now))
+        return self._retrying(lambda db: insert_events(db, events, now, self._sealer))
 
     def add_answers(self, answers: Sequence[PreparedAnswer], now: datetime) -> None:
         """Store answers that belong to no state change (a refused reuse of an event id)."""
         with self.connection() as db:
-            add_answers(db, answers, now)
+            add_answers(db, answers, now, self._sealer)
 
     # ---- dispatch -----------------------------------------------------------------------
 
@@ -228,7 +244,7 @@ class Store:
         Returns None when another thread or process claimed it first.
         """
         with self.connection() as db:
-            claims = claim_rows(db, [message_pk], owner, now, lease)
+            claims = claim_rows(db, [message_pk], owner, now, lease, self._sealer)
         return claims[0] if claims else None
 
     def claim_due(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[Claim]:
@@ -240,7 +256,7 @@ class Store:
                 return []
         with self.connection() as db:
             ids = due_ids(db, now, limit)
-            return claim_rows(db, ids, owner, now, lease) if ids else []
+            return claim_rows(db, ids, owner, now, lease, self._sealer) if ids else []
 
     def release_expired_leases(self, now: datetime) -> int:
         """Put in-doubt messages (``sending`` past their lease) back to ``pending``.
@@ -299,7 +315,7 @@ class Store:
         for item in batch:
             decision = item.answer
             if not item.answer.final:
-                decision = early_decision(db, item.claim) or item.answer
+                decision = early_decision(db, item.claim, self._sealer) or item.answer
             state = MessageState.DONE if decision.final else MessageState.WAITING
             finished = self._finish(
                 db, item.claim, item.now, state=state.value, outcome=decision.outcome.value
@@ -317,7 +333,7 @@ class Store:
             if change is not None:
                 changes[key] = change
         now = max(item.now for item in batch)
-        add_answers(db, answers, now)
+        add_answers(db, answers, now, self._sealer)
         apply_changes(db, changes, now)
         advance_many(db, keys, now)
         return recorded
@@ -397,10 +413,16 @@ class Store:
             return None if row is None else message_view(row)
 
     def event_payload(self, event_id: str) -> str | None:
-        """The stored body of an event (None if there is no such event)."""
+        """The stored body of an event, opened (None if there is no such event).
+
+        ``SealError`` if it cannot be opened (its key is not in the keyring, or it was
+        altered or moved).
+        """
         with self.transaction(read_only=True) as session:
             row = session.get(EventRow, event_id)
-            return None if row is None else row.payload
+            if row is None:
+                return None
+            return self._sealer.open(row.payload, PAYLOAD, event_id)
 
     def record_later_answer(
         self, message_id: str, answer: PreparedAnswer, now: datetime, *, role: Role
@@ -416,7 +438,7 @@ class Store:
             if session.get(AnswerRow, answer.answer_id) is not None:
                 return False
             db = session.connection()
-            add_answer(db, answer, now)
+            add_answer(db, answer, now, self._sealer)
             row = session.scalar(select(MessageRow).where(MessageRow.message_id == message_id))
             if row is None or row.state != MessageState.WAITING.value or not answer.final:
                 return True
@@ -434,15 +456,27 @@ class Store:
     # ---- answers outbox -----------------------------------------------------------------
 
     def unpublished_answers(self, limit: int) -> list[PreparedAnswer]:
-        """Answers not yet confirmed by RabbitMQ, oldest first."""
+        """Answers not yet confirmed by RabbitMQ, oldest first.
+
+        An answer whose body does not open is logged once (answer id and reason), left
+        unpublished and skipped from then on in this process, so it cannot hold up the
+        others; after the keyring is fixed, a restart publishes it.
+        """
         with self.connection(read_only=True) as db:
-            rows = db.execute(
-                select(ANSWERS)
-                .where(ANSWERS.c.published_at.is_(None))
-                .order_by(ANSWERS.c.created_at)
-                .limit(limit)
-            ).all()
-            return [prepared_answer(row) for row in rows]
+            statement = select(ANSWERS).where(ANSWERS.c.published_at.is_(None))
+            if self._unreadable_answers:
+                statement = statement.where(
+                    ANSWERS.c.answer_id.not_in(sorted(self._unreadable_answers))
+                )
+            rows = db.execute(statement.order_by(ANSWERS.c.created_at).limit(limit)).all()
+        answers: list[PreparedAnswer] = []
+        for row in rows:
+            try:
+                answers.append(prepared_answer(row, self._sealer))
+            except SealError as exc:
+                self._unreadable_answers.add(row.answer_id)
+                log.error("answer %s cannot be published: %s", row.answer_id, exc)
+        return answers
 
     def mark_published(self, answer_ids: Sequence[str], now: datetime) -> None:
         """Record that RabbitMQ confirmed these answers."""

@@ -7,13 +7,15 @@ Audit details name messages and dossiers, never personal data.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from adapter.store.records import AnswerSource, MessageState, MessageView, PreparedAnswer
-from adapter.store.rows import add_answer, message_view
+from adapter.store.rows import BODY, PAYLOAD, add_answer, message_view, seal_payload
+from adapter.store.sealing import key_id_of
 from adapter.store.sequencing import advance
 from adapter.store.store import Store
 from adapter.store.tables import AnswerRow, AuditRow, EventRow, MessageRow, OrderingRow
@@ -21,6 +23,34 @@ from adapter.store.tables import AnswerRow, AuditRow, EventRow, MessageRow, Orde
 
 class SupportError(Exception):
     """The operation does not apply (unknown message, wrong state); the text says why."""
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """One answer to an event as stored, its body opened."""
+
+    answer_id: str
+    outcome: str
+    source: str
+    created_at: datetime
+    published: bool
+    body: str
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One event as stored, its payload and its answers' bodies opened (personal data)."""
+
+    event_id: str
+    event_code: str | None
+    dossier_id: str | None
+    sequence: int | None
+    valid: bool
+    received_at: datetime
+    key_id: str | None
+    """The key its payload is sealed under; None for a row written before sealing."""
+    payload: str
+    answers: tuple[StoredAnswer, ...]
 
 
 class Support:
@@ -76,7 +106,9 @@ class Support:
             row = self._dead(session, message_id)
             detail: dict[str, object] = {"attempts": row.attempts, "error": row.last_error}
             if corrected_payload is not None and new_message_id is not None:
-                session.get_one(EventRow, row.event_id).payload = corrected_payload
+                session.get_one(EventRow, row.event_id).payload = seal_payload(
+                    self._store.sealer, row.event_id, corrected_payload
+                )
                 row.replaces_message_id = row.message_id
                 row.message_id = new_message_id
                 detail["new_message_id"] = new_message_id
@@ -98,7 +130,7 @@ class Support:
             row.state = MessageState.DISCARDED.value
             row.outcome = answer.outcome.value
             row.updated_at = now
-            add_answer(session.connection(), answer, now)
+            add_answer(session.connection(), answer, now, self._store.sealer)
             _audit(session, now, actor, "discard", message_id, {"reason": reason})
             session.flush()
             if row.ordering_key is not None:
@@ -182,6 +214,50 @@ class Support:
             counts = {"events": int(events), "messages": int(messages), "answers": int(answers)}
             _audit(session, now, actor, "purge", f"before {before.isoformat()}", counts)
             return counts
+
+    def event(
+        self, event_id: str, now: datetime, *, audit: tuple[str, dict[str, object]] | None
+    ) -> StoredEvent:
+        """An event and its answers, opened; with ``audit`` (actor, detail) an ``unmask``
+        audit line is written in the same transaction, so nothing is shown unaudited.
+
+        ``SupportError`` for an unknown event; ``SealError`` for a row that does not open.
+        """
+        sealer = self._store.sealer
+        with self._store.transaction(read_only=audit is None) as session:
+            row = session.get(EventRow, event_id)
+            if row is None:
+                raise SupportError(f"no event {event_id}")
+            answers = session.scalars(
+                select(AnswerRow)
+                .where(AnswerRow.event_id == event_id)
+                .order_by(AnswerRow.created_at)
+            ).all()
+            stored = StoredEvent(
+                event_id=row.event_id,
+                event_code=row.event_code,
+                dossier_id=row.dossier_id,
+                sequence=row.sequence,
+                valid=row.valid,
+                received_at=row.received_at,
+                key_id=key_id_of(row.payload),
+                payload=sealer.open(row.payload, PAYLOAD, row.event_id),
+                answers=tuple(
+                    StoredAnswer(
+                        answer_id=a.answer_id,
+                        outcome=a.outcome,
+                        source=a.source,
+                        created_at=a.created_at,
+                        published=a.published_at is not None,
+                        body=sealer.open(a.body, BODY, a.answer_id),
+                    )
+                    for a in answers
+                ),
+            )
+            if audit is not None:
+                actor, detail = audit
+                _audit(session, now, actor, "unmask", event_id, detail)
+            return stored
 
     def audit_log(self, limit: int = 100) -> list[tuple[datetime, str, str, str, str | None]]:
         """The latest audit lines: (at, actor, action, target, detail JSON), newest first."""

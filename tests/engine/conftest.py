@@ -10,13 +10,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapter.store import Store, create_store_engine, migrate
+from adapter.store import Sealer, Store, create_store_engine, migrate
+from adapter.testing import memory_sealer
 
 
 @pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    """A fresh, migrated store on the backend of ``store_url``."""
+def sealer() -> Sealer:
+    """A fresh store key of this test's own (real AES-GCM, held in memory)."""
+    return memory_sealer()
+
+
+@pytest.fixture
+def store(store_url: str, sealer: Sealer) -> Iterator[Store]:
+    """A fresh, migrated store on the backend of ``store_url``, sealing under ``sealer``."""
     engine = create_store_engine(store_url, 4)
     migrate(engine)
-    yield Store(engine)
+    yield Store(engine, sealer=sealer)
     engine.dispose()

@@ -28,7 +28,7 @@ from adapter.errors import TransientDeliveryError, UnreadableAnswer
 from adapter.settings import CentralSettings, DeliverySettings
 from adapter.signing import Signer
 from adapter.store import Store, Support, create_store_engine, migrate
-from adapter.testing import FixedClock
+from adapter.testing import FixedClock, memory_sealer
 from mappings import Facility, MessageContext, build_message, read_envelope
 from monitoring import Metrics
 from queues import Delivery
@@ -155,7 +155,7 @@ def test_a_huge_attribute_under_the_limit_is_an_unreadable_answer(
     """Parsed (it fits), refused by the XSD, resent later: through the real sender."""
     engine = create_store_engine(sqlite_url, 2)
     migrate(engine)
-    store = Store(engine)
+    store = Store(engine, sealer=memory_sealer())
     clock = FixedClock(datetime(2026, 11, 20, 9, tzinfo=UTC))
     metrics = Metrics()
     Ingest(store, FACILITY, clock, metrics)(

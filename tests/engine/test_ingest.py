@@ -61,7 +61,7 @@ class RefusingStore(Store):
     """The real store, except that batches holding ``event_id`` fail as the test says."""
 
     def __init__(self, store: Store, event_id: str, error: Exception, times: int = 99) -> None:
-        super().__init__(store.engine)
+        super().__init__(store.engine, sealer=store.sealer)
         self.event_id, self.error, self.times = event_id, error, times
 
     def ingest_many(self, events: Sequence[NewEvent], now: datetime) -> list[IngestResult]:
@@ -141,7 +141,9 @@ class TestPoison:
         assert ingest(store, self.POISON["nul"]) == [Disposition.ACK]
         [event_id] = answers_by_event(store)
         with store.engine.connect() as db:
-            payload = db.scalar(select(EVENTS.c.payload).where(EVENTS.c.event_id == event_id))
+            stored = db.scalar(select(EVENTS.c.payload).where(EVENTS.c.event_id == event_id))
+        assert stored.startswith("vsb1:")  # sealed; opened, it is the text as refused
+        payload = store.event_payload(event_id)
         assert payload == self.POISON["nul"].decode().replace("\x00", "\ufffd")
 
 

@@ -24,7 +24,7 @@ from adapter.errors import ConfigError
 from adapter.keyfiles import check_key_files
 from adapter.settings import Settings, SigningSettings, load_settings
 from adapter.signing import Signer
-from adapter.testing import ScriptedCentral
+from adapter.testing import ScriptedCentral, keyring_file
 from mappings import Facility, MessageContext, build_message, read_envelope
 from tests.support import events
 
@@ -57,6 +57,7 @@ def signing(pki: DevPki, tmp_path: Path) -> SigningSettings:
 def settings_with(signing: SigningSettings, sqlite_url: str) -> Settings:
     environ = {
         "VSB_STORE__URL": sqlite_url,
+        "VSB_STORE__KEY_FILE": str(keyring_file(Path(signing.keystore).parent / "keyring")),
         "VSB_SIGNING__KEYSTORE": signing.keystore,
         "VSB_SIGNING__PASSPHRASE_FILE": signing.passphrase_file,
         "VSB_MONITORING__PORT": "0",
@@ -193,6 +194,9 @@ def test_check_reports_the_permissions(
 
     Path(signing.keystore).chmod(mode)
     monkeypatch.setenv("VSB_STORE__URL", sqlite_url)
+    monkeypatch.setenv(
+        "VSB_STORE__KEY_FILE", str(keyring_file(Path(signing.keystore).parent / "keyring"))
+    )
     monkeypatch.setenv("VSB_SIGNING__KEYSTORE", signing.keystore)
     monkeypatch.setenv("VSB_SIGNING__PASSPHRASE_FILE", signing.passphrase_file)
     monkeypatch.setenv("VSB_CENTRAL__URL", "https://127.0.0.1:9/soap")  # nobody there

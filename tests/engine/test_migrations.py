@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from adapter.engine.ingest import Ingest
 from adapter.store import Store, Support, create_store_engine, migrate
 from adapter.store.database import MIGRATIONS
-from adapter.testing import FixedClock
+from adapter.testing import FixedClock, memory_sealer
 from mappings import Facility, Outcome
 from monitoring import Metrics
 from queues import Delivery, Disposition
@@ -108,7 +108,7 @@ class TestUpgradeFromRelease01:
     def test_a_stop_after_the_upgrade_takes_the_old_reference(self, old_store: Engine) -> None:
         """The dossier's next message is due at once and carries the 0.1 acceptance."""
         migrate(old_store)
-        store = Store(old_store)
+        store = Store(old_store, sealer=memory_sealer())
         ingest = Ingest(store, Facility("71012314001", "40012345"), FixedClock(T0), Metrics())
         stop = events.stop("new-stop", "D-OK", 2)
         refused_stop = events.stop("no-stop", "D-NO", 2)
@@ -125,7 +125,7 @@ class TestUpgradeFromRelease01:
     def test_an_old_event_redelivered_is_a_silent_duplicate(self, old_store: Engine) -> None:
         """Events of 0.1 have no body digest: a redelivery of one is no conflict."""
         migrate(old_store)
-        store = Store(old_store)
+        store = Store(old_store, sealer=memory_sealer())
         ingest = Ingest(store, Facility("71012314001", "40012345"), FixedClock(T0), Metrics())
         ingest([Delivery(events.application("old-app", "D-OK", 1), False, None)])
         assert store.unpublished_answers(10) == []

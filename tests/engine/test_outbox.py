@@ -57,6 +57,7 @@ def test_an_unexpected_publisher_error_does_not_end_the_outbox(store: Store) -> 
                 "a1", "e1", "reva-application", None, Outcome.ACCEPTED, AnswerSource.SYNC, "{}"
             ),
             T0,
+            store.sealer,
         )
     publisher = FlakyPublisher(ValueError("getpeername() failed"))
     outbox = AnswerOutbox(

@@ -16,7 +16,7 @@ from adapter.failure_log import FailureLog
 from adapter.store import Store, create_store_engine
 from adapter.store.store import describe
 from adapter.store.write_watch import WriteWatch
-from adapter.testing import FixedClock
+from adapter.testing import FixedClock, memory_sealer
 
 SECRET = "85073003328"
 """An INSZ: it must never reach an error text."""
@@ -42,7 +42,10 @@ class TestClassification:
             pytest.skip("SQLite has no server to be away")
         url = store_url.replace("127.0.0.1:5432", f"127.0.0.1:{port}")
         engine = create_store_engine(url, 1)
-        with pytest.raises(StoreUnavailable), Store(engine).connection() as db:
+        with (
+            pytest.raises(StoreUnavailable),
+            Store(engine, sealer=memory_sealer()).connection() as db,
+        ):
             db.execute(text("SELECT 1"))
         engine.dispose()
 

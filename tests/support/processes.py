@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pika
 
 from adapter.devpki import DevPki
+from adapter.testing import keyring_file
 from queues import Topology
 
 RABBITMQ_URL = os.environ.get("VSB_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672/%2F")
@@ -84,6 +85,9 @@ def adapter_environ(
     """VSB_* variables for one test's adapter: its store, broker names, quick timings."""
     environ = {
         "VSB_STORE__URL": store_url,
+        # One keyring beside the session's PKI: the store's personal data sealed as in
+        # production (a test that needs its own keys overrides it).
+        "VSB_STORE__KEY_FILE": str(keyring_file(pki.keystore.parent / "store-keyring")),
         "VSB_BROKER__URL": RABBITMQ_URL,
         "VSB_BROKER__CONNECT_RETRY_SECONDS": "0.5",
         "VSB_CENTRAL__URL": central_url,
