@@ -142,7 +142,7 @@ class TestPoison:
         [event_id] = answers_by_event(store)
         with store.engine.connect() as db:
             stored = db.scalar(select(EVENTS.c.payload).where(EVENTS.c.event_id == event_id))
-        assert stored.startswith("vsb1:")  # sealed; opened, it is the text as refused
+        assert str(stored).startswith("vsb1:")  # sealed; opened, it is the text as refused
         payload = store.event_payload(event_id)
         assert payload == self.POISON["nul"].decode().replace("\x00", "\ufffd")
 
