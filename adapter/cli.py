@@ -19,7 +19,7 @@ from adapter.central import probe_central
 from adapter.clock import SystemClock
 from adapter.daemon import Daemon, broker_address, check_broker, topology_of
 from adapter.errors import AdapterError
-from adapter.keyfiles import load_signer
+from adapter.keyfiles import check_broker_key, load_signer
 from adapter.logs import configure_logging
 from adapter.settings import Settings, load_settings
 from adapter.signing import Signer
@@ -236,6 +236,7 @@ def _check(settings: Settings, _args: argparse.Namespace) -> int:
     exposed = exposed_store_file(settings.store.url)
     if exposed is not None:
         results.append(("WARN", exposed))
+    results.extend(_broker_link(settings))
     reason = check_broker(settings)
     result(reason is None, reason or "RabbitMQ reachable, topology declared")
     results.append(describe(settings.central, signer))
@@ -247,6 +248,23 @@ def _check(settings: Settings, _args: argparse.Namespace) -> int:
     for status, text in results:
         print(f"{status:<4} {text}")
     return 0 if all(status != "FAIL" for status, _ in results) else 1
+
+
+def _broker_link(settings: Settings) -> list[tuple[str, str]]:
+    """What protects the link to RabbitMQ, and the client key's permissions."""
+    b = settings.broker
+    if not b.url.startswith("amqps://"):
+        return [("WARN" if b.allow_plain_amqp else "OK", "broker link: plain amqp:// (no TLS)")]
+    parts = [f"CA {b.ca_bundle or 'the system store'}"]
+    if b.client_certificate:
+        parts.append(f"client certificate {b.client_certificate}")
+    parts.append("EXTERNAL login" if b.external_auth else "password login")
+    lines = [("OK", "broker link: TLS (amqps://), " + ", ".join(parts))]
+    try:
+        lines.extend(("WARN", warning) for warning in check_broker_key(b))
+    except AdapterError as exc:
+        lines.append(("FAIL", str(exc)))
+    return lines
 
 
 def _upgrade_store(settings: Settings, _args: argparse.Namespace) -> int:

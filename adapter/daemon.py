@@ -30,13 +30,13 @@ from adapter.engine.outbox import AnswerOutbox
 from adapter.engine.sender import Sender
 from adapter.errors import ConfigError, KeystoreError, StoreError
 from adapter.failure_log import FailureLog
-from adapter.keyfiles import load_signer
+from adapter.keyfiles import check_broker_key, load_signer
 from adapter.settings import Settings
 from adapter.signing import Signer
 from adapter.store import InstanceLock, Sealer, Store, create_store_engine, migrate
 from mappings.model import Facility
 from monitoring import HealthServer, Metrics
-from queues import BrokerAddress, BrokerError, ConfirmedPublisher, Consumer, Topology
+from queues import BrokerAddress, BrokerError, BrokerTls, ConfirmedPublisher, Consumer, Topology
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,8 @@ def topology_of(settings: Settings) -> Topology:
 def broker_address(settings: Settings) -> BrokerAddress:
     """How to reach RabbitMQ."""
     b = settings.broker
-    return BrokerAddress(b.url, b.heartbeat_seconds, b.blocked_timeout_seconds)
+    tls = BrokerTls(b.ca_bundle, b.client_certificate, b.client_key, b.external_auth)
+    return BrokerAddress(b.url, b.heartbeat_seconds, b.blocked_timeout_seconds, tls)
 
 
 class Daemon:
@@ -83,6 +84,8 @@ class Daemon:
             signer, warnings = load_signer(settings.signing, environ)
             for warning in warnings:
                 log.warning("%s", warning)
+        for warning in check_broker_key(settings.broker):
+            log.warning("%s", warning)
         self.signer = signer
         """Shared by every sender thread; ``reload_signing`` swaps its key in place."""
         self._reload_requested = threading.Event()

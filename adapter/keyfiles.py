@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from adapter.errors import ConfigError
-from adapter.settings import SigningSettings
+from adapter.settings import BrokerSettings, SigningSettings
 from adapter.signing import Signer, read_passphrase
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,18 @@ def check_key_files(settings: SigningSettings) -> list[str]:
 
     A file that does not exist is left to the loader, which names it.
     """
+    return check_file_modes(key_files(settings))
+
+
+def check_broker_key(settings: BrokerSettings) -> list[str]:
+    """The same check for the broker's TLS client key (``broker.client_key``), if any."""
+    return check_file_modes([Path(settings.client_key)] if settings.client_key else [])
+
+
+def check_file_modes(paths: list[Path]) -> list[str]:
+    """Warnings for group-readable files; ``ConfigError`` for looser ones (see above)."""
     warnings: list[str] = []
-    for path in key_files(settings):
+    for path in paths:
         try:
             mode = stat.S_IMODE(path.stat().st_mode)
         except FileNotFoundError:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import urlsplit
 
 from adapter.crashpoints import CrashPoint
 from adapter.errors import ConfigError
@@ -48,6 +49,17 @@ class BrokerSettings:
     heartbeat_seconds: int = 30
     blocked_timeout_seconds: int = 60
     connect_retry_seconds: float = 2.0
+    ca_bundle: str = ""
+    """amqps://: PEM file of the CAs the broker's certificate must chain to (empty: the
+    system's store). The host name in the URL is checked against the certificate."""
+    client_certificate: str = ""
+    """amqps://: PEM file of a client certificate to offer (with ``client_key``)."""
+    client_key: str = ""
+    """Its unencrypted PEM key (mode 600 or 640, checked like the keystore)."""
+    external_auth: bool = False
+    """Log in with the client certificate (RabbitMQ's EXTERNAL mechanism), no password."""
+    allow_plain_amqp: bool = False
+    """True accepts amqp:// (no TLS) to a host other than this machine: not for production."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +245,35 @@ def _coerce(key: str, kind: type[Any], raw: Any) -> Any:
     raise ConfigError(f"setting {key} must be {kind.__name__}, got {raw!r}")
 
 
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _broker_tls_rules(b: BrokerSettings) -> list[tuple[bool, str]]:
+    tls = b.url.startswith("amqps://")
+    host = urlsplit(b.url).hostname or ""
+    return [
+        (
+            tls or host in _LOOPBACK or b.allow_plain_amqp,
+            f"broker.url is plain amqp:// to {host} (no TLS; events carry personal data):"
+            " use amqps://, or set broker.allow_plain_amqp = true",
+        ),
+        (
+            tls or not (b.ca_bundle or b.client_certificate or b.external_auth),
+            "broker.ca_bundle, broker.client_certificate and broker.external_auth need an"
+            " amqps:// broker.url",
+        ),
+        (
+            bool(b.client_certificate) == bool(b.client_key),
+            "broker.client_certificate and broker.client_key go together",
+        ),
+        (
+            not b.external_auth or bool(b.client_certificate),
+            "broker.external_auth logs in with the client certificate: set"
+            " broker.client_certificate and broker.client_key",
+        ),
+    ]
+
+
 def _check(s: Settings) -> None:
     rules: list[tuple[bool, str]] = [
         (
@@ -247,6 +288,7 @@ def _check(s: Settings) -> None:
             s.broker.url.startswith(("amqp://", "amqps://")),
             "broker.url must be an amqp:// or amqps:// URL",
         ),
+        *_broker_tls_rules(s.broker),
         (s.broker.prefetch >= 1, "broker.prefetch must be at least 1"),
         (s.broker.max_event_bytes >= 1024, "broker.max_event_bytes must be at least 1024"),
         (

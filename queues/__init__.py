@@ -3,9 +3,9 @@
 Transport only: it never imports the store or the mappings; the engine hands it callbacks.
 """
 
-from queues.connection import BrokerAddress
+from queues.connection import BrokerAddress, BrokerTls
 from queues.consumer import Consumer, Delivery, Disposition
-from queues.errors import BrokerError, BrokerUnavailable, PublishRefused
+from queues.errors import BrokerError, BrokerTlsFailure, BrokerUnavailable, PublishRefused
 from queues.publisher import ConfirmedPublisher
 from queues.topology import Topology
 from queues.watcher import AnswerWatcher, WatchedAnswer
@@ -14,6 +14,8 @@ __all__ = [
     "AnswerWatcher",
     "BrokerAddress",
     "BrokerError",
+    "BrokerTls",
+    "BrokerTlsFailure",
     "BrokerUnavailable",
     "ConfirmedPublisher",
     "Consumer",

@@ -13,3 +13,12 @@ class BrokerUnavailable(BrokerError):
 
 class PublishRefused(BrokerError):
     """RabbitMQ would not take a publish: no queue bound (mandatory) or a negative confirm."""
+
+
+class BrokerTlsFailure(BrokerUnavailable):
+    """The TLS handshake with RabbitMQ failed: retried, but named as a TLS problem."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        """A short label: unknown_ca, hostname, expired, client_certificate, not_tls, files."""
