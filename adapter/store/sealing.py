@@ -26,7 +26,6 @@ import binascii
 import os
 import re
 import secrets
-import stat
 import threading
 import time
 from collections.abc import Sequence
@@ -38,16 +37,13 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from adapter.errors import ConfigError, SealError
+from adapter.filemodes import check_file_modes
 
 PREFIX = "vsb1:"
 """Marks a sealed value (format version 1)."""
 _NONCE_BYTES = 12
 _KEY_BYTES = 32
 _KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}")
-_REFUSED = 0o027
-"""Any bit for others, or group write: refused, as for the keystore."""
-_WARNED = 0o040
-"""Group read: warned."""
 _RELOAD_PAUSE = 5.0
 """Least seconds between two reloads of the keyring file on an unknown key id."""
 
@@ -125,24 +121,13 @@ def parse_keyring(text: str, source: str) -> Keyring:
 
 def check_keyring_file(path: Path) -> list[str]:
     """Warnings for a group-readable keyring; ``ConfigError`` for a looser or missing one."""
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError as exc:
+    if not path.exists():
         raise ConfigError(
             f"store.key_file {path} does not exist: the store's personal data is encrypted"
             " under its keys; create one with `vsb-adapter store-key create`"
             " (docs/sysadmin.md, Encryption at rest)"
-        ) from exc
-    except OSError as exc:
-        raise ConfigError(f"cannot inspect store.key_file {path}: {exc.strerror}") from exc
-    if mode & _REFUSED:
-        raise ConfigError(
-            f"{path} has mode {mode:04o}: other accounts (or its group, writing) could read"
-            f" or replace the store's keys; run: chmod 600 {path}"
         )
-    if mode & _WARNED:
-        return [f"{path} has mode {mode:04o}: readable by its group; 600 is safer"]
-    return []
+    return check_file_modes([path], "the store's keys")
 
 
 def load_keyring(path: str | Path) -> tuple[Keyring, list[str]]:
