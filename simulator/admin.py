@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from simulator.errors import AdminInputError, UnknownCase
 from simulator.faults import FaultPlan, Latency
+from simulator.invoice_desk import parse_faults
 from simulator.population import Person, check_insz_key, mask_insz
 from simulator.record import overlaps
 from simulator.runtime import Runtime
@@ -78,10 +79,14 @@ class AdminApi:
             ("GET", "state"): self.state,
             ("GET", "mailbox"): self.mailbox,
             ("POST", "sessions"): self.sessions,
+            ("GET", "invoice-faults"): self.invoice_faults,
+            ("POST", "invoice-faults"): self.set_invoice_faults,
+            ("GET", "batches"): self.batches,
         }
         # Actions on one item, named by the path's last part: /admin/<action>/<key>.
         self._items: dict[tuple[str, str], Callable[[str, Json], Json]] = {
             ("GET", "applications"): self.application,
+            ("GET", "invoices"): self.invoice,
             ("GET", "persons"): self.person,
             ("POST", "persons"): self.change_person,
         }
@@ -285,3 +290,21 @@ class AdminApi:
                 nihdi: [answer.to_json() for answer in answers] for nihdi, answers in boxes.items()
             }
         }
+
+    def invoice_faults(self, _: Json) -> Json:
+        """The invoice faults configured (cleared by reset)."""
+        return {"faults": self.runtime.app.invoicing.fault_list()}
+
+    def set_invoice_faults(self, body: Json) -> Json:
+        """Replace the invoice faults: ``{"faults": [{"invoice", "line"?, "code", "level",
+        "text"?}]}``; a fault with a line is level R, without one F or B."""
+        self.runtime.app.invoicing.set_faults(parse_faults(body))
+        return self.invoice_faults(body)
+
+    def batches(self, _: Json) -> Json:
+        """Every invoice batch taken in: number, care fund, month, state."""
+        return {"batches": self.runtime.app.invoicing.batches()}
+
+    def invoice(self, number: str, _: Json) -> Json:
+        """One accepted invoice or credit note with its lines' states (INSZ masked)."""
+        return self.runtime.app.invoicing.invoice(number)

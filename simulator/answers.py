@@ -1,8 +1,8 @@
 """The central application's answer (vsb:Answer) and its XML form.
 
 The answer's type-specific part is an ``xs:choice`` in vsb-1.0.xsd: at most one of
-InsuranceStatus, IncreasedAllowance, PersonalShare or GrantedPeriod. ``Body`` is that
-choice as a union, so an answer cannot carry two of them.
+InsuranceStatus, IncreasedAllowance, PersonalShare, GrantedPeriod or
+InvoiceAcknowledgement. ``Body`` is that choice as a union, so an answer cannot carry two of them.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Error:
-    """One error in an answer: a code, a level (always E here), a text, where it is about."""
+    """One error in an answer: a code, a level (E; F, R or B on invoicing), a text, where."""
 
     code: str
     text: str
@@ -142,7 +142,63 @@ class GrantedPeriod:
         return {"start": self.start.isoformat(), "end": _iso(self.end)}
 
 
-Body = InsuranceStatus | IncreasedAllowance | PersonalShare | GrantedPeriod
+@dataclass(frozen=True)
+class InvoiceResult:
+    """One invoice's outcome in a content acknowledgement."""
+
+    invoice_number: str
+    accepted: bool
+    refused_lines: tuple[int, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The admin API's JSON shape."""
+        return {
+            "invoice_number": self.invoice_number,
+            "outcome": "accepted" if self.accepted else "refused",
+            "refused_lines": list(self.refused_lines),
+        }
+
+
+@dataclass(frozen=True)
+class InvoiceAcknowledgement:
+    """An invoice batch's acknowledgement: technical (the Submit) or content (the mailbox)."""
+
+    stage: str
+    code: str
+    batch_number: str
+    lines: int | None = None
+    non_blocking_errors: int | None = None
+    invoices: tuple[InvoiceResult, ...] = ()
+
+    def add_to(self, answer: etree._Element) -> None:
+        """Append the vsb:InvoiceAcknowledgement element (element order as in the XSD)."""
+        node = etree.SubElement(answer, f"{{{VSB}}}InvoiceAcknowledgement")
+        _add(node, "Stage", self.stage)
+        _add(node, "Code", self.code)
+        _add(node, "BatchNumber", self.batch_number)
+        _add_optional(node, "Lines", None if self.lines is None else str(self.lines))
+        errors = self.non_blocking_errors
+        _add_optional(node, "NonBlockingErrors", None if errors is None else str(errors))
+        for result in self.invoices:
+            item = etree.SubElement(node, f"{{{VSB}}}Invoice")
+            _add(item, "InvoiceNumber", result.invoice_number)
+            _add(item, "Outcome", "accepted" if result.accepted else "refused")
+            for line in result.refused_lines:
+                _add(item, "RefusedLine", str(line))
+
+    def to_json(self) -> dict[str, Any]:
+        """The admin API's JSON shape."""
+        return {
+            "stage": self.stage,
+            "code": self.code,
+            "batch_number": self.batch_number,
+            "lines": self.lines,
+            "non_blocking_errors": self.non_blocking_errors,
+            "invoices": [result.to_json() for result in self.invoices],
+        }
+
+
+Body = InsuranceStatus | IncreasedAllowance | PersonalShare | GrantedPeriod | InvoiceAcknowledgement
 """The answer's type-specific part: one of the XSD's choice, or none."""
 
 _BODY_KEYS: dict[type, str] = {
@@ -150,6 +206,7 @@ _BODY_KEYS: dict[type, str] = {
     IncreasedAllowance: "increased_allowance",
     PersonalShare: "personal_share",
     GrantedPeriod: "granted_period",
+    InvoiceAcknowledgement: "invoice_acknowledgement",
 }
 
 

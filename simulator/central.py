@@ -24,6 +24,8 @@ from simulator.clock import Clock
 from simulator.contract import Contract
 from simulator.errors import AdminInputError, UnknownCase
 from simulator.history import Application, Sessions, Status
+from simulator.invoice_desk import InvoiceDesk
+from simulator.invoice_messages import InvoiceBatch
 from simulator.message_parts import local_name
 from simulator.messages import (
     IncreasedAllowanceRequest,
@@ -128,6 +130,7 @@ class CentralApplication:
         self.clock = clock
         self.store = Store()
         self.pvt = PvtDesk(self.store, population, clock, self._recognises, self._answer)
+        self.invoicing = InvoiceDesk(self.store, population, clock, self._recognises, self._answer)
         self._facilities_lock = threading.Lock()
         self._facilities = (
             None if recognised_facilities is None else frozenset(recognised_facilities)
@@ -288,6 +291,8 @@ class CentralApplication:
                 return self.pvt.modify(request, rules.judge_pvt_discharge)
             case PvtCancel():
                 return self.pvt.modify(request, rules.judge_pvt_cancel)
+            case InvoiceBatch():
+                return self.invoicing.take(request)
             case _:
                 # A kind added to Request without its branch here fails the type check.
                 assert_never(request)

@@ -50,6 +50,7 @@ class SimulatorConfig:
     """PEM key (bytes or file) signing every SOAP response; None: answers go unsigned."""
     sign_cert: bytes | str | Path | None = None
     """PEM certificate of ``sign_key``, sent as the responses' security token."""
-    max_body_bytes: int = 32 * 1024 * 1024
+    max_body_bytes: int = 64 * 1024 * 1024
     """Largest SOAP request read (413 beyond): a message with the adapter's 10 MiB of
-    attachments is about 14 MB of base64, signed."""
+    attachments is about 14 MB of base64, signed; an invoice batch of 100,000 lines is
+    25-35 MB, so 64 MiB leaves room for a larger one."""

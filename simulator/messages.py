@@ -16,6 +16,7 @@ from datetime import date
 from lxml import etree
 
 from simulator.errors import RequestError
+from simulator.invoice_messages import InvoiceBatch, read_invoice_batch
 from simulator.message_parts import (
     NS,
     VSB,
@@ -231,6 +232,7 @@ Request = (
     | ModificationRequest
     | PvtAdmission
     | PvtModificationRequest
+    | InvoiceBatch
 )
 """Every request the simulator takes."""
 
@@ -312,8 +314,10 @@ def read_message(root: etree._Element) -> Request:
     qname = etree.QName(root)
     if qname.namespace != VSB:
         raise RequestError(f"unsupported message {{{qname.namespace}}}{qname.localname}")
-    header = read_header(root)
     kind = qname.localname
+    if kind == "InvoiceBatch":
+        return read_invoice_batch(root)
+    header = read_header(root)
     look_up = LOOK_UPS.get(kind)
     if look_up is not None:
         return look_up(header, required(root, "v:Insz"), day(root, "v:ReferenceDate"))

@@ -11,6 +11,7 @@ re-entrant). Nothing slow ever runs under it. State lives in memory only.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -92,11 +93,18 @@ class Store:
         self._data = _Data()
         # Never reset, so a reference number is never handed out twice in one process.
         self._references = 0
+        self._reset_hooks: list[Callable[[], None]] = []
+
+    def on_reset(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` on every reset (the invoicing desk keeps its ledger apart)."""
+        self._reset_hooks.append(hook)
 
     def reset(self) -> None:
         """Forget every answer, application, case and mailbox (the reference counter stays)."""
         with self.lock:
             self._data = _Data()
+            for hook in self._reset_hooks:
+                hook()
 
     # --- idempotency -------------------------------------------------------------------
 

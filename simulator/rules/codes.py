@@ -71,5 +71,38 @@ PVT_DISCHARGE_BEFORE_ADMISSION: Final = "VSB-PVT-DIS-DATE"
 PVT_ALREADY_DISCHARGED: Final = "VSB-PVT-DIS-DONE"
 PVT_DISCHARGE_IN_FUTURE: Final = "VSB-PVT-DIS-FUTURE"
 
+# --- invoicing: technical stage (the Submit's answer, level B) ---------------------------
+INVOICE_MONTH_TAKEN: Final = "VSB-INV-MONTH-TAKEN"
+INVOICE_BATCH_NUMBER: Final = "VSB-INV-BATCH-NUMBER"
+INVOICE_RESEND_CHANGED: Final = "VSB-INV-RESEND-CHANGED"
+
+# --- invoicing: content stage, level B (the whole batch) ---------------------------------
+INVOICE_FACILITY: Final = "VSB-INV-FACILITY"
+INVOICE_DATE: Final = "VSB-INV-DATE"
+INVOICE_MONTH: Final = "VSB-INV-MONTH"
+INVOICE_FIVE_PERCENT: Final = "VSB-INV-FIVE-PERCENT"
+
+# --- invoicing: content stage, level F (one invoice) -------------------------------------
+INVOICE_INSZ: Final = "VSB-INV-INSZ"
+INVOICE_CARE_FUND: Final = "VSB-INV-CARE-FUND"
+INVOICE_NO_GRANT: Final = "VSB-INV-NO-GRANT"
+INVOICE_NUMBER_USED: Final = "VSB-INV-NUMBER-USED"
+INVOICE_LINE_NUMBER: Final = "VSB-INV-LINE-NUMBER"
+INVOICE_CORRECTION_EARLY: Final = "VSB-INV-CORRECTION-EARLY"
+INVOICE_KIND: Final = "VSB-INV-KIND"
+
+# --- invoicing: content stage, level R (one line) ----------------------------------------
+LINE_SERVICE_CODE: Final = "VSB-INV-SERVICE-CODE"
+LINE_TOO_OLD: Final = "VSB-INV-TOO-OLD"
+LINE_FUTURE: Final = "VSB-INV-FUTURE"
+LINE_PVT_VI: Final = "VSB-INV-PVT-VI"
+LINE_REVA_BEFORE: Final = "VSB-INV-REVA-BEFORE"
+LINE_OUTSIDE_PERIOD: Final = "VSB-INV-OUTSIDE-PERIOD"
+LINE_PERSONAL_SHARE: Final = "VSB-INV-PERSONAL-SHARE"
+LINE_DUPLICATE: Final = "VSB-INV-DUPLICATE"
+LINE_CREDIT_UNKNOWN: Final = "VSB-INV-CREDIT-UNKNOWN"
+LINE_CREDIT_TWICE: Final = "VSB-INV-CREDIT-TWICE"
+LINE_CREDIT_AMOUNT: Final = "VSB-INV-CREDIT-AMOUNT"
+
 # --- admin decisions --------------------------------------------------------------------
 REFUSED_AFTER_REVIEW: Final = "VSB-BERAAD-REF"
