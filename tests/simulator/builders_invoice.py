@@ -9,9 +9,14 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from simulator.contract import Contract
+
 from .conftest import AFFILIATED, NIHDI, NS, SoapClient, SoapReply, _add, _header, _root, new_id
 
 Signer = Callable[[etree._Element], etree._Element]
+
+CONTRACT = Contract()
+"""Both answers of every exchange are checked against vsb-1.0.xsd."""
 
 REVA_DAY, REVA_SHARE = "771011", "779990"
 PVT_DAY, PVT_SHARE = "761011", "769990"
@@ -147,14 +152,17 @@ class Exchange:
         return int(self.content.findtext(path, namespaces=NS) or -1)
 
 
-def send(client: SoapClient, sign: Signer, batch: Batch) -> Exchange:
+def send(client: SoapClient, sign: Signer, batch: Batch, timeout: float = 10) -> Exchange:
     """Submit the batch; fetch and confirm its content answer if it was taken in."""
-    reply = client.submit(sign(batch.element()))
+    reply = client.submit(sign(batch.element()), timeout=timeout)
+    if reply.fault is None:
+        CONTRACT.validate(reply.answer)
     if reply.fault is not None or reply.text("v:Outcome") != "in-beraad":
         return Exchange(reply, None)
     fetched = client.fetch(limit=100).answers
     (content,) = [
         a for a in fetched if a.findtext("v:InReplyTo", namespaces=NS) == batch.message_id
     ]
+    CONTRACT.validate(content)
     client.confirm([content.findtext("v:AnswerId", namespaces=NS) or ""])
     return Exchange(reply, content)

@@ -26,8 +26,9 @@ from .builders_invoice import (
 )
 from .builders_pvt import migration_file
 from .conftest import AFFILIATED, NS, SoapClient, admin, reva_application, status_request
-from .scenario import Signer
+from .scenario import MINOR, Signer
 
+# MINOR (born 2010-05-15, not listed) is derived as affiliated with fund 480.
 PADDING_USER = "90010102596"
 """Not in population.json: affiliated with fund 180 (derived from the number)."""
 
@@ -324,6 +325,20 @@ class TestQuota:
         history = admin(sim, "GET", f"applications/{reference}")
         assert history["sessions"]["used"] == 16
 
+    def test_diagnosis_32(self, sim: Simulator, client: SoapClient, signed: Signer) -> None:
+        """A minor's diagnosis: 34 days invoiced, the 33rd and 34th refused VSB-REVA-QUOTA."""
+        reference = open_reva(
+            sim, client, signed, request_type="diagnosis", end="2029-02-28", insz=MINOR
+        )
+        _pin(sim, "2026-04-30")
+        days = [(dt.date(2026, 3, 1) + dt.timedelta(days=n)).isoformat() for n in range(34)]
+        invoice = Inv("F-1", reference, day_lines(days), insz=MINOR)
+        batch = Batch("1", [invoice], month="2026-04", invoice_date="2026-04-30", care_fund="480")
+        exchange = send(client, signed, batch)
+        assert exchange.invoice("F-1") == ("accepted", [65, 66, 67, 68])
+        assert [e[0] for e in exchange.errors] == [codes.QUOTA_USED] * 2
+        assert admin(sim, "GET", f"applications/{reference}")["sessions"]["used"] == 32
+
 
 class TestFaultsApi:
     """Invoice faults are configured, listed, checked and cleared by reset."""
@@ -376,3 +391,19 @@ class TestPoison:
         exchange: Exchange = send(client, signed, Batch("1", [Inv("F-1", reference, lines)]))
         assert exchange.count("Lines") == 2000
         assert exchange.code() == "920099"
+
+
+class TestScale:
+    """A large batch goes through the SOAP endpoint in one piece."""
+
+    def test_20000_lines(self, sim: Simulator, client: SoapClient, signed: Signer) -> None:
+        """334 invoices of 30 days (20,040 lines, ~4 MB) on one application are judged."""
+        reference = open_reva(sim, client, signed, start="2026-01-01")
+        _pin(sim, "2026-03-10")
+        days = [(dt.date(2026, 1, 1) + dt.timedelta(days=n)).isoformat() for n in range(30)]
+        invoices = [Inv(f"F-{n}", reference, day_lines(days, code="771021")) for n in range(334)]
+        exchange = send(client, signed, Batch("1", invoices), timeout=60)
+        assert exchange.count("Lines") == 20040
+        assert (
+            exchange.code() == "920099"
+        )  # one reference: every invoice after the first duplicates
