@@ -298,7 +298,7 @@ class AdminApi:
     def set_invoice_faults(self, body: Json) -> Json:
         """Replace the invoice faults: ``{"faults": [{"invoice", "line"?, "code", "level",
         "text"?}]}``; a fault with a line is level R, without one F or B."""
-        self.runtime.app.invoicing.set_faults(parse_faults(body))
+        self.runtime.app.store.set_invoice_faults(parse_faults(body))
         return self.invoice_faults(body)
 
     def batches(self, _: Json) -> Json:

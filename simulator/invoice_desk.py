@@ -69,25 +69,12 @@ class InvoiceDesk:
     ):
         self.store, self.population, self.clock = store, population, clock
         self.recognises, self.answer = recognises, answer
-        self.ledgers: dict[str, FacilityLedger] = {}
-        self.faults: list[Fault] = []
-        store.on_reset(self.reset)
-
-    def reset(self) -> None:
-        """Forget every ledger and configured fault."""
-        with self.store.lock:
-            self.ledgers, self.faults = {}, []
-
-    def set_faults(self, faults: list[Fault]) -> None:
-        """Replace the configured faults."""
-        with self.store.lock:
-            self.faults = list(faults)
 
     def take(self, batch: InvoiceBatch) -> Answer:
         """The technical stage (the Submit's answer); a batch taken in is judged at once and
         its content answer delivered to the facility's mailbox."""
         header = batch.header
-        ledger = self.ledgers.setdefault(header.nihdi, FacilityLedger())
+        ledger = self.store.invoice_ledger(header.nihdi)
         refusal = self._technical(batch, ledger)
         if refusal is not None:
             ack = InvoiceAcknowledgement("technical", REFUSED_FILE, batch.batch_number)
@@ -109,7 +96,7 @@ class InvoiceDesk:
             self.recognises(header.nihdi),
             self.population.find,
             self._grant,
-            self.faults,
+            self.store.invoice_faults,
         )
         if judgement.refused_whole:
             record.state = BatchState.REFUSED
@@ -223,7 +210,7 @@ class InvoiceDesk:
     def invoice(self, number: str) -> dict[str, Any]:
         """An accepted invoice with its lines (INSZ masked), from any facility."""
         with self.store.lock:
-            for nihdi, ledger in self.ledgers.items():
+            for nihdi, ledger in self.store.invoice_ledgers():
                 found = ledger.invoices.get(number)
                 if found is not None:
                     return {"nihdi": nihdi} | found.to_json()
@@ -234,7 +221,7 @@ class InvoiceDesk:
         with self.store.lock:
             return [
                 {"nihdi": nihdi} | batch.to_json()
-                for nihdi, ledger in self.ledgers.items()
+                for nihdi, ledger in self.store.invoice_ledgers()
                 for batch in ledger.batches.values()
             ]
 
@@ -244,7 +231,7 @@ class InvoiceDesk:
             return [
                 {"invoice": f.invoice, "line": f.line, "code": f.code, "level": f.level}
                 | {"text": f.text}
-                for f in self.faults
+                for f in self.store.invoice_faults
             ]
 
 

@@ -11,7 +11,6 @@ re-entrant). Nothing slow ever runs under it. State lives in memory only.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,8 +19,10 @@ from simulator.admission import Admission
 from simulator.answers import Answer, Error
 from simulator.errors import UnknownCase
 from simulator.history import Application, Status
+from simulator.invoice_ledger import FacilityLedger
 from simulator.messages import ModificationRequest, RevaApplication
 from simulator.pvt_messages import PvtAdmission
+from simulator.rules.invoicing import Fault
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class _Data:
     admission_references: dict[str, str] = field(default_factory=dict)
     pending: dict[str, PendingCase] = field(default_factory=dict)
     mailboxes: dict[str, dict[str, Answer]] = field(default_factory=dict)
+    invoice_ledgers: dict[str, FacilityLedger] = field(default_factory=dict)
+    invoice_faults: tuple[Fault, ...] = ()
 
 
 class Store:
@@ -93,18 +96,12 @@ class Store:
         self._data = _Data()
         # Never reset, so a reference number is never handed out twice in one process.
         self._references = 0
-        self._reset_hooks: list[Callable[[], None]] = []
-
-    def on_reset(self, hook: Callable[[], None]) -> None:
-        """Call ``hook`` on every reset (the invoicing desk keeps its ledger apart)."""
-        self._reset_hooks.append(hook)
 
     def reset(self) -> None:
-        """Forget every answer, application, case and mailbox (the reference counter stays)."""
+        """Forget every answer, application, case, mailbox, invoicing ledger and configured
+        invoice fault (the reference counter stays)."""
         with self.lock:
             self._data = _Data()
-            for hook in self._reset_hooks:
-                hook()
 
     # --- idempotency -------------------------------------------------------------------
 
@@ -226,6 +223,29 @@ class Store:
             return list(self._data.pending.values())
 
     # --- mailboxes ---------------------------------------------------------------------
+
+    # --- invoicing -----------------------------------------------------------------------
+
+    def invoice_ledger(self, nihdi: str) -> FacilityLedger:
+        """A facility's invoicing ledger (the live record, under the lock), new if none."""
+        with self.lock:
+            return self._data.invoice_ledgers.setdefault(nihdi, FacilityLedger())
+
+    def invoice_ledgers(self) -> list[tuple[str, FacilityLedger]]:
+        """Every facility's invoicing ledger, by NIHDI number."""
+        with self.lock:
+            return list(self._data.invoice_ledgers.items())
+
+    @property
+    def invoice_faults(self) -> tuple[Fault, ...]:
+        """The faults configured for invoice lines and invoices (tests, demos)."""
+        with self.lock:
+            return self._data.invoice_faults
+
+    def set_invoice_faults(self, faults: list[Fault]) -> None:
+        """Replace the configured invoice faults."""
+        with self.lock:
+            self._data.invoice_faults = tuple(faults)
 
     def deliver(self, nihdi: str, answer: Answer) -> None:
         """Put a later answer in a facility's mailbox."""

@@ -10,7 +10,7 @@ faults first), so the non-blocking count is the number of invoices and lines ref
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -113,7 +113,7 @@ class _Judge:
         today: date,
         person: Callable[[str], Person],
         grant: Callable[[Invoice], Grant | None],
-        faults: list[Fault],
+        faults: Sequence[Fault],
     ):
         self.batch, self.ledger, self.today = batch, ledger, today
         self.person, self.grant = person, grant
@@ -263,7 +263,7 @@ def judge_content(
     recognised: bool,
     person: Callable[[str], Person],
     grant: Callable[[Invoice], Grant | None],
-    faults: list[Fault],
+    faults: Sequence[Fault],
 ) -> BatchJudgement:
     """Judge every invoice and line, then the 5 % rule: 100 * (F + R errors) >= 5 * lines
     (every line, service and personal-share) refuses the batch as a whole."""
