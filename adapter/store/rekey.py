@@ -8,8 +8,9 @@ holds the value read (a compare-and-set), and an interrupted run simply starts a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Column, Table, func, select, update
 
@@ -95,24 +96,24 @@ def rekey(
         column: Column[str] = table.c[column_name]
         after = ""
         while True:
+            # Ids and sizes first, then the values of as many rows as fit in batch_bytes, in
+            # one read: never a query per row, never 200 attachments of 14 MB in memory.
             with store.connection(read_only=True) as db:
-                batch = list(
-                    db.scalars(
-                        select(ids)
-                        .where(ids > after, ~column.startswith(current, autoescape=True))
-                        .order_by(ids)
-                        .limit(batch_rows)
-                    )
-                )
-            if not batch:
+                sizes = db.execute(
+                    select(ids, func.length(column))
+                    .where(ids > after, ~column.startswith(current, autoescape=True))
+                    .order_by(ids)
+                    .limit(batch_rows)
+                ).all()
+                chosen = _within(sizes, batch_bytes)
+                values = db.execute(select(ids, column).where(ids.in_(chosen))).all()
+            if not chosen:
                 break
-            size = 0
+            after = chosen[-1]
             with store.connection() as db:
-                for row_id in batch:
-                    stored = db.scalar(select(column).where(ids == row_id))
-                    after = row_id
-                    if stored is None or stored.startswith(current):
-                        continue  # purged, or re-sealed by someone else meanwhile
+                for row_id, stored in values:
+                    if stored.startswith(current):
+                        continue  # re-sealed by someone else meanwhile
                     plain = sealer.open(stored, associated, row_id)
                     fresh = sealer.seal(plain, associated, row_id)
                     result = db.execute(
@@ -121,9 +122,19 @@ def rekey(
                         .values({column_name: fresh})
                     )
                     done += int(result.rowcount)
-                    size += len(stored)
-                    if size >= batch_bytes:
-                        break
             if progress is not None:
                 progress(done)
     return done
+
+
+def _within(sizes: Sequence[tuple[Any, ...]], batch_bytes: int) -> list[str]:
+    """The leading ids whose values add up to ``batch_bytes`` (at least one id)."""
+    chosen: list[str] = []
+    total = 0
+    for row_id, length in sizes:
+        size = length or 0
+        if chosen and total + size > batch_bytes:
+            break
+        chosen.append(row_id)
+        total += size
+    return chosen

@@ -156,6 +156,15 @@ class TestRotation:
         assert rekey(file_store, batch_rows=2) == 3
         assert key_usage(file_store).by_key[file_store.sealer.keyring.current.key_id] == 5
 
+    def test_a_batch_ends_at_its_byte_limit(self, file_store: Store, keyring: Path) -> None:
+        """With a limit below one row, each batch re-seals one row, and all rows get done."""
+        ingest(file_store, *(events.application(f"b{n}", f"DB{n}", 1) for n in range(3)))
+        add_key(keyring)
+        file_store.sealer.reload()
+        batches: list[int] = []
+        assert rekey(file_store, batch_bytes=1, progress=batches.append) == 3
+        assert batches == [1, 2, 3]
+
     def test_a_row_stored_in_clear_is_read_and_sealed_by_the_rekey(self, store: Store) -> None:
         """A row of a release before sealing reads as it is; the rekey seals it."""
         body = events.application("legacy", "D1", 1)
