@@ -219,6 +219,8 @@ def test_reconnecting_stays_quick_after_many_connection_losses(
         VSB_BROKER__HEARTBEAT_SECONDS=BROKER_HEARTBEAT,
     )
     rig.adapter.start()
+    # The first latency must measure a connected adapter, not the start of a Python process.
+    assert wait_for_log(rig, "consuming ", 30), "the adapter never started consuming"
     latencies = []
     for n in range(5):
         [event_id] = rig.send(events.lookup(f"blip-{n}", f"BLIP-{n}", 1))
