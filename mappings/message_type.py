@@ -10,7 +10,10 @@ collected in ``mappings.registry``). It declares:
 - its ordering (``ordering``): the ordering key its sequence number belongs to, and whether
   it waits for its turn (``mappings.ordering``);
 - its role in the dossier (``role``): what it needs of the application, what its answer does
-  to it (``mappings.role``).
+  to it (``mappings.role``);
+- its carriage (``carriage``): sent alone as one message, stored as a part of another
+  event's message (an invoice of its batch), or a batch written and sent as a stream of its
+  stored parts.
 
 Ingest, dispatcher, sender, store and answer path read these; none of them branches on a
 type's name.
@@ -18,6 +21,7 @@ type's name.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +29,19 @@ from mappings.answer_kind import AnswerKind
 from mappings.mapper import Mapper
 from mappings.ordering import Ordering
 from mappings.role import Role
+
+
+class Carriage(enum.Enum):
+    """How the events of a message type travel to the central application."""
+
+    ALONE = "alone"
+    """One event, one VSB message, built as a tree, signed and submitted."""
+    PART = "part"
+    """Stored as a part of another event's message (an invoice of its batch), never sent
+    alone; answered with that message."""
+    BATCH = "batch"
+    """A batch of stored parts, written, signed and submitted as a stream (a batch reaches
+    100,000 lines: never a tree, ``mappings.invoice_batch``)."""
 
 
 @dataclass(frozen=True)
@@ -39,3 +56,4 @@ class MessageType:
     answer: AnswerKind[Any]
     ordering: Ordering
     role: Role
+    carriage: Carriage = Carriage.ALONE

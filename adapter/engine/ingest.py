@@ -29,6 +29,7 @@ from adapter.errors import StoreError, UnstorableData
 from adapter.failure_log import FailureLog
 from adapter.store import IngestResult, NewEvent, PreparedAnswer, Store
 from mappings import Ordering, check_event
+from mappings.message_type import Carriage
 from mappings.model import Envelope, Facility, Issue, Outcome
 from mappings.ordering import BY_DOSSIER
 from monitoring import Metrics
@@ -68,6 +69,8 @@ class _Checked:
     """Its message type's ordering; None for an invalid event (kept out of any order, but its
     dossier's number is used up)."""
     digest: str
+    part: bool = False
+    """A part of a batch (``Carriage.PART``): stored to wait for the batch that carries it."""
 
     @property
     def code(self) -> str:
@@ -207,8 +210,10 @@ class Ingest:
         digest = hashlib.sha256(delivery.body).hexdigest()
         verdict = check_event(delivery.body, self._facility)
         envelope = verdict.envelope or _unreadable(digest)
-        ordering = verdict.message_type.ordering if verdict.message_type is not None else None
-        return _Checked(delivery, envelope, list(verdict.issues), ordering, digest)
+        message_type = verdict.message_type
+        ordering = message_type.ordering if message_type is not None else None
+        part = message_type is not None and message_type.carriage is Carriage.PART
+        return _Checked(delivery, envelope, list(verdict.issues), ordering, digest, part)
 
     def _new_event(self, item: _Checked, *, in_dossier: bool = True) -> NewEvent:
         """The event for the store; an event not ``in_dossier`` stays out of any order.
@@ -234,6 +239,7 @@ class Ingest:
             issues=tuple(item.issues),
             message_id=str(uuid.uuid4()) if valid else None,
             answer=None if valid else self._invalid_answer(item, "invalid"),
+            part=item.part and valid,
         )
 
     def _invalid_answer(self, item: _Checked, reason: str) -> PreparedAnswer:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -110,7 +111,7 @@ class Sender:
         started = self._clock.monotonic()
         try:
             signed, classification = self._signed_message(claim, message_type)
-            answer_xml = self._submit(signed)
+            answer_xml = self._submit(lambda: self._central.submit(signed))
             crashpoints.reach(CrashPoint.AFTER_SENDING_BEFORE_ANSWER)
             answer = self._read(answer_xml, claim)
         except UnreadableAnswer as exc:
@@ -180,7 +181,8 @@ class Sender:
         )
         return build_message(envelope, context), classify_event(envelope)
 
-    def _submit(self, signed: etree._Element) -> etree._Element:
+    def _submit(self, call: Callable[[], etree._Element]) -> etree._Element:
+        """``call`` (one Submit) with a few quick tries, telling the breaker how each went."""
         retrying = Retrying(
             sleep=self._clock.sleep,
             stop=stop_after_attempt(self._quick_tries),
@@ -197,7 +199,7 @@ class Sender:
         for attempt in retrying:
             with attempt:
                 try:
-                    answer = self._central.submit(signed)
+                    answer = call()
                 except UnreadableAnswer:
                     self._breaker.success()  # it answered, if unreadably: the application is up
                     self._metrics.central_up.set(1)

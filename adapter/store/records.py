@@ -24,6 +24,8 @@ class MessageState(enum.StrEnum):
     DONE = "done"
     DEAD = "dead"
     DISCARDED = "discarded"
+    PART = "part"
+    """An invoice stored for the batch that carries it: never claimed, never sent alone."""
 
     @property
     def is_final(self) -> bool:
@@ -98,6 +100,8 @@ class NewEvent:
     issues: tuple[Issue, ...]
     message_id: str | None
     answer: PreparedAnswer | None
+    part: bool = False
+    """A valid part of a batch (an invoice): its message waits in ``part`` for its batch."""
 
 
 @dataclass(frozen=True)

@@ -250,7 +250,7 @@ def _message_row(event: NewEvent, now: datetime) -> dict[str, object]:
         "ordering_key": event.ordering_key,
         "sequence": event.sequence,
         "ordered": event.ordered and event.valid,
-        "state": (MessageState.PENDING if event.valid else MessageState.DONE).value,
+        "state": _first_state(event).value,
         "outcome": None if event.valid else Outcome.INVALID.value,
         "attempts": 0,
         "created_at": now,
@@ -258,6 +258,12 @@ def _message_row(event: NewEvent, now: datetime) -> dict[str, object]:
         "next_attempt_at": now,
         "fence": 0,
     }
+
+
+def _first_state(event: NewEvent) -> MessageState:
+    if not event.valid:
+        return MessageState.DONE
+    return MessageState.PART if event.part else MessageState.PENDING
 
 
 def claim_rows(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from adapter.errors import SealError, StoreError, StoreUnavailable, UnstorableData
 from adapter.store.database import READ_ONLY
 from adapter.store.group_commit import GroupCommit
+from adapter.store.parts import Part, load_parts
 from adapter.store.records import (
     Claim,
     IngestResult,
@@ -108,6 +109,12 @@ class _AnswerToRecord:
     answer: PreparedAnswer
     now: datetime
     role: Role
+    effect: Effect | None
+
+
+Effect = Callable[[Connection], None]
+"""More writes of a message type that go with recording its answer, in the same transaction
+(an invoice batch's ledger)."""
 
 
 class Store:
@@ -294,7 +301,13 @@ class Store:
     # ---- outcomes of a send -------------------------------------------------------------
 
     def record_answer(
-        self, claim: Claim, answer: PreparedAnswer, now: datetime, *, role: Role
+        self,
+        claim: Claim,
+        answer: PreparedAnswer,
+        now: datetime,
+        *,
+        role: Role,
+        effect: Effect | None = None,
     ) -> bool:
         """Store the answer to a claimed message; a final one lets the dossier move on.
 
@@ -303,9 +316,10 @@ class Store:
         while a resend of the message was under way). The message type's ``role`` says what
         the answer (or that decision) does to the dossier's application. Returns False if
         the claim was fenced off (another process holds the message now). Answers of
-        concurrent senders are committed together (``GroupCommit``).
+        concurrent senders are committed together (``GroupCommit``). ``effect`` runs in the
+        same transaction when the answer is recorded.
         """
-        return self._answers.submit(_AnswerToRecord(claim, answer, now, role))
+        return self._answers.submit(_AnswerToRecord(claim, answer, now, role, effect))
 
     def _record_answers(self, db: Connection, batch: list[_AnswerToRecord]) -> list[bool]:
         recorded: list[bool] = []
@@ -323,6 +337,8 @@ class Store:
             recorded.append(finished)
             if not finished:
                 continue
+            if item.effect is not None:
+                item.effect(db)
             answers.append(item.answer)
             key = item.claim.ordering_key
             if key is None:
@@ -424,21 +440,35 @@ class Store:
                 return None
             return self._sealer.open(row.payload, PAYLOAD, event_id)
 
+    def parts(self, event_ids: Sequence[str]) -> dict[str, Part]:
+        """The stored events a batch lists, by event id (``adapter.store.parts``)."""
+        with self.connection(read_only=True) as db:
+            return load_parts(db, self._sealer, event_ids)
+
     def record_later_answer(
-        self, message_id: str, answer: PreparedAnswer, now: datetime, *, role: Role
+        self,
+        message_id: str,
+        answer: PreparedAnswer,
+        now: datetime,
+        *,
+        role: Role,
+        effect: Effect | None = None,
     ) -> bool:
         """Store an answer fetched from the mailbox; returns False if it was stored before.
 
         A final answer to a ``waiting`` message ends it, does to the dossier's application
         what ``role`` says, and lets the dossier move on. A final answer to a message not yet
         ``waiting`` (its in-beraad answer was lost in a crash and it is being resent) is
-        kept; ``record_answer`` applies it when the resend returns.
+        kept; ``record_answer`` applies it when the resend returns. ``effect`` runs in the
+        same transaction whenever the answer is new, whatever the message's state.
         """
         with self.transaction() as session:
             if session.get(AnswerRow, answer.answer_id) is not None:
                 return False
             db = session.connection()
             add_answer(db, answer, now, self._sealer)
+            if effect is not None:
+                effect(db)
             row = session.scalar(select(MessageRow).where(MessageRow.message_id == message_id))
             if row is None or row.state != MessageState.WAITING.value or not answer.final:
                 return True

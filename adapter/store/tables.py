@@ -76,7 +76,8 @@ class MessageRow(Base):
     States: ``pending`` (waits its turn or its retry time), ``sending`` (claimed under a lease;
     in flight), ``waiting`` (answered "in beraad": the dossier waits for the decision without
     holding a send slot), ``done`` (final answer), ``dead`` (failed permanently: blocks its
-    dossier until replayed or discarded), ``discarded`` (given up by support).
+    dossier until replayed or discarded), ``discarded`` (given up by support), ``part`` (an
+    invoice stored for the batch that carries it: never claimed, ended by its batch's answer).
     """
 
     __tablename__ = "messages"
