@@ -7,26 +7,41 @@ from adapter.store.database import (
     migrate,
     schema_revision,
 )
+from adapter.store.ledger import InvoiceLedger
 from adapter.store.records import (
     AnswerSource,
+    Batch,
+    BatchState,
     Claim,
     IngestResult,
+    InvoiceResult,
+    KnownStatus,
+    LedgerLine,
+    LineOutcome,
     MessageState,
     MessageView,
     NewEvent,
     PreparedAnswer,
     StoreStats,
 )
-from adapter.store.sealing import Keyring, Sealer
+from adapter.store.sealing import BlindIndex, Keyring, Sealer
 from adapter.store.store import Store
 from adapter.store.support import StoredAnswer, StoredEvent, Support, SupportError
 
 __all__ = [
     "AnswerSource",
+    "Batch",
+    "BatchState",
+    "BlindIndex",
     "Claim",
     "IngestResult",
     "InstanceLock",
+    "InvoiceLedger",
+    "InvoiceResult",
     "Keyring",
+    "KnownStatus",
+    "LedgerLine",
+    "LineOutcome",
     "MessageState",
     "MessageView",
     "NewEvent",

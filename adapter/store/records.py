@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
+from mappings.invoice_batch import InvoiceKind, LineKind, LineReference
 from mappings.model import Issue, Outcome
 from mappings.role import Application
 
@@ -160,3 +162,95 @@ class StoreStats:
     """Gapped dossiers waiting longer than the configured alert time."""
     oldest_pending_seconds: float
     unpublished_answers: int
+
+
+# ---- the invoicing ledger (adapter.store.ledger) ---------------------------------------------
+
+
+class BatchState(enum.StrEnum):
+    """Where an invoice batch is: sent, taken in, judged on its content."""
+
+    SENDING = "sending"
+    """Recorded for sending; no answer yet."""
+    TAKEN_IN = "taken-in"
+    """The file was taken in (technical 931000); the content answer comes by the mailbox."""
+    ACCEPTED = "accepted"
+    """Judged on its content (931000): each invoice and line has its outcome."""
+    REFUSED_FILE = "refused-file"
+    """The file was refused (technical 920999): nothing of it was judged."""
+    REFUSED_CONTENT = "refused-content"
+    """The whole batch was refused on its content (920099: a B error, or F and R ≥ 5 %)."""
+
+    @property
+    def refused_whole(self) -> bool:
+        """Refused as a whole: the batch may be resent with its number, type and date."""
+        return self in (BatchState.REFUSED_FILE, BatchState.REFUSED_CONTENT)
+
+
+class LineOutcome(enum.StrEnum):
+    """What the care fund made of one invoice line."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """An invoice batch as the ledger keeps it (its latest try)."""
+
+    batch_number: str
+    care_fund: str
+    invoice_type: str
+    billing_month: str
+    invoice_date: date
+    message_id: str
+    """The message of the latest try; a resend after a refusal has a new one."""
+    tries: int
+    """How many messages carried the batch (1, then one more per resend after a refusal)."""
+    state: BatchState
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One invoice line sent in a batch, with its outcome."""
+
+    invoice_number: str
+    line_number: int
+    batch_number: str
+    invoice_kind: InvoiceKind
+    kind: LineKind
+    service_code: str
+    day: date
+    amount: Decimal
+    for_line: int | None
+    credits: LineReference | None
+    """A credit note's line: the line it cancels."""
+    outcome: LineOutcome
+    credited_by: str | None
+    """The credit note whose accepted line cancelled this one."""
+    corrects: str | None
+    """A correcting invoice's line: the invoice it corrects."""
+
+
+@dataclass(frozen=True)
+class InvoiceResult:
+    """The content answer's verdict on one invoice: accepted (perhaps without some lines)."""
+
+    invoice_number: str
+    accepted: bool
+    """False: the whole invoice was refused (an F error)."""
+    refused_lines: frozenset[int] = frozenset()
+    """Line numbers refused (R errors) in an accepted invoice."""
+
+
+@dataclass(frozen=True)
+class KnownStatus:
+    """The last insurance status the adapter relayed for a person."""
+
+    care_fund: str | None
+    """None: affiliated with no care fund."""
+    valid_from: date | None
+    answered_at: datetime

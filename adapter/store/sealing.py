@@ -17,24 +17,34 @@ key.
 The keys live in a keyring file (``store.key_file``), one ``<key id> <base64 of 32 bytes>``
 per line; the first key seals new values, every key opens. Its permissions are judged like
 the keystore's (``adapter.keyfiles``).
+
+The same file may hold one ``@index <base64 of 32 bytes>`` line: the secret of the blind
+index (``BlindIndex``), which finds a person's row by a keyed hash of the INSZ without
+the INSZ being stored. It is apart from the sealing keys on purpose: a rotation adds and
+removes sealing keys, and an index key that changed would lose every row it found (a keyed
+hash cannot be recomputed without the value it hides).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 import re
 import secrets
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from adapter.errors import ConfigError, SealError
 from adapter.filemodes import check_file_modes
@@ -44,6 +54,8 @@ PREFIX = "vsb1:"
 _NONCE_BYTES = 12
 _KEY_BYTES = 32
 _KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+INDEX_MARK = "@index"
+"""First field of the index key's line ('@' is no key id's, so no sealing key is taken for it)."""
 _RELOAD_PAUSE = 5.0
 """Least seconds between two reloads of the keyring file on an unknown key id."""
 
@@ -66,6 +78,8 @@ class Keyring:
     keys: tuple[StoreKey, ...]
     source: str = ""
     """Where the keys were read from (a path), for messages."""
+    index_secret: bytes | None = field(default=None, repr=False)
+    """The ``@index`` line's secret, which the blind index derives its key from (or None)."""
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -94,6 +108,7 @@ def parse_keyring(text: str, source: str) -> Keyring:
     The error never quotes a line: it may hold a key.
     """
     keys: list[StoreKey] = []
+    index_secret: bytes | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -103,20 +118,28 @@ def parse_keyring(text: str, source: str) -> Keyring:
         if len(parts) != 2:
             raise ConfigError(f"{where}: expected '<key id> <base64 key>'")
         key_id, encoded = parts
+        if key_id == INDEX_MARK:
+            if index_secret is not None:
+                raise ConfigError(f"{where}: a second {INDEX_MARK} line")
+            index_secret = _secret(encoded, where, "the index key", "HMAC-SHA256 takes 32")
+            continue
         if not _KEY_ID.fullmatch(key_id):
             raise ConfigError(f"{where}: a key id is 1-40 letters, digits, '.', '_' or '-'")
-        try:
-            secret = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise ConfigError(f"{where}: the key of {key_id} is not base64") from exc
-        if len(secret) != _KEY_BYTES:
-            raise ConfigError(
-                f"{where}: the key of {key_id} is {len(secret)} bytes; AES-256 needs 32"
-            )
+        secret = _secret(encoded, where, f"the key of {key_id}", "AES-256 needs 32")
         if any(key.key_id == key_id for key in keys):
             raise ConfigError(f"{where}: key id {key_id} appears twice")
         keys.append(StoreKey(key_id, secret))
-    return Keyring(tuple(keys), source)
+    return Keyring(tuple(keys), source, index_secret)
+
+
+def _secret(encoded: str, where: str, what: str, need: str) -> bytes:
+    try:
+        secret = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigError(f"{where}: {what} is not base64") from exc
+    if len(secret) != _KEY_BYTES:
+        raise ConfigError(f"{where}: {what} is {len(secret)} bytes; {need}")
+    return secret
 
 
 def check_keyring_file(path: Path) -> list[str]:
@@ -146,17 +169,35 @@ def load_keyring(path: str | Path) -> tuple[Keyring, list[str]]:
 def add_key(path: str | Path, now: datetime | None = None) -> StoreKey:
     """Create a new key and write it first in the keyring at ``path`` (created 0600).
 
-    The old keys stay below it (still opening their rows). Written aside and renamed into
-    place, so a reader never sees half a file.
+    The old keys stay below it (still opening their rows), and so does the index key
+    (``add_index_key`` adds one). Written aside and renamed into place, so a reader never
+    sees half a file.
     """
     path = Path(path)
     lines: list[str] = []
+    index_secret: bytes | None = None
     if path.exists():
         keyring, _ = load_keyring(path)
         lines = [f"{key.key_id} {_b64(key.secret)}" for key in keyring.keys]
+        index_secret = keyring.index_secret
     key = StoreKey(new_key_id(now), AESGCM.generate_key(bit_length=256))
-    write_keyring(path, [f"{key.key_id} {_b64(key.secret)}", *lines])
+    index_lines = [] if index_secret is None else [f"{INDEX_MARK} {_b64(index_secret)}"]
+    write_keyring(path, [f"{key.key_id} {_b64(key.secret)}", *lines, *index_lines])
     return key
+
+
+def add_index_key(path: str | Path) -> bool:
+    """Give the keyring at ``path`` its ``@index`` key if it has none; True if one was added.
+
+    An existing index key is never replaced: the rows it indexes would be lost.
+    """
+    path = Path(path)
+    keyring, _ = load_keyring(path)
+    if keyring.index_secret is not None:
+        return False
+    lines = [f"{key.key_id} {_b64(key.secret)}" for key in keyring.keys]
+    write_keyring(path, [*lines, f"{INDEX_MARK} {_b64(os.urandom(_KEY_BYTES))}"])
+    return True
 
 
 def remove_key(path: str | Path, key_id: str) -> None:
@@ -167,9 +208,10 @@ def remove_key(path: str | Path, key_id: str) -> None:
         raise ConfigError(f"store keyring {path} holds no key {key_id}")
     if keyring.current.key_id == key_id:
         raise ConfigError(f"key {key_id} is the current key; create a new one first")
-    write_keyring(
-        path, [f"{k.key_id} {_b64(k.secret)}" for k in keyring.keys if k.key_id != key_id]
-    )
+    lines = [f"{k.key_id} {_b64(k.secret)}" for k in keyring.keys if k.key_id != key_id]
+    if keyring.index_secret is not None:
+        lines.append(f"{INDEX_MARK} {_b64(keyring.index_secret)}")
+    write_keyring(path, lines)
 
 
 def write_keyring(path: Path, lines: Sequence[str]) -> None:
@@ -181,6 +223,8 @@ def write_keyring(path: Path, lines: Sequence[str]) -> None:
         handle.write(
             "# vsb-adapter store keys: <key id> <base64 key>; the first seals new values\n"
         )
+        if any(line.startswith(f"{INDEX_MARK} ") for line in lines):
+            handle.write(f"# {INDEX_MARK} <base64 key>: the blind index; never change it\n")
         handle.write("".join(f"{line}\n" for line in lines))
         handle.flush()
         os.fsync(handle.fileno())
@@ -282,6 +326,23 @@ class Sealer:
             ) from exc
         return plain.decode("utf-8")
 
+    def blind_index(self) -> BlindIndex:
+        """The blind index under the keyring's ``@index`` key.
+
+        ``ConfigError`` when the keyring has none (one written before invoicing):
+        ``add_index_key`` (``vsb-adapter store-key index``) adds one.
+        """
+        with self._lock:
+            secret = self._keyring.index_secret
+            source = self._keyring.source
+        if secret is None:
+            raise ConfigError(
+                f"store keyring {source or '(in memory)'} holds no {INDEX_MARK} key, which the"
+                " invoicing ledger needs; `vsb-adapter store-key index` adds one"
+                " (docs/sysadmin.md, Encryption at rest)"
+            )
+        return BlindIndex(secret)
+
     def is_current(self, stored: str) -> bool:
         """Whether ``stored`` is sealed under the current key (nothing for a rekey to do)."""
         return key_id_of(stored) == self._keyring.current.key_id
@@ -305,3 +366,29 @@ class Sealer:
 
 def _associated(column: str, row_id: str) -> bytes:
     return f"{column}\x00{row_id}".encode()
+
+
+class BlindIndex:
+    """A keyed hash (HMAC-SHA256) that finds a row by a personal value without storing it.
+
+    A plain hash of an INSZ would not hide it: there are fewer than 10**11 of them, and
+    every one can be hashed in hours. Under a secret key the index tells nothing to whoever
+    lacks the key (a dump, a backup). The HMAC key is derived with HKDF from the keyring's
+    ``@index`` secret, bound to this use, so the secret could serve another index later
+    without two indexes of the same value matching.
+    """
+
+    def __init__(self, secret: bytes, purpose: str = "insz") -> None:
+        self._key = HKDF(
+            algorithm=SHA256(),
+            length=_KEY_BYTES,
+            salt=None,
+            info=f"vsb-adapter blind index v1 {purpose}".encode(),
+        ).derive(secret)
+
+    def __repr__(self) -> str:  # never the key, whatever prints it
+        return "BlindIndex()"
+
+    def of(self, value: str) -> str:
+        """The index of ``value``: 64 hex digits, the same for the same value and key."""
+        return hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()

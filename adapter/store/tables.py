@@ -2,17 +2,19 @@
 
 Four tables carry the flow (events → messages → answers, orderings hold the order), one the
 dossiers' applications, one the instances' heartbeats and one the audit of support actions.
-Times are stored in UTC.
+Four keep the invoicing ledger (batches, their lines, held corrections, the insurance
+statuses relayed). Times are stored in UTC.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     Index,
@@ -187,6 +189,94 @@ class AuditRow(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class InvoiceBatchRow(Base):
+    """An invoice batch ("zending"): one care fund's month, its latest try and its state.
+
+    States (``records.BatchState``): ``sending``, ``taken-in``, ``accepted``,
+    ``refused-file``, ``refused-content``. A store serves one facility, so the batch number
+    alone names a batch.
+    """
+
+    __tablename__ = "invoice_batches"
+    __table_args__ = (
+        Index("ix_invoice_batches_month", "care_fund", "billing_month"),
+        Index("ix_invoice_batches_message", "message_id", unique=True),
+    )
+
+    batch_number: Mapped[str] = mapped_column(String(40), primary_key=True)
+    care_fund: Mapped[str] = mapped_column(String(16))
+    invoice_type: Mapped[str] = mapped_column(String(8))
+    billing_month: Mapped[str] = mapped_column(String(7))
+    """``YYYY-MM``."""
+    invoice_date: Mapped[date] = mapped_column(Date)
+    message_id: Mapped[str] = mapped_column(String(64))
+    """The message of the latest try (a resend after a refusal has a new message id)."""
+    tries: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class InvoiceLineRow(Base):
+    """One line of an invoice or credit note sent in a batch, and its outcome.
+
+    Amounts are whole cents (an integer): both backends give back exactly what was written,
+    which a SQLite ``NUMERIC`` (a float underneath) does not promise.
+    """
+
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        Index("ix_invoice_lines_batch", "batch_number"),
+        Index("ix_invoice_lines_credits", "credits_invoice", "credits_line"),
+    )
+
+    invoice_number: Mapped[str] = mapped_column(String(40), primary_key=True)
+    line_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_number: Mapped[str] = mapped_column(String(40))
+    invoice_kind: Mapped[str] = mapped_column(String(16))
+    corrects: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16))
+    service_code: Mapped[str] = mapped_column(String(8))
+    day: Mapped[date] = mapped_column(Date)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    for_line: Mapped[int | None] = mapped_column(Integer)
+    credits_invoice: Mapped[str | None] = mapped_column(String(40))
+    credits_line: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    """``pending``, ``accepted``, ``refused`` (``records.LineOutcome``)."""
+    credited_by: Mapped[str | None] = mapped_column(String(40))
+    """The credit note whose accepted line cancelled this line."""
+
+
+class HeldInvoiceRow(Base):
+    """A correcting invoice held until its credit note is accepted, then sent with a batch."""
+
+    __tablename__ = "held_invoices"
+    __table_args__ = (Index("ix_held_invoices_fund", "care_fund", "released_at"),)
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    care_fund: Mapped[str] = mapped_column(String(16))
+    corrects: Mapped[str] = mapped_column(String(40))
+    held_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class InsuranceStatusRow(Base):
+    """The last insurance status the adapter relayed for a person, one row per person.
+
+    ``person`` is a blind index of the INSZ (``sealing.BlindIndex``: HMAC-SHA256 under the
+    keyring's index key), never the INSZ, so the table holds no personal data in clear.
+    """
+
+    __tablename__ = "insurance_statuses"
+
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    care_fund: Mapped[str | None] = mapped_column(String(16))
+    """None: affiliated with no care fund."""
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 # The tables themselves, for the hot paths: Core statements on them skip the ORM's unit of
 # work and identity map, which cost about a millisecond of CPU per statement.
 EVENTS = cast(Table, EventRow.__table__)
@@ -195,3 +285,7 @@ ORDERINGS = cast(Table, OrderingRow.__table__)
 APPLICATIONS = cast(Table, ApplicationRow.__table__)
 ANSWERS = cast(Table, AnswerRow.__table__)
 INSTANCES = cast(Table, InstanceRow.__table__)
+INVOICE_BATCHES = cast(Table, InvoiceBatchRow.__table__)
+INVOICE_LINES = cast(Table, InvoiceLineRow.__table__)
+HELD_INVOICES = cast(Table, HeldInvoiceRow.__table__)
+INSURANCE_STATUSES = cast(Table, InsuranceStatusRow.__table__)
