@@ -4,7 +4,7 @@ Shape (docs/events.md): a message Bundle whose id is the answer id (the EPD dedu
 on it), a MessageHeader answering the original event id and carrying the outcome in one
 extension, and one focus resource: the one the message type's answer kind renders
 (ClaimResponse, CoverageEligibilityResponse, …), or an OperationOutcome when the adapter
-refused the event as invalid. Every answer is valid FHIR R4 and repeats no personal data:
+refused the event as invalid. An invoice batch's answer has one focus per invoice. Every answer is valid FHIR R4 and repeats no personal data:
 the EPD knows the person from its own event.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC
 from typing import Any, Final, TypeVar
 
-from mappings.answer_kind import AnswerHead, AnswerKind
+from mappings.answer_kind import AnswerHead, AnswerKindOf
 from mappings.issue_types import issue_type
 from mappings.migration import Classification
 from mappings.model import Issue, Outcome
@@ -33,25 +33,32 @@ SOURCE_ENDPOINT: Final = "urn:vsb-adapter"
 """``MessageHeader.source.endpoint`` of every answer (a FHIR ``url``: ``\\S*``)."""
 
 
-def to_fhir_answer(head: AnswerHead, kind: AnswerKind[B] | None, body: B | None) -> dict[str, Any]:
+def to_fhir_answer(
+    head: AnswerHead, kind: AnswerKindOf[Any, B] | None, body: B | None
+) -> dict[str, Any]:
     """Build the answer Bundle for one outcome of one event.
 
-    ``kind`` renders the focus of a processed answer; an ``invalid`` outcome is always an
-    OperationOutcome (``kind`` may then be None: the event code may be unknown). The same
-    arguments always give the same JSON (fullUrls derive from the answer id), so a
-    republished answer is identical to the first.
+    ``kind`` renders the focus of a processed answer (one resource, or a list of them: each
+    is a focus); an ``invalid`` outcome is always an OperationOutcome (``kind`` may then be
+    None: the event code may be unknown). The same arguments always give the same JSON
+    (fullUrls derive from the answer id), so a republished answer is identical to the first.
     """
     if head.created_at.tzinfo is None:
         head = _with_utc(head)
     focus_url = _urn(head.answer_id, "focus")
     if head.outcome is Outcome.INVALID:
-        focus = _operation_outcome(head.issues)
+        foci = [(focus_url, _operation_outcome(head.issues))]
     elif kind is None:
         raise ValueError(f"an {head.outcome.value} answer needs its message type's answer kind")
     else:
-        focus = kind.render(head, body)
+        rendered = kind.render(head, body)
+        if isinstance(rendered, dict):
+            foci = [(focus_url, rendered)]
+        else:  # several foci: each its own fullUrl, by position (the same for the same body)
+            foci = [(_urn(head.answer_id, f"focus/{i}"), one) for i, one in enumerate(rendered)]
         if head.classification is not None:
-            focus = _with_classification(focus, head.classification)
+            found = head.classification
+            foci = [(url, _with_classification(one, found)) for url, one in foci]
     response: dict[str, Any] = {
         "identifier": head.event_id,
         "code": "fatal-error" if head.outcome is Outcome.INVALID else "ok",
@@ -65,7 +72,7 @@ def to_fhir_answer(head: AnswerHead, kind: AnswerKind[B] | None, body: B | None)
         "eventCoding": event_coding,
         "source": {"name": "vsb-adapter", "endpoint": SOURCE_ENDPOINT},
         "response": response,
-        "focus": [{"reference": focus_url}],
+        "focus": [{"reference": url} for url, _ in foci],
     }
     return {
         "resourceType": "Bundle",
@@ -74,7 +81,7 @@ def to_fhir_answer(head: AnswerHead, kind: AnswerKind[B] | None, body: B | None)
         "timestamp": head.created_at.isoformat(),
         "entry": [
             {"fullUrl": _urn(head.answer_id, "header"), "resource": header},
-            {"fullUrl": focus_url, "resource": focus},
+            *({"fullUrl": url, "resource": one} for url, one in foci),
         ],
     }
 

@@ -73,3 +73,14 @@ CARE_FUNDS: Final = {
     "580": "Zorgkas van de Onafhankelijke Ziekenfondsen (Helan)",
     "680": "Vlaamse Zorgkas",
 }
+
+INVOICE_NUMBER_SYSTEM: Final = "urn:vsb-adapter:fhir:invoice-number"
+"""An invoice's number (``Claim.identifier``; an invoice answer's ``request.identifier``)."""
+INVOICE_BATCH_EXTENSION: Final = "urn:vsb-adapter:fhir:invoice-batch"
+"""The batch number ("zending") of an invoice, and of each invoice's answer."""
+INVOICE_OUTCOME_EXTENSION: Final = "urn:vsb-adapter:fhir:invoice-outcome"
+"""On an invoice's ClaimResponse: ``accepted``, ``refused``, ``refused-by-adapter``, ``held``,
+``pending``."""
+INVOICE_ACKNOWLEDGEMENT_EXTENSION: Final = "urn:vsb-adapter:fhir:invoice-acknowledgement"
+"""On an invoice's ClaimResponse: the batch's acknowledgement (sub-extensions ``stage``,
+``code`` 931000/920999/920099, ``lines``, ``non-blocking-errors``)."""
