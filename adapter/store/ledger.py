@@ -441,8 +441,10 @@ def hold(db: Connection, event_id: str, care_fund: str, corrects: str, now: date
         dialect_insert(db, HELD_INVOICES)
         .values(event_id=event_id, care_fund=care_fund, corrects=corrects, held_at=now)
         .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(_HELD.event_id)
     )
-    return bool(db.execute(statement).rowcount)
+    # RETURNING, not the row count: psycopg reports no count for a skipped ON CONFLICT row.
+    return db.execute(statement).first() is not None
 
 
 def held_ready(db: Connection, care_fund: str) -> list[str]:

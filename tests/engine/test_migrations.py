@@ -1,7 +1,12 @@
-"""A store written by release 0.1 (schema 0001) is upgraded and works on, on both backends."""
+"""Stores of earlier schemas are upgraded and work on, on both backends.
+
+A store written by release 0.1 (schema 0001), and one at 0003 that gains the invoicing
+ledger (0004) and can lose it again.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -12,10 +17,20 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 from adapter.engine.ingest import Ingest
-from adapter.store import Store, Support, create_store_engine, migrate
+from adapter.store import (
+    InvoiceLedger,
+    Sealer,
+    Store,
+    Support,
+    create_store_engine,
+    migrate,
+    schema_revision,
+)
 from adapter.store.database import MIGRATIONS
+from adapter.store.sealing import Keyring, StoreKey, new_key_id
 from adapter.testing import FixedClock, memory_sealer
 from mappings import Facility, Outcome
+from mappings.invoice_batch import BatchHead
 from monitoring import Metrics
 from queues import Delivery, Disposition
 from tests.support import events
@@ -130,3 +145,90 @@ class TestUpgradeFromRelease01:
         ingest([Delivery(events.application("old-app", "D-OK", 1), False, None)])
         assert store.unpublished_answers(10) == []
         assert len(Support(store).dossier("dossier:D-OK")) == 1
+
+
+def downgrade_to(engine: Engine, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+INVOICING_TABLES = {"invoice_batches", "invoice_lines", "held_invoices", "insurance_statuses"}
+
+
+@pytest.fixture
+def store_at_0003(store_url: str) -> Iterator[Engine]:
+    """A store at schema 0003 holding an event, its message and its dossier's order."""
+    engine = create_store_engine(store_url, 2)
+    upgrade_to(engine, "0003")
+    with engine.begin() as db:
+        db.execute(
+            sa.text(
+                "INSERT INTO events (event_id, received_at, event_code, dossier_id, sequence,"
+                " valid, issues, payload, body_digest) VALUES ('e-03', :at, 'reva-application',"
+                " 'D-03', 1, :yes, NULL, '{}', :digest)"
+            ),
+            {"at": T0.replace(tzinfo=None), "yes": True, "digest": "0" * 64},
+        )
+        db.execute(
+            sa.text(
+                "INSERT INTO messages (message_id, event_id, event_code, ordering_key, sequence,"
+                " ordered, state, attempts, created_at, updated_at, next_attempt_at, fence)"
+                " VALUES ('m-03', 'e-03', 'reva-application', 'dossier:D-03', 1, :yes,"
+                " 'pending', 0, :at, :at, :at, 0)"
+            ),
+            {"yes": True, "at": T0.replace(tzinfo=None)},
+        )
+        db.execute(
+            sa.text(
+                "INSERT INTO orderings (key, next_sequence, updated_at)"
+                " VALUES ('dossier:D-03', 1, :at)"
+            ),
+            {"at": T0.replace(tzinfo=None)},
+        )
+    yield engine
+    engine.dispose()
+
+
+class TestInvoicingRevision:
+    """0004 adds the invoicing ledger to a store in use, and can be taken back."""
+
+    def test_the_upgrade_adds_the_ledger_beside_the_rows(self, store_at_0003: Engine) -> None:
+        """The four tables appear empty, the earlier rows stay, and the ledger works at once."""
+        migrate(store_at_0003)
+        with store_at_0003.connect() as db:
+            tables = set(sa.inspect(db).get_table_names())
+            kept = db.execute(sa.text("SELECT message_id, state FROM messages")).all()
+            empty = [
+                db.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in sorted(INVOICING_TABLES)
+            ]
+        assert tables >= INVOICING_TABLES
+        assert [tuple(row) for row in kept] == [("m-03", "pending")]
+        assert empty == [0, 0, 0, 0]
+        keyring = Keyring((StoreKey(new_key_id(), os.urandom(32)),), "test", os.urandom(32))
+        store = Store(store_at_0003, sealer=Sealer(keyring))
+        ledger = InvoiceLedger(store)
+        batch_head = BatchHead(
+            "m-b1", T0, Facility("71012314001", "40012345"), "1", "180", "reva", "2026-10",
+            T0.date(),
+        )  # fmt: skip
+        ledger.open_batch(batch_head, [], T0)
+        ledger.remember_status("85073003328", "180", None, T0)
+        assert ledger.batch("1") is not None
+        assert store.due(T0, 10)  # the message of 0003 is still due
+
+    def test_the_downgrade_drops_the_ledger_and_keeps_the_rest(self, store_at_0003: Engine) -> None:
+        """Back at 0003 the ledger is gone, the flow's rows are intact, and 0004 applies again."""
+        migrate(store_at_0003)
+        downgrade_to(store_at_0003, "0003")
+        with store_at_0003.connect() as db:
+            tables = set(sa.inspect(db).get_table_names())
+            kept = db.execute(sa.text("SELECT event_id FROM events")).scalars().all()
+        assert not INVOICING_TABLES & tables
+        assert kept == ["e-03"]
+        assert schema_revision(store_at_0003) == "0003"
+        migrate(store_at_0003)
+        assert schema_revision(store_at_0003) == "0004"
