@@ -11,6 +11,7 @@ import enum
 import logging
 import os
 import signal
+import threading
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,9 @@ class CrashPoint(enum.StrEnum):
     """A mailbox answer was published; the central application was not told we have it."""
     MIGRATION_HALFWAY = "migration-halfway"
     """``migration send`` has published (and RabbitMQ confirmed) half of its events."""
+    DISPATCHER_HANG = "dispatcher-hang"
+    """Not a kill: the dispatcher thread hangs forever once it claimed a message, as a
+    deadlock would (the watchdog test)."""
 
 
 _armed: CrashPoint | None = None
@@ -39,6 +43,13 @@ def arm(name: str) -> None:
     _armed = CrashPoint(name) if name else None
     if _armed is not None:
         log.warning("crash point %s is armed: this process will kill itself there", _armed)
+
+
+def hang(point: CrashPoint) -> None:
+    """Block the calling thread for good if ``point`` is the armed one."""
+    if _armed is point:
+        log.warning("hang point %s reached: this thread stops here", point)
+        threading.Event().wait()
 
 
 def reach(point: CrashPoint) -> None:

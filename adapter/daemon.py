@@ -31,9 +31,11 @@ from adapter.engine.sender import Sender
 from adapter.errors import ConfigError, KeystoreError, StoreError
 from adapter.failure_log import FailureLog
 from adapter.keyfiles import check_broker_key, load_signer
+from adapter.liveness import Liveness
 from adapter.settings import Settings
 from adapter.signing import Signer
 from adapter.store import InstanceLock, Sealer, Store, create_store_engine, migrate
+from adapter.systemd import Notifier, Watchdog
 from mappings.model import Facility
 from monitoring import HealthServer, Metrics
 from queues import BrokerAddress, BrokerError, BrokerTls, ConfirmedPublisher, Consumer, Topology
@@ -80,6 +82,8 @@ class Daemon:
         self.metrics = Metrics()
         environ = os.environ if environ is None else environ
         self._environ = environ
+        self.liveness = Liveness()
+        self.notifier = Notifier.from_environ(environ)
         if signer is None:
             signer, warnings = load_signer(settings.signing, environ)
             for warning in warnings:
@@ -120,6 +124,7 @@ class Daemon:
             self.topology.answers_exchange,
             self.clock,
             self.metrics,
+            on_turn=self.liveness.beat_for("outbox").beat,
         )
         sender = Sender(
             self.store,
@@ -140,6 +145,7 @@ class Daemon:
             settings.delivery,
             self.owner,
             on_done=self.outbox.wake,
+            on_turn=self.liveness.beat_for("dispatcher").beat,
         )
         self.consumer = Consumer(
             self._address,
@@ -153,6 +159,7 @@ class Daemon:
                 "unknown", "dead_lettered"
             ).inc(),
             on_reconnect=self.metrics.broker_reconnects.labels("consumer").inc,
+            on_turn=self.liveness.beat_for("consumer").beat,
         )
         self.mailbox = MailboxPoller(
             self.store,
@@ -163,6 +170,7 @@ class Daemon:
             on_stored=self._answer_stored,
             poll_seconds=settings.central.mailbox_poll_seconds,
             batch=settings.central.mailbox_batch,
+            on_turn=self.liveness.beat_for("mailbox").beat,
         )
         self.health_server = HealthServer(
             settings.monitoring.host, settings.monitoring.port, self.metrics.registry, self.health
@@ -222,6 +230,7 @@ class Daemon:
             return
         self._stopped = True
         self._stop_requested.set()
+        self.notifier.stopping()
         if self._running:
             self.consumer.stop(5)
             drained = self.dispatcher.stop(self.settings.delivery.drain_seconds)
@@ -250,7 +259,14 @@ class Daemon:
         signal.signal(signal.SIGINT, _on_signal)
         signal.signal(signal.SIGHUP, _on_hangup)
         self.start()
+        watchdog = Watchdog(self.notifier, self.liveness, self.clock.monotonic)
         while not self._stop_requested.wait(0.5):
+            if not watchdog.readied and self.consumer.connected:
+                # Ready means taking events: the store is migrated (start() waited for it)
+                # and the consumer is on the queue.
+                self.notifier.ready(f"consuming {self.topology.events_queue}")
+                watchdog.readied = True
+            watchdog.feed()
             if self._reload_requested.is_set():
                 self._reload_requested.clear()
                 self.reload_signing()
@@ -352,7 +368,9 @@ class Daemon:
         gap_alert = timedelta(seconds=self.settings.delivery.gap_alert_seconds)
         reported_states: set[str] = set()
         failures = FailureLog(log, "reading the store's figures", self.clock)
+        beat = self.liveness.beat_for("gauges")
         while not self._stop_requested.wait(2.0):
+            beat.beat(2.0 + 60)  # two store calls, each within the store's own timeouts
             try:
                 # A write every round: readiness learns of a store that stopped taking
                 # writes (a full disk) even when no event comes.

@@ -23,6 +23,12 @@ from queues.topology import Topology
 
 log = logging.getLogger(__name__)
 
+_CONNECT_SECONDS = 60.0
+"""Time a connection attempt may take (TCP, TLS, AMQP handshake) before the loop is late."""
+_TURN_SECONDS = 60.0
+"""Time one turn may take: half a second of waiting, then storing a batch of up to
+``batch_bytes`` (seconds under load, longer while the store is away and retried)."""
+
 
 class Action(enum.Enum):
     """The three things the consumer can do with a delivery."""
@@ -95,6 +101,7 @@ class Consumer:
         on_connection_change: Callable[[bool], None] | None = None,
         on_rejected: Callable[[str], None] | None = None,
         on_reconnect: Callable[[], None] | None = None,
+        on_turn: Callable[[float], None] | None = None,
     ) -> None:
         self._address = address
         self._topology = topology
@@ -107,6 +114,8 @@ class Consumer:
         self._on_connection_change = on_connection_change or (lambda _up: None)
         self._on_rejected = on_rejected or (lambda _reason: None)
         self._on_reconnect = on_reconnect or (lambda: None)
+        self._on_turn = on_turn or (lambda _within: None)
+        """Told on every turn of the loop when the next one comes (the daemon's watchdog)."""
         self._connection: pika.BlockingConnection | None = None
         self._dead_letters: Any = None
         self._batch: list[tuple[int, Delivery]] = []
@@ -141,10 +150,12 @@ class Consumer:
                     self._on_reconnect()
                 self._on_connection_change(False)
                 log.warning("event consumer lost RabbitMQ (%s); retrying in %.0f s", exc, delay)
+                self._on_turn(delay + _CONNECT_SECONDS)
                 self._stopping.wait(delay)
                 delay = min(delay * 2, 60.0)
 
     def _consume(self) -> None:
+        self._on_turn(_CONNECT_SECONDS)
         connection = self._address.connect("vsb-adapter consumer")
         self._connection = connection
         self._batch = []
@@ -161,6 +172,7 @@ class Consumer:
             self._on_connection_change(True)
             log.info("consuming %s", self._topology.events_queue)
             while not self._stopping.is_set():
+                self._on_turn(_TURN_SECONDS)
                 # Returns as soon as deliveries were dispatched: at rest a batch of one, under
                 # load everything the socket held (up to the prefetch).
                 connection.process_data_events(time_limit=0.5)

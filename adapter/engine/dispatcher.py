@@ -15,7 +15,9 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+from adapter import crashpoints
 from adapter.clock import Clock
+from adapter.crashpoints import CrashPoint
 from adapter.engine.breaker import CircuitBreaker
 from adapter.engine.sender import Sender
 from adapter.errors import StoreError
@@ -40,6 +42,7 @@ class Dispatcher:
         settings: DeliverySettings,
         owner: str,
         on_done: Callable[[], None] = lambda: None,
+        on_turn: Callable[[float], None] = lambda _within: None,
     ) -> None:
         self._store = store
         self._sender = sender
@@ -49,6 +52,7 @@ class Dispatcher:
         self._settings = settings
         self._owner = owner
         self._on_done = on_done
+        self._on_turn = on_turn
         self._lease = timedelta(seconds=settings.lease_seconds)
         self._failures = FailureLog(log, "dispatching from the store", clock)
         self._send_failures = FailureLog(log, "recording a send in the store", clock)
@@ -100,6 +104,8 @@ class Dispatcher:
         """Dispatch until stopped."""
         next_lease_sweep = self._clock.now()
         while not self._stopping.is_set():
+            # A turn is a few store calls, and a wait of at most 4 polls after a failure.
+            self._on_turn(self._settings.poll_seconds * 5 + 30)
             try:
                 now = self._clock.now()
                 if now >= next_lease_sweep:
@@ -123,6 +129,8 @@ class Dispatcher:
         if allowed <= 0:
             return 0
         claims = self._store.claim_due(self._clock.now(), self._owner, self._lease, allowed)
+        if claims:
+            crashpoints.hang(CrashPoint.DISPATCHER_HANG)
         for claim in claims:
             with self._lock:
                 self._in_flight += 1

@@ -45,6 +45,7 @@ class MailboxPoller:
         poll_seconds: float = 5.0,
         batch: int = 50,
         publish_wait_seconds: float = 10.0,
+        on_turn: Callable[[float], None] = lambda _within: None,
     ) -> None:
         self._store = store
         self._central = central
@@ -55,6 +56,7 @@ class MailboxPoller:
         self._poll = poll_seconds
         self._batch = batch
         self._publish_wait = publish_wait_seconds
+        self._on_turn = on_turn
         self._failures = FailureLog(log, "polling the mailbox", clock)
         self._reported: set[str] = set()
         self._stopping = threading.Event()
@@ -72,6 +74,9 @@ class MailboxPoller:
     def run(self) -> None:
         """Poll until stopped; a full batch is followed at once by the next one."""
         while not self._stopping.is_set():
+            # A turn is two calls to the central application (each within its HTTP timeout),
+            # the wait for publication, and the poll interval.
+            self._on_turn(self._poll + self._publish_wait + 120)
             try:
                 fetched = self.poll_once()
                 self._failures.succeeded()

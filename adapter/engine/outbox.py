@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from adapter.clock import Clock
@@ -57,6 +58,7 @@ class AnswerOutbox:
         *,
         batch: int = 100,
         poll_seconds: float = 1.0,
+        on_turn: Callable[[float], None] = lambda _within: None,
     ) -> None:
         self._store = store
         self._publisher = publisher
@@ -65,6 +67,7 @@ class AnswerOutbox:
         self._metrics = metrics
         self._batch = batch
         self._poll = poll_seconds
+        self._on_turn = on_turn
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._failures = FailureLog(log, "publishing answers from the store", clock)
@@ -89,6 +92,8 @@ class AnswerOutbox:
         """Publish until stopped; on a broker outage, wait and try again."""
         delay = self._poll
         while True:
+            # A turn publishes a batch (each publish confirmed) and waits at most ``delay``.
+            self._on_turn(delay + 60)
             try:
                 published = self.publish_pending()
                 self._metrics.broker_up.labels("publisher").set(1)
