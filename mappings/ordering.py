@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from mappings.bundle import EventBundle
+from mappings.bundle import EventBundle, Node
 from mappings.model import Envelope
 from mappings.vocabulary import CARE_FUND_SYSTEM
 
@@ -41,10 +41,27 @@ def _by_care_fund(envelope: Envelope) -> str | None:
     focus = EventBundle(envelope.document).focus()
     if focus is None:
         return None
-    insurer = focus.child("insurer").child("identifier")
-    if insurer.child("system").value != CARE_FUND_SYSTEM or insurer.child("value").text is None:
+    fund = _care_fund(focus)
+    return None if fund is None else f"care-fund:{fund}"
+
+
+def _care_fund(focus: Node) -> str | None:
+    # A Claim names its care fund as its insurer; a List (an invoice batch) in its
+    # care-fund extension's valueIdentifier, exactly once.
+    if focus.child("resourceType").value == "List":
+        found = [
+            extension.child("valueIdentifier")
+            for extension in focus.child("extension").items()
+            if extension.child("url").value == CARE_FUND_SYSTEM
+        ]
+        if len(found) != 1:
+            return None
+        identifier = found[0]
+    else:
+        identifier = focus.child("insurer").child("identifier")
+    if identifier.child("system").value != CARE_FUND_SYSTEM:
         return None
-    return f"care-fund:{insurer.child('value').text}"
+    return identifier.child("value").text
 
 
 @dataclass(frozen=True)

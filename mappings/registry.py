@@ -19,6 +19,8 @@ from mappings.event_schema import SCHEMA_CODES
 from mappings.mappers import (
     increased_allowance_status,
     insurance_status,
+    invoice,
+    invoice_batch,
     personal_share,
     pvt_admission,
     pvt_cancel,
@@ -99,6 +101,8 @@ MESSAGE_TYPES: Final[Mapping[str, MessageType]] = register(
         pvt_extension.MESSAGE_TYPE,
         pvt_discharge.MESSAGE_TYPE,
         pvt_cancel.MESSAGE_TYPE,
+        invoice.MESSAGE_TYPE,
+        invoice_batch.MESSAGE_TYPE,
     ]
 )
 """Every event code the adapter accepts, and its message type."""

@@ -60,6 +60,32 @@ answer gives (``…Response.insurance.item`` category, ``benefit.type``)."""
 INCREASED_ALLOWANCE_ITEM: Final = "increased-allowance"
 PERSONAL_SHARE_ITEM: Final = "personal-share"
 EVENT_ID_SYSTEM: Final = "urn:vsb-adapter:fhir:event-id"
+INVOICE_TYPE_SYSTEM: Final = "urn:vsb-adapter:fhir:invoice-type"
+"""Whose flat fees an invoice bills: ``reva`` or ``pvt`` (``Claim.type``; on an
+``invoice-batch`` List also the url of its extension, valueCode)."""
+INVOICE_KIND_SYSTEM: Final = "urn:vsb-adapter:fhir:invoice-kind"
+"""``invoice`` or ``credit-note`` (``Claim.subType`` of an ``invoice`` event)."""
+INVOICE_NUMBER_SYSTEM: Final = "urn:vsb-adapter:fhir:invoice-number"
+"""The invoice number, unique for the facility across all its batches."""
+INVOICE_BATCH_SYSTEM: Final = "urn:vsb-adapter:fhir:invoice-batch"
+"""The batch number ("zending"): an invoice's extension (valueString) and the batch List's
+identifier system."""
+BILLING_MONTH_EXTENSION: Final = "urn:vsb-adapter:fhir:billing-month"
+"""``YYYY-MM``: the month a batch is its care fund's monthly batch for (valueString)."""
+LINE_KIND_SYSTEM: Final = "urn:vsb-adapter:fhir:line-kind"
+"""An invoice line's ``category``: ``service`` or ``personal-share``."""
+SERVICE_CODE_SYSTEM: Final = "urn:vsb-adapter:fhir:service-code"
+"""An invoice line's ``productOrService``: the 6-digit service (nomenclature) code."""
+FOR_LINE_EXTENSION: Final = "urn:vsb-adapter:fhir:for-line"
+"""On a personal-share line: the service line it belongs to (valuePositiveInt)."""
+CREDITS_EXTENSION: Final = "urn:vsb-adapter:fhir:credits"
+"""On a credit note's line: the line it cancels, sub-extensions ``invoice`` (valueString)
+and ``line`` (valuePositiveInt)."""
+LIST_SYSTEM: Final = "urn:vsb-adapter:fhir:list"
+"""What a List of the contract is (``List.code``): ``invoice-batch``."""
+RELATED_CLAIM_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/ex-relatedclaimrelationship"
+"""FHIR's related-claim relationships: ``prior`` names the invoice a correcting invoice
+replaces (``Claim.related``)."""
 MIGRATION_CLASS_EXTENSION: Final = "urn:vsb-adapter:fhir:migration-class"
 """On the focus of an answer: the adapter's migration class (``class``) and why (``reason``)."""
 
@@ -74,10 +100,6 @@ CARE_FUNDS: Final = {
     "680": "Vlaamse Zorgkas",
 }
 
-INVOICE_NUMBER_SYSTEM: Final = "urn:vsb-adapter:fhir:invoice-number"
-"""An invoice's number (``Claim.identifier``; an invoice answer's ``request.identifier``)."""
-INVOICE_BATCH_EXTENSION: Final = "urn:vsb-adapter:fhir:invoice-batch"
-"""The batch number ("zending") of an invoice, and of each invoice's answer."""
 INVOICE_OUTCOME_EXTENSION: Final = "urn:vsb-adapter:fhir:invoice-outcome"
 """On an invoice's ClaimResponse: ``accepted``, ``refused``, ``refused-by-adapter``, ``held``,
 ``pending``."""
