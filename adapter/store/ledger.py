@@ -151,10 +151,14 @@ def open_batch(
 
     A try already recorded under the same message id (a send in doubt) and the resend of a
     batch refused as a whole replace the batch's lines; the resend counts one more try.
-    Judge the batch first (``month_refusal``, ``number_refusals``): a number another batch
-    holds makes this raise ``IntegrityError``. ``ValueError`` for an amount that is not
-    whole cents.
+    Judge the batch first (``month_refusal``, ``number_refusals``): a batch the month rule
+    refuses raises ``ValueError`` (the lines of a batch sent and not refused as a whole are
+    never replaced), a number another batch holds ``IntegrityError``. ``ValueError`` too for
+    an amount that is not whole cents.
     """
+    refusal = month_refusal(db, head)
+    if refusal is not None:
+        raise ValueError(f"batch {head.batch_number} cannot be opened: {refusal.text}")
     earlier = batch(db, head.batch_number)
     values = {
         "care_fund": head.care_fund,
@@ -270,33 +274,35 @@ def record_content(
         _refuse_all(db, number)
         return batch(db, number)
     _set_state(db, number, BatchState.ACCEPTED, now)
-    accepted: list[dict[str, Any]] = []
-    refused: list[dict[str, Any]] = []
-    refused_lines: list[dict[str, Any]] = []
-    for result in results:
-        (accepted if result.accepted else refused).append({"n": result.invoice_number})
-        if result.accepted:
-            refused_lines.extend(
-                {"n": result.invoice_number, "l": line} for line in result.refused_lines
-            )
-    by_invoice = (
-        update(INVOICE_LINES)
-        .where(_LINE.batch_number == number, _LINE.invoice_number == bindparam("n"))
-        .values(outcome=bindparam("o"))
+    # Statements by invoice number (the primary key's prefix), for invoices of this batch
+    # only: one with the batch number in its WHERE lets SQLite pick the batch's index and
+    # scan the whole batch once per invoice (30 s for 100,000 lines instead of 1 s).
+    in_batch = set(
+        db.execute(
+            select(_LINE.invoice_number).where(_LINE.batch_number == number).distinct()
+        ).scalars()
     )
-    for rows, outcome in ((accepted, LineOutcome.ACCEPTED), (refused, LineOutcome.REFUSED)):
-        if rows:
-            db.execute(by_invoice, [{**row, "o": outcome.value} for row in rows])
-    if refused_lines:
+    verdicts: dict[LineOutcome, list[str]] = {LineOutcome.ACCEPTED: [], LineOutcome.REFUSED: []}
+    refused_lines: list[tuple[str, int]] = []
+    for result in results:
+        if result.invoice_number not in in_batch:
+            continue
+        outcome = LineOutcome.ACCEPTED if result.accepted else LineOutcome.REFUSED
+        verdicts[outcome].append(result.invoice_number)
+        if result.accepted:
+            refused_lines.extend((result.invoice_number, line) for line in result.refused_lines)
+    for outcome, numbers in verdicts.items():
+        for chunk in _chunks(numbers):
+            db.execute(
+                update(INVOICE_LINES)
+                .where(_LINE.invoice_number.in_(chunk))
+                .values(outcome=outcome.value)
+            )
+    for pairs in _chunks(refused_lines):
         db.execute(
             update(INVOICE_LINES)
-            .where(
-                _LINE.batch_number == number,
-                _LINE.invoice_number == bindparam("n"),
-                _LINE.line_number == bindparam("l"),
-            )
-            .values(outcome=LineOutcome.REFUSED.value),
-            refused_lines,
+            .where(tuple_(_LINE.invoice_number, _LINE.line_number).in_(pairs))
+            .values(outcome=LineOutcome.REFUSED.value)
         )
     _mark_credited(db, number)
     return batch(db, number)

@@ -342,6 +342,17 @@ class TestAnswers:
         assert again.updated_at == T0
         assert {x.outcome for x in ledger.batch_lines("1001")} == {LineOutcome.ACCEPTED}
 
+    def test_a_result_for_another_batch_s_invoice_is_ignored(self, ledger: InvoiceLedger) -> None:
+        """An answer judges only the lines of its own batch, whatever invoices it names."""
+        accepted_batch(ledger, EARLIER, invoice("F-1"))
+        later = head("1002", month="2026-11")
+        ledger.open_batch(later, [invoice("F-2")], T0)
+        ledger.record_technical("m-1002", "931000", T0)
+        results = [InvoiceResult("F-2", True), InvoiceResult("F-1", False)]
+        ledger.record_content("m-1002", "931000", results, T0)
+        assert {x.outcome for x in ledger.invoice_lines("F-1")} == {LineOutcome.ACCEPTED}
+        assert {x.outcome for x in ledger.invoice_lines("F-2")} == {LineOutcome.ACCEPTED}
+
     def test_an_unknown_message_is_no_batch(self, ledger: InvoiceLedger) -> None:
         """An answer to a message the ledger does not hold records nothing."""
         assert ledger.record_technical("m-none", "931000", T0) is None
@@ -704,3 +715,18 @@ class TestIndexKey:
         assert keyring.index_secret is None
         assert INDEX_MARK not in path.read_text()
         assert replace(keyring, index_secret=b"x" * 32).index_secret is not None
+
+
+class TestOpenGuard:
+    """A batch the month rule refuses is never opened, so no accepted line is ever replaced."""
+
+    def test_opening_a_refused_batch_is_an_error(self, ledger: InvoiceLedger) -> None:
+        """Opening a second batch of the month, or reopening an accepted one, changes nothing."""
+        accepted_batch(ledger, EARLIER, invoice("F-1"))
+        with pytest.raises(ValueError, match="already has batch 1001"):
+            ledger.open_batch(head("1002"), [invoice("F-2")], T0)
+        with pytest.raises(ValueError, match="cannot be opened"):
+            ledger.open_batch(head("1001", message_id="m-1001b"), [invoice("F-9")], T0)
+        assert ledger.batch("1002") is None
+        assert {x.invoice_number for x in ledger.batch_lines("1001")} == {"F-1"}
+        assert {x.outcome for x in ledger.batch_lines("1001")} == {LineOutcome.ACCEPTED}
