@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from adapter import crashpoints
 from adapter.central import probe_central
 from adapter.clock import SystemClock
 from adapter.daemon import Daemon, broker_address, check_broker, topology_of
+from adapter.devpki import demo_settings, existing_dev_pki
 from adapter.errors import AdapterError
 from adapter.keyfiles import check_broker_key, load_signer
 from adapter.logs import configure_logging
@@ -200,18 +202,43 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 def _check(settings: Settings, _args: argparse.Namespace) -> int:
     """Each line: OK/FAIL (or WARN) and what was checked; exit 1 if anything failed."""
+    # Every failure is one line of this command's own; the libraries' log lines (pika logs
+    # a refused connection with a traceback) would only bury it.
+    logging.disable(logging.CRITICAL)
+    try:
+        results = _check_results(settings)
+    finally:
+        logging.disable(logging.NOTSET)
+    for status, text in results:
+        print(f"{status:<4} {text}")
+    return 0 if all(status != "FAIL" for status, _ in results) else 1
+
+
+def _check_results(settings: Settings) -> list[tuple[str, str]]:
+    """(OK, WARN or FAIL, what) for every item ``check`` looks at."""
     results: list[tuple[str, str]] = [("OK", "settings are valid")]
 
     def result(ok: bool, text: str) -> None:
         results.append(("OK" if ok else "FAIL", text))
+
+    dev_pki = existing_dev_pki(Path(settings.signing.keystore))
+    if dev_pki is not None and not settings.signing.passphrase_file:
+        settings = demo_settings(settings, dev_pki)
+        results.append(
+            ("WARN", f"signing with the development PKI in {dev_pki.keystore.parent} (the demo's)")
+        )
 
     signer: Signer | None = None  # also the TLS client certificate, below
     try:
         # The daemon's own check and load: loose permissions FAIL as the daemon refuses them.
         signer, warnings = load_signer(settings.signing, os.environ)
         subject = signer.certificate.subject.rfc4514_string()
-        expiry = signer.certificate.not_valid_after_utc.date().isoformat()
-        result(True, f"keystore opens: {subject}, valid until {expiry}")
+        not_after = signer.certificate.not_valid_after_utc
+        days = (not_after - SystemClock().now()).days
+        text = f"keystore opens: {subject}, valid until {not_after.date().isoformat()}"
+        results.append(
+            ("FAIL" if days < 0 else "WARN" if days < 30 else "OK", f"{text} ({days} days left)")
+        )
         if warnings:
             results.extend(("WARN", warning) for warning in warnings)
         else:
@@ -220,7 +247,11 @@ def _check(settings: Settings, _args: argparse.Namespace) -> int:
         result(False, str(exc))
     try:
         revision = schema_revision(create_store_engine(settings.store.url, 1))
-        result(revision is not None, f"store reachable, schema revision {revision}")
+        if revision is None:
+            # Not an error: the daemon creates the schema at its first start.
+            results.append(("WARN", "store reachable, no schema yet: the daemon creates it"))
+        else:
+            result(True, f"store reachable, schema revision {revision}")
     except AdapterError as exc:
         result(False, str(exc))
     try:
@@ -245,9 +276,7 @@ def _check(settings: Settings, _args: argparse.Namespace) -> int:
     except AdapterError as exc:  # a ca_bundle or client certificate that cannot be read
         reason = str(exc)
     result(reason is None, reason or f"central application answers at {settings.central.url}")
-    for status, text in results:
-        print(f"{status:<4} {text}")
-    return 0 if all(status != "FAIL" for status, _ in results) else 1
+    return results
 
 
 def _broker_link(settings: Settings) -> list[tuple[str, str]]:

@@ -8,14 +8,13 @@ valid forever), then runs the daemon until Ctrl-C stops both.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from adapter.daemon import Daemon
-from adapter.devpki import create_dev_pki
+from adapter.devpki import create_dev_pki, demo_settings
 from adapter.settings import Settings
 from adapter.store.sealing import add_key
 from simulator import Simulator, SimulatorConfig
@@ -32,19 +31,9 @@ def run_demo(settings: Settings, today: str) -> int:
         # again); production creates its own with `vsb-adapter store-key create`.
         key = add_key(settings.store.key_file)
         log.info("created the store keyring %s (key %s)", settings.store.key_file, key.key_id)
-    settings = dataclasses.replace(
-        settings,
-        signing=dataclasses.replace(
-            settings.signing, keystore=str(pki.keystore), passphrase_file=str(pki.passphrase_file)
-        ),
-        central=dataclasses.replace(settings.central, answer_certificate=str(pki.central_cert)),
-    )
+    settings = demo_settings(settings, pki)
     endpoint = urlsplit(settings.central.url)
     https = endpoint.scheme == "https"
-    if https and not settings.central.ca_bundle:
-        # The simulator's server certificate comes from the dev CA: trust that CA, and only it.
-        central = dataclasses.replace(settings.central, ca_bundle=str(pki.ca_cert))
-        settings = dataclasses.replace(settings, central=central)
     simulator = Simulator(
         SimulatorConfig(
             host=endpoint.hostname or "127.0.0.1",

@@ -12,16 +12,20 @@ eHealth certificate and the central application's published ones; nothing here i
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+
+from adapter.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -102,14 +106,8 @@ def issue(
     return builder.sign(ca_key, hashes.SHA256()), key
 
 
-def create_dev_pki(folder: Path, nihdi: str, passphrase: str = "dev-only") -> DevPki:  # noqa: S107
-    """Write the CA and every certificate into ``folder`` (the facility's on ``nihdi``).
-
-    Existing files are reused, so the demo keeps one identity across runs; a folder from an
-    older release, missing some, is made anew.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    pki = DevPki(
+def _layout(folder: Path) -> DevPki:
+    return DevPki(
         keystore=folder / "facility.p12",
         passphrase_file=folder / "passphrase.txt",
         facility_cert=folder / "facility.pem",
@@ -121,6 +119,24 @@ def create_dev_pki(folder: Path, nihdi: str, passphrase: str = "dev-only") -> De
         server_cert=folder / "server.pem",
         server_key=folder / "server-key.pem",
     )
+
+
+def existing_dev_pki(keystore: Path) -> DevPki | None:
+    """The development PKI whose keystore is ``keystore``, if one is complete there."""
+    pki = _layout(keystore.parent)
+    if pki.keystore != keystore or not all(path.exists() for path in pki.files):
+        return None
+    return pki
+
+
+def create_dev_pki(folder: Path, nihdi: str, passphrase: str = "dev-only") -> DevPki:  # noqa: S107
+    """Write the CA and every certificate into ``folder`` (the facility's on ``nihdi``).
+
+    Existing files are reused, so the demo keeps one identity across runs; a folder from an
+    older release, missing some, is made anew.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    pki = _layout(folder)
     if all(path.exists() for path in pki.files):
         _tighten(pki)  # a folder from before the permission check, made with the umask's 644
         return pki
@@ -171,3 +187,21 @@ def _tighten(pki: DevPki) -> None:
     (adapter/keyfiles.py)."""
     for path in (pki.keystore, pki.passphrase_file):
         path.chmod(0o600)
+
+
+def demo_settings(settings: Settings, pki: DevPki) -> Settings:
+    """The settings with the development PKI filled in where they leave it open: its
+    passphrase file, the simulator's answer certificate and, over HTTPS, the dev CA as the
+    only CA trusted (``check`` uses the same on the demo's defaults)."""
+    settings = dataclasses.replace(
+        settings,
+        signing=dataclasses.replace(
+            settings.signing, keystore=str(pki.keystore), passphrase_file=str(pki.passphrase_file)
+        ),
+        central=dataclasses.replace(settings.central, answer_certificate=str(pki.central_cert)),
+    )
+    if urlsplit(settings.central.url).scheme == "https" and not settings.central.ca_bundle:
+        # The simulator's server certificate comes from the dev CA: trust that CA, and only it.
+        central = dataclasses.replace(settings.central, ca_bundle=str(pki.ca_cert))
+        settings = dataclasses.replace(settings, central=central)
+    return settings
