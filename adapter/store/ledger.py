@@ -25,7 +25,7 @@ from collections.abc import Collection, Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, Row, bindparam, delete, insert, select, tuple_, update
 
@@ -69,8 +69,10 @@ def month_refusal(db: Connection, head: BatchHead) -> Issue | None:
     """Why ``head`` may not be sent as its care fund's batch of its month; None if it may.
 
     It may when no other batch of that fund and month exists, when it is a try of the batch
-    already recorded under its message id (a send in doubt), or when it is the resend of its
-    own batch refused as a whole, with the same invoice type and invoice date.
+    already recorded under its message id (a send in doubt), when its message replaces the
+    batch's latest try before any answer came (support's corrected replay of a dead
+    letter), or when it is the resend of its own batch refused as a whole, with the same
+    invoice type and invoice date.
     """
     earlier = batch(db, head.batch_number)
     if earlier is not None and earlier.message_id != head.message_id:
@@ -81,9 +83,16 @@ def month_refusal(db: Connection, head: BatchHead) -> Issue | None:
                 f" month {earlier.billing_month}; a batch number is used for one batch only",
                 "List.identifier[0]",
             )
-        if not earlier.state.refused_whole:
+        unanswered_replaced = (
+            earlier.state is BatchState.SENDING and head.replaces_message_id == earlier.message_id
+        )
+        if not (earlier.state.refused_whole or unanswered_replaced):
             return _month_taken(head, earlier.batch_number)
-        if (earlier.invoice_type, earlier.invoice_date) != (head.invoice_type, head.invoice_date):
+        changed = (earlier.invoice_type, earlier.invoice_date) != (
+            head.invoice_type,
+            head.invoice_date,
+        )
+        if earlier.state.refused_whole and changed:
             return Issue(
                 "invoice-resend-changed",
                 f"batch {head.batch_number} was refused as a whole and may be resent only with"
@@ -308,6 +317,21 @@ def record_content(
     return batch(db, number)
 
 
+def forget_unanswered(db: Connection, message_id: str) -> bool:
+    """Forget the batch whose latest try is ``message_id`` if no answer came to it.
+
+    For a batch message that ends without ever being answered (support discards it): its
+    month is free again and its lines never count as sent. True if a batch was forgotten;
+    a batch with an answer is kept (an answered month stays taken).
+    """
+    found = batch_by_message(db, message_id)
+    if found is None or found.state is not BatchState.SENDING:
+        return False
+    db.execute(delete(INVOICE_LINES).where(_LINE.batch_number == found.batch_number))
+    db.execute(delete(INVOICE_BATCHES).where(_BATCH.batch_number == found.batch_number))
+    return True
+
+
 def _set_state(db: Connection, batch_number: str, state: BatchState, now: datetime) -> None:
     db.execute(
         update(INVOICE_BATCHES)
@@ -366,15 +390,21 @@ def credit_refusals(db: Connection, invoice: Invoice) -> list[Issue]:
     if not refs:
         return []
     keys = [(ref.invoice_number, ref.line_number) for ref in refs]
-    targets: dict[LineReference, tuple[LineOutcome, str | None]] = {}
+    targets: dict[LineReference, _Target] = {}
     pending_credits: dict[LineReference, str] = {}
     for chunk in _chunks(keys):
-        for number, line_number, outcome, by in db.execute(
-            select(_LINE.invoice_number, _LINE.line_number, _LINE.outcome, _LINE.credited_by).where(
-                tuple_(_LINE.invoice_number, _LINE.line_number).in_(chunk)
-            )
+        for number, line_number, kind, outcome, by in db.execute(
+            select(
+                _LINE.invoice_number,
+                _LINE.line_number,
+                _LINE.invoice_kind,
+                _LINE.outcome,
+                _LINE.credited_by,
+            ).where(tuple_(_LINE.invoice_number, _LINE.line_number).in_(chunk))
         ):
-            targets[LineReference(number, int(line_number))] = (LineOutcome(outcome), by)
+            targets[LineReference(number, int(line_number))] = _Target(
+                InvoiceKind(kind), LineOutcome(outcome), by
+            )
         for credit_note, number, line_number in db.execute(
             select(_LINE.invoice_number, _LINE.credits_invoice, _LINE.credits_line).where(
                 tuple_(_LINE.credits_invoice, _LINE.credits_line).in_(chunk),
@@ -389,7 +419,7 @@ def credit_refusals(db: Connection, invoice: Invoice) -> list[Issue]:
         ref = line.credits
         if ref is None:
             continue
-        why = _why_not_creditable(ref, targets.get(ref), pending_credits.get(ref), ref in seen)
+        why = _why_not_creditable(targets.get(ref), pending_credits.get(ref), ref in seen)
         seen.add(ref)
         if why is not None:
             issues.append(
@@ -403,15 +433,20 @@ def credit_refusals(db: Connection, invoice: Invoice) -> list[Issue]:
     return issues
 
 
+class _Target(NamedTuple):
+    invoice_kind: InvoiceKind
+    outcome: LineOutcome
+    credited_by: str | None
+
+
 def _why_not_creditable(
-    ref: LineReference,
-    target: tuple[LineOutcome, str | None] | None,
-    pending_credit: str | None,
-    seen: bool,
+    target: _Target | None, pending_credit: str | None, seen: bool
 ) -> str | None:
     if target is None:
         return "which the adapter never sent"
-    outcome, credited_by = target
+    outcome, credited_by = target.outcome, target.credited_by
+    if target.invoice_kind is InvoiceKind.CREDIT_NOTE:
+        return "a credit note's line (only an invoice's line can be credited)"
     if outcome is LineOutcome.REFUSED:
         return "which the care fund refused (a refused line needs no credit note)"
     if outcome is LineOutcome.PENDING:
@@ -610,6 +645,11 @@ class InvoiceLedger:
         with self._store.connection() as db:
             return record_content(db, message_id, code, results, now)
 
+    def forget_unanswered(self, message_id: str) -> bool:
+        """``forget_unanswered`` in a transaction."""
+        with self._store.connection() as db:
+            return forget_unanswered(db, message_id)
+
     def credit_refusals(self, invoice: Invoice) -> list[Issue]:
         """``credit_refusals`` in a read transaction."""
         with self._store.connection(read_only=True) as db:
@@ -691,6 +731,7 @@ __all__ = [
     "cents",
     "correction_ready",
     "credit_refusals",
+    "forget_unanswered",
     "held_ready",
     "hold",
     "invoice_lines",

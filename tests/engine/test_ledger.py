@@ -81,6 +81,7 @@ def head(
     month: str = MONTH,
     invoice_type: str = "reva",
     invoice_date: date = INVOICE_DATE,
+    replaces: str | None = None,
 ) -> BatchHead:
     return BatchHead(
         message_id=message_id or f"m-{batch_number}",
@@ -91,6 +92,7 @@ def head(
         invoice_type=invoice_type,
         billing_month=month,
         invoice_date=invoice_date,
+        replaces_message_id=replaces,
     )
 
 
@@ -172,6 +174,10 @@ MONTH_CASES = [
     ("a resend of a batch not refused", ("931000", "931000"),
      head("1001", message_id="m-1001b"), "invoice-month-taken"),
     ("the same message again (a send in doubt)", (), head("1001"), None),
+    ("a replay replacing an unanswered try", (),
+     head("1001", message_id="m-1001b", replaces="m-1001", invoice_date=date(2026, 11, 6)), None),
+    ("a replay replacing a try taken in", ("931000",),
+     head("1001", message_id="m-1001b", replaces="m-1001"), "invoice-month-taken"),
     ("the month before", ("931000", "931000"), head("1002", month="2026-09"), None),
     ("the month after", ("931000", "931000"), head("1002", month="2026-11"), None),
     ("another care fund, the same month", ("931000", "931000"), head("1002", care_fund="280"),
@@ -353,6 +359,21 @@ class TestAnswers:
         assert {x.outcome for x in ledger.invoice_lines("F-1")} == {LineOutcome.ACCEPTED}
         assert {x.outcome for x in ledger.invoice_lines("F-2")} == {LineOutcome.ACCEPTED}
 
+    def test_an_unanswered_batch_can_be_forgotten(self, ledger: InvoiceLedger) -> None:
+        """A batch message ended without an answer frees its month; an answered one does not."""
+        ledger.open_batch(EARLIER, [invoice("F-1")], T0)
+        assert ledger.forget_unanswered("m-1001")
+        assert ledger.batch("1001") is None
+        assert ledger.batch_lines("1001") == []
+        assert ledger.month_refusal(head("1002")) is None
+        accepted_batch(ledger, head("1002"), invoice("F-1"))
+        ledger.open_batch(head("1003", month="2026-11"), [invoice("F-3")], T0)
+        ledger.record_technical("m-1003", "931000", T0)
+        assert not ledger.forget_unanswered("m-1002")
+        assert not ledger.forget_unanswered("m-1003")
+        assert not ledger.forget_unanswered("m-none")
+        assert ledger.batch("1003") is not None
+
     def test_an_unknown_message_is_no_batch(self, ledger: InvoiceLedger) -> None:
         """An answer to a message the ledger does not hold records nothing."""
         assert ledger.record_technical("m-none", "931000", T0) is None
@@ -477,6 +498,12 @@ class TestCreditNotes:
         issues = sent.credit_refusals(credit_note("C-1", ("F-1", 1), ("F-1", 2), ("F-1", 1)))
         assert [i.expression for i in issues] == ["Claim.item[2]"]
         assert "another line of this credit note" in issues[0].text
+
+    def test_a_credit_note_s_line_is_not_credited(self, sent: InvoiceLedger) -> None:
+        """Only an invoice's line can be credited, not the line of another credit note."""
+        accepted_batch(sent, head("1003", month="2026-12"), credit_note("C-1", ("F-1", 1)))
+        [issue] = sent.credit_refusals(credit_note("C-2", ("C-1", 1)))
+        assert "only an invoice's line" in issue.text
 
     def test_an_invoice_is_not_judged_as_a_credit_note(self, sent: InvoiceLedger) -> None:
         """An ordinary invoice has nothing a credit rule could refuse."""
