@@ -4,7 +4,9 @@ The store-level rules of invoicing (docs/architecture.md, "The invoicing ledger"
 functions of what was sent before, so they live here, next to the rows they read:
 
 - one batch per care fund per month, but for the resend of a batch refused as a whole with
-  its number, invoice type and invoice date (``month_refusal``);
+  its number, invoice type and invoice date (``month_refusal``; ``forget_unanswered`` frees
+  the month of a batch whose message ended without an answer);
+- an invoice number serves one invoice (``number_refusals``);
 - a credit note only for lines the care fund accepted and nobody credited yet
   (``credit_refusals``);
 - a correcting invoice only once its credit note was accepted: until then it is held
