@@ -17,7 +17,6 @@ from lxml import etree
 from mappings import AnswerHead, Issue, Outcome, parse_answer, to_fhir_answer
 from mappings.answers.common import PATIENT
 from mappings.answers.invoice_batch import (
-    INVOICE_BATCH,
     AdapterVerdict,
     BatchAcknowledgement,
     BatchOutcome,
@@ -28,6 +27,7 @@ from mappings.answers.invoice_batch import (
     combine,
     locate,
 )
+from mappings.answers.invoice_response import INVOICE_BATCH
 from mappings.vocabulary import (
     DECISION_SYSTEM,
     ERROR_LEVEL_EXTENSION,
