@@ -330,7 +330,7 @@ class Sealer:
         """The blind index under the keyring's ``@index`` key.
 
         ``ConfigError`` when the keyring has none (one written before invoicing):
-        ``add_index_key`` (``vsb-adapter store-key index``) adds one.
+        ``add_index_key`` adds one.
         """
         with self._lock:
             secret = self._keyring.index_secret
@@ -338,7 +338,7 @@ class Sealer:
         if secret is None:
             raise ConfigError(
                 f"store keyring {source or '(in memory)'} holds no {INDEX_MARK} key, which the"
-                " invoicing ledger needs; `vsb-adapter store-key index` adds one"
+                " invoicing ledger needs: add an '@index <base64 of 32 random bytes>' line"
                 " (docs/sysadmin.md, Encryption at rest)"
             )
         return BlindIndex(secret)
