@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from adapter.errors import ConfigError
 from adapter.store import (
@@ -256,6 +257,14 @@ class TestMonthRule:
         assert "F-1" in taken[0].text
         assert "1001" in taken[0].text
         assert own == []
+
+    def test_opening_a_taken_number_is_an_integrity_error(self, ledger: InvoiceLedger) -> None:
+        """Unjudged, a number another batch holds stops the opening whole, on both backends."""
+        accepted_batch(ledger, EARLIER, invoice("F-1"))
+        with pytest.raises(IntegrityError):
+            ledger.open_batch(head("1002", month="2026-11"), [invoice("F-2"), invoice("F-1")], T0)
+        assert ledger.batch("1002") is None
+        assert ledger.invoice_lines("F-2") == []
 
 
 # ---- recording batches and their answers ------------------------------------------------------
