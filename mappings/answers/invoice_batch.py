@@ -26,6 +26,7 @@ from lxml import etree
 
 from mappings import vsb_schema
 from mappings.answers.common import part_text
+from mappings.invoice_batch import Invoice
 from mappings.model import Issue, Outcome
 
 ACCEPTED_CODE: Final = "931000"
@@ -129,6 +130,11 @@ class SentInvoice:
 
     number: str
     lines: tuple[int, ...]
+
+    @classmethod
+    def of(cls, invoice: Invoice) -> SentInvoice:
+        """The invoice of the batch model as sent."""
+        return cls(invoice.number, tuple(line.number for line in invoice.lines))
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,9 @@ def render(head: AnswerHead, body: BatchOutcome | None) -> list[dict[str, Any]]:
     """One ClaimResponse per invoice (``use`` claim, ``request`` its invoice number), each
     with its lines' decisions, its errors and the batch's; with no invoice to show (an
     adapter's own answer has no body), one ClaimResponse about the batch event itself."""
+    if isinstance(body, BatchAcknowledgement):
+        # What ``read`` gives is not enough: only the sender knows the lines it sent.
+        raise TypeError("an invoice batch's answer renders combine()'s BatchOutcome")
     if body is None or not body.invoices:
         return [_batch_response(head, body)]
     shared = _shared_extensions(body)

@@ -8,13 +8,14 @@ really sends), then read through ``parse_answer`` (vsb-1.0.xsd) like every answe
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from lxml import etree
 
-from mappings import AnswerHead, Issue, Outcome, parse_answer, to_fhir_answer
+from mappings import AnswerHead, AnswerKind, Issue, Outcome, parse_answer, to_fhir_answer
 from mappings.answers.common import PATIENT
 from mappings.answers.invoice_batch import (
     AdapterVerdict,
@@ -28,6 +29,7 @@ from mappings.answers.invoice_batch import (
     locate,
 )
 from mappings.answers.invoice_response import INVOICE_BATCH
+from mappings.invoice_batch import Invoice, InvoiceKind, InvoiceLine, LineKind
 from mappings.vocabulary import (
     DECISION_SYSTEM,
     ERROR_LEVEL_EXTENSION,
@@ -467,6 +469,24 @@ class TestRender:
         body = combine(BATCH, content_accepted(), SENT)
         first, second = (json.dumps(fhir(Outcome.ACCEPTED, body)) for _ in range(2))
         assert first == second
+
+    def test_bare_acknowledgement_is_refused(self) -> None:
+        """Rendering what ``read`` gave, not combined, is a programming error, said so."""
+        kind: AnswerKind[Any] = INVOICE_BATCH  # as the engine holds every message type's kind
+        with pytest.raises(TypeError, match="combine"):
+            to_fhir_answer(head(Outcome.ACCEPTED), kind, content_accepted())
+
+    def test_sent_invoice_of_the_batch_model(self) -> None:
+        """A batch model's invoice is sent with its line numbers, in its order."""
+        lines = tuple(
+            InvoiceLine(number, kind, code, date(2026, 11, 2), Decimal(amount), for_line)
+            for number, kind, code, amount, for_line in (
+                (2, LineKind.SERVICE, "771011", "86.50", None),
+                (1, LineKind.PERSONAL_SHARE, "779990", "5.00", 2),
+            )
+        )
+        invoice = Invoice("F-1", InvoiceKind.INVOICE, "85073003328", "VSB-2026-000042", lines)
+        assert SentInvoice.of(invoice) == SentInvoice("F-1", (2, 1))
 
 
 class TestHostile:
