@@ -51,7 +51,7 @@ _DECISIONS: Final = {
 """MyCareNet's decision values, as for applications: the invoice's (and each line's)."""
 _DISPOSITIONS: Final = {
     InvoiceStatus.ACCEPTED: "Accepted by the central application.",
-    InvoiceStatus.REFUSED: "Refused by the central application (an F error).",
+    InvoiceStatus.REFUSED: "Refused by the central application; its errors say why.",
     InvoiceStatus.REFUSED_BY_ADAPTER: "Refused by the adapter before sending: it was not sent.",
     InvoiceStatus.HELD: (
         "Held by the adapter until the credit note of the invoice it corrects is accepted;"
@@ -97,7 +97,8 @@ def _invoice_response(
     )
     if status in (InvoiceStatus.ACCEPTED, InvoiceStatus.REFUSED, InvoiceStatus.REFUSED_BY_ADAPTER):
         # Only decided lines are shown: a held or pending invoice's lines wait for a decision.
-        # Every line shares one of two adjudications: a batch has up to 100,000 lines.
+        # The lines share one of two adjudications (and every invoice the batch's extensions
+        # and errors): a batch may have 100,000 lines, each a dict less to build.
         refused = invoice.refused_lines
         agreed, denied = _adjudication("agreement"), _adjudication("refusal")
         resource["item"] = [
@@ -107,7 +108,7 @@ def _invoice_response(
         ]
         if not resource["item"]:
             del resource["item"]
-    lines = set(invoice.lines)
+    lines = set(invoice.lines) if invoice.errors else set()
     errors = [_fhir_error(e, e.line if e.line in lines else None) for e in invoice.errors]
     if errors or batch_errors:
         resource["error"] = errors + batch_errors
