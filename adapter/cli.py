@@ -41,6 +41,7 @@ from adapter.tls import describe
 from mappings import check_event
 from mappings.errors import InvalidEvent
 from mappings.model import Facility
+from monitoring.rules import DEFAULT_RUNBOOK_BASE, render_rules, runbook_base
 from queues import AnswerWatcher, BrokerError, ConfirmedPublisher
 
 RABBITMQ_HELP = (
@@ -93,6 +94,15 @@ def _parser() -> argparse.ArgumentParser:
     demo = command("demo", _demo, "run the bundled simulator and the daemon on the defaults")
     demo.add_argument("--today", default="2026-11-20", help="the simulator's today")
     command("check", _check, "check settings, keystore, store, RabbitMQ and the central app")
+    alert_rules = command(
+        "alert-rules", _alert_rules, "print the Prometheus alert rules with full runbook URLs"
+    )
+    alert_rules.add_argument(
+        "--runbook-base",
+        type=runbook_base,
+        default=DEFAULT_RUNBOOK_BASE,
+        help=f"URL of the published docs/ folder (default {DEFAULT_RUNBOOK_BASE})",
+    )
     command("upgrade-store", _upgrade_store, "bring the store's schema up to date")
     command("migrate", _migrate_alias, "old name of upgrade-store (not the VSB migration)")
     migration = sub.add_parser(
@@ -294,6 +304,12 @@ def _broker_link(settings: Settings) -> list[tuple[str, str]]:
     except AdapterError as exc:
         lines.append(("FAIL", str(exc)))
     return lines
+
+
+def _alert_rules(_settings: Settings, args: argparse.Namespace) -> int:
+    """Print monitoring/alerts.yml with every runbook_url under ``--runbook-base``."""
+    sys.stdout.write(render_rules(args.runbook_base))
+    return 0
 
 
 def _upgrade_store(settings: Settings, _args: argparse.Namespace) -> int:

@@ -1,9 +1,17 @@
 """The adapter's Prometheus metrics, on a registry of its own (one per daemon, one per test).
 
 Labels carry event codes, outcomes and reasons only: never an INSZ, a name, a dossier id.
+Every labelled counter and gauge has a child for each of its known label values from the
+start, at 0: ``rate()``, ``increase()`` and absence alerts need a series before the first
+event, or the first increment of a series born at 1 is never seen.
 """
 
 from __future__ import annotations
+
+import itertools
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from typing import TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -14,6 +22,9 @@ from prometheus_client import (
     ProcessCollector,
 )
 
+from mappings.model import Outcome
+from mappings.registry import MESSAGE_TYPES
+
 TLS_REASONS = (
     "unknown_ca",
     "hostname_mismatch",
@@ -23,7 +34,61 @@ TLS_REASONS = (
 )
 """The reasons of ``vsb_central_tls_failures_total`` (adapter/tls.py says which is which)."""
 
+SENT_EVENT_CODES = tuple(MESSAGE_TYPES)
+"""The event codes a stored message can have (only registered events are sent)."""
+EVENT_CODES = (*SENT_EVENT_CODES, "unknown")
+"""The event codes of received events: "unknown" when the code could not be read."""
+EVENT_RESULTS = ("stored", "duplicate", "conflict", "invalid", "dead_lettered", "retry")
+SEND_OUTCOMES = (
+    "accepted",
+    "in-beraad",
+    "refused",
+    "transient_error",
+    "unreadable_answer",
+    "permanent_error",
+)
+UNTRUSTED_REASONS = (
+    "unsigned",
+    "expired",
+    "unknown_certificate",
+    "tampered",
+    "bad_signature",
+    "malformed",
+)
+"""The reasons adapter/wssecurity.py gives for refusing an answer."""
+DEAD_LETTER_REASONS = ("permanent", "schema", "attempts", "age", "internal", "unreadable")
+ANSWER_OUTCOMES = tuple(outcome.value for outcome in Outcome)
+STORE_OPERATIONS = ("ingest", "send", "dispatch", "outbox", "mailbox", "gauges")
+"""Store operations that can fail; "gauges" also writes the heartbeat."""
+STORE_FAILURE_KINDS = ("transient", "permanent")
+BROKER_CONNECTIONS = ("consumer", "publisher")
+MESSAGE_STATES = ("pending", "sending", "waiting", "done", "dead", "discarded", "part")
+"""The values of ``adapter.store.MessageState`` (a test keeps them equal; the store is not
+imported here because the adapter, the store included, imports this module)."""
+RELOAD_RESULTS = ("ok", "failed")
+
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+
+_Labelled = TypeVar("_Labelled", Counter, Gauge)
+
+
+def _listed(values: tuple[str, ...]) -> str:
+    return ", ".join(values)
+
+
+def _at_zero(metric: _Labelled, *label_values: tuple[str, ...]) -> _Labelled:
+    """Create the child of every combination of ``label_values`` now, at 0."""
+    for combination in itertools.product(*label_values):
+        metric.labels(*combination)
+    return metric
+
+
+def distribution_version() -> str:
+    """The installed ``vsb-adapter`` version; "unknown" when run from a tree never installed."""
+    try:
+        return version("vsb-adapter")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 class Metrics:
@@ -38,36 +103,56 @@ class Metrics:
         r = self.registry
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
-        self.events = Counter(
-            "vsb_events_received",
-            "Events taken from RabbitMQ, by event code and result"
-            " (stored, duplicate, conflict, invalid, dead_lettered, retry).",
-            ["event_code", "result"],
+        self.build_info = Gauge(
+            "vsb_build_info",
+            "Always 1; the labels say which adapter version runs on which Python.",
+            ["version", "python"],
             registry=r,
         )
-        self.answers_untrusted = Counter(
-            "vsb_central_answers_untrusted",
-            "Answers of the central application refused by the WS-Security check, by reason"
-            " (unsigned, expired, unknown_certificate, tampered, bad_signature, malformed).",
-            ["reason"],
-            registry=r,
+        self.build_info.labels(distribution_version(), platform.python_version()).set(1)
+        self.events = _at_zero(
+            Counter(
+                "vsb_events_received",
+                f"Events taken from RabbitMQ, by event code and result ({_listed(EVENT_RESULTS)}).",
+                ["event_code", "result"],
+                registry=r,
+            ),
+            EVENT_CODES,
+            EVENT_RESULTS,
         )
-        self.central_tls_failures = Counter(
-            "vsb_central_tls_failures",
-            "Calls to the central application that failed in the TLS handshake, by reason"
-            " (unknown_ca, hostname_mismatch, expired, client_certificate_refused, handshake).",
-            ["reason"],
-            registry=r,
+        self.answers_untrusted = _at_zero(
+            Counter(
+                "vsb_central_answers_untrusted",
+                "Answers of the central application refused by the WS-Security check, by reason"
+                f" ({_listed(UNTRUSTED_REASONS)}).",
+                ["reason"],
+                registry=r,
+            ),
+            UNTRUSTED_REASONS,
         )
-        for reason in TLS_REASONS:  # every series exists from the start, at 0, for increase()
-            self.central_tls_failures.labels(reason)
-        self.sends = Counter(
-            "vsb_sends",
-            "SOAP submissions to the central application, by event code and outcome"
-            " (accepted, in-beraad, refused, transient_error, permanent_error).",
-            ["event_code", "outcome"],
-            registry=r,
+        self.central_tls_failures = _at_zero(
+            Counter(
+                "vsb_central_tls_failures",
+                "Calls to the central application that failed in the TLS handshake, by reason"
+                f" ({_listed(TLS_REASONS)}).",
+                ["reason"],
+                registry=r,
+            ),
+            TLS_REASONS,
         )
+        self.sends = _at_zero(
+            Counter(
+                "vsb_sends",
+                "SOAP submissions to the central application, by event code and outcome"
+                f" ({_listed(SEND_OUTCOMES)}).",
+                ["event_code", "outcome"],
+                registry=r,
+            ),
+            SENT_EVENT_CODES,
+            SEND_OUTCOMES,
+        )
+        # Histograms appear with their first observation: at 0 per event code they would
+        # add 17 series per code before any traffic, and no alert reads them by absence.
         self.send_seconds = Histogram(
             "vsb_send_duration_seconds",
             "Time of one Submit call (build, sign, SOAP), by event code.",
@@ -86,40 +171,63 @@ class Metrics:
             "Delayed retries stored after a transient failure.",
             registry=r,
         )
-        self.dead_lettered = Counter(
-            "vsb_dead_lettered",
-            "Messages that became dead letters, by reason"
-            " (permanent, schema, attempts, age, internal).",
-            ["reason"],
-            registry=r,
+        self.dead_lettered = _at_zero(
+            Counter(
+                "vsb_dead_lettered",
+                f"Messages that became dead letters, by reason ({_listed(DEAD_LETTER_REASONS)}).",
+                ["reason"],
+                registry=r,
+            ),
+            DEAD_LETTER_REASONS,
         )
-        self.answers_published = Counter(
-            "vsb_answers_published",
-            "Answers confirmed by RabbitMQ, by outcome.",
-            ["outcome"],
-            registry=r,
+        self.answers_published = _at_zero(
+            Counter(
+                "vsb_answers_published",
+                f"Answers confirmed by RabbitMQ, by outcome ({_listed(ANSWER_OUTCOMES)}).",
+                ["outcome"],
+                registry=r,
+            ),
+            ANSWER_OUTCOMES,
         )
         self.mailbox_answers = Counter(
             "vsb_mailbox_answers",
             "Later answers fetched from the central application's mailbox (new ones only).",
             registry=r,
         )
-        self.store_failures = Counter(
-            "vsb_store_failures",
-            "Store operations that failed, by operation (ingest, send, dispatch, outbox,"
-            " mailbox, gauges, heartbeat) and kind (transient: retried; permanent: the data"
-            " was refused, the event isolated).",
-            ["operation", "kind"],
-            registry=r,
+        self.store_failures = _at_zero(
+            Counter(
+                "vsb_store_failures",
+                f"Store operations that failed, by operation ({_listed(STORE_OPERATIONS)};"
+                " gauges also writes the heartbeat) and kind (transient: retried; permanent:"
+                " the data was refused, the event isolated).",
+                ["operation", "kind"],
+                registry=r,
+            ),
+            STORE_OPERATIONS,
+            STORE_FAILURE_KINDS,
         )
-        self.broker_reconnects = Counter(
-            "vsb_broker_reconnects",
-            "Times a RabbitMQ connection was lost and opened again, by connection.",
-            ["connection"],
-            registry=r,
+        self.broker_reconnects = _at_zero(
+            Counter(
+                "vsb_broker_reconnects",
+                "Times a RabbitMQ connection was lost and opened again, by connection"
+                f" ({_listed(BROKER_CONNECTIONS)}).",
+                ["connection"],
+                registry=r,
+            ),
+            BROKER_CONNECTIONS,
         )
         self.in_flight = Gauge("vsb_in_flight", "Messages being sent right now.", registry=r)
-        self.messages = Gauge("vsb_messages", "Stored messages by state.", ["state"], registry=r)
+        # The gauge loop sets every state it has seen; 0 before its first round is the truth
+        # of an empty store and lets an alert on one state see the series from the start.
+        self.messages = _at_zero(
+            Gauge(
+                "vsb_messages",
+                f"Stored messages by state ({_listed(MESSAGE_STATES)}).",
+                ["state"],
+                registry=r,
+            ),
+            MESSAGE_STATES,
+        )
         self.blocked_dossiers = Gauge(
             "vsb_blocked_dossiers", "Dossiers held by a dead letter at their head.", registry=r
         )
@@ -142,11 +250,16 @@ class Metrics:
             "Answers stored but not yet confirmed by RabbitMQ.",
             registry=r,
         )
-        self.broker_up = Gauge(
-            "vsb_broker_connected",
-            "1 when the named RabbitMQ connection is up.",
-            ["connection"],
-            registry=r,
+        # 0 until a connection is up: true, and VsbBrokerDisconnected waits 2 minutes.
+        self.broker_up = _at_zero(
+            Gauge(
+                "vsb_broker_connected",
+                "1 when the named RabbitMQ connection is up"
+                f" ({_listed(BROKER_CONNECTIONS)}); 0 until it first is.",
+                ["connection"],
+                registry=r,
+            ),
+            BROKER_CONNECTIONS,
         )
         self.central_up = Gauge(
             "vsb_central_reachable",
@@ -165,9 +278,12 @@ class Metrics:
             " set at start and after each SIGHUP reload.",
             registry=r,
         )
-        self.signing_reloads = Counter(
-            "vsb_signing_reloads",
-            "Reloads of the keystore on SIGHUP, by result (ok, failed: the old key stays).",
-            ["result"],
-            registry=r,
+        self.signing_reloads = _at_zero(
+            Counter(
+                "vsb_signing_reloads",
+                "Reloads of the keystore on SIGHUP, by result (ok, failed: the old key stays).",
+                ["result"],
+                registry=r,
+            ),
+            RELOAD_RESULTS,
         )
