@@ -6,8 +6,10 @@ whether the message waits for its predecessors under that key or runs at once:
 
 - ``BY_DOSSIER``: applications and their modifications, one in processing per dossier, in
   the EPD's sequence order;
-- ``BY_CARE_FUND``: invoice batches and credit notes, one in processing per (facility, care
-  fund), in sequence order (DESIGN.md, "Ordering keys");
+- ``BY_CARE_FUND``: invoice batches (their invoices and credit notes travel inside them),
+  one in processing per (facility, care fund), in sequence order (DESIGN.md, "Ordering
+  keys"); the care fund is a Claim's insurer or an ``invoice-batch`` List's care-fund
+  extension;
 - ``UNORDERED``: look-ups; they use up their number in the dossier but never wait and never
   hold the dossier back.
 """

@@ -75,13 +75,20 @@ def batch_issues(bundle: EventBundle, batch: Node) -> list[Issue]:
     ):
         _one_extension(bundle, batch, url, key, issues)
     seen: set[str] = set()
-    for entry in batch.child("entry").items():
-        identifier = entry.child("item").child("identifier")
-        event_id = identifier.child("value").text
-        if identifier.child("system").value != EVENT_ID_SYSTEM or event_id is None:
+    # A batch lists up to 20,000 invoices: the raw values are read, a node made only for
+    # an entry at fault.
+    entries = batch.child("entry").value
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        item = entry.get("item") if isinstance(entry, dict) else None
+        identifier = item.get("identifier") if isinstance(item, dict) else None
+        if not isinstance(identifier, dict) or identifier.get("system") != EVENT_ID_SYSTEM:
             continue  # the schema names it
+        event_id = identifier.get("value")
+        if not isinstance(event_id, str):
+            continue
         if event_id in seen:
-            expression = bundle.expression(identifier.child("value"))
+            path = (*batch.path, "entry", index, "item", "identifier", "value")
+            expression = bundle.expression(path)
             text = f"{expression} lists an invoice event already listed by an earlier entry."
             issues.append(Issue("invoice-batch-entry-duplicate", text, expression))
         seen.add(event_id)
@@ -102,6 +109,8 @@ def _one_extension(
 
 
 def _care_fund_issues(bundle: EventBundle, claim: Node) -> Iterator[Issue]:
+    # DOMAIN.md "Invoicing": a batch gathers the invoices of one care fund; an invoice that
+    # names two could be written into neither batch correctly.
     insurer = fields.care_fund(claim.child("insurer").child("identifier"))
     for insurance in claim.child("insurance").items():
         identifier = insurance.child("coverage").child("identifier")
@@ -127,6 +136,8 @@ def _corrects_issues(bundle: EventBundle, claim: Node) -> Iterator[Issue]:
 
 
 def _line_number_issues(bundle: EventBundle, items: list[Node]) -> Iterator[Issue]:
+    # vsb-1.0.xsd InvoiceLine: the line number is unique within its invoice (a credit note
+    # and a per-line answer name lines by it).
     seen: set[int] = set()
     for item in items:
         number = fields.line_number(item)
@@ -311,6 +322,7 @@ def _reference(bundle: EventBundle, credit: Node) -> tuple[tuple[str, int] | Non
 
 
 def _amount_issues(bundle: EventBundle, items: list[Node]) -> Iterator[Issue]:
+    # vsb-1.0.xsd Amount: euro with cents (fractionDigits 2); the schema bounds the range.
     for item in items:
         node = item.child("net").child("value")
         value = fields.amount(node.value)
