@@ -152,7 +152,7 @@ class Metrics:
             SEND_OUTCOMES,
         )
         # Histograms appear with their first observation: at 0 per event code they would
-        # add 17 series per code before any traffic, and no alert reads them by absence.
+        # add 18 series per code before any traffic, and no alert reads them by absence.
         self.send_seconds = Histogram(
             "vsb_send_duration_seconds",
             "Time of one Submit call (build, sign, SOAP), by event code.",

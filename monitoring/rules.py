@@ -45,6 +45,9 @@ def render_rules(base: str = DEFAULT_RUNBOOK_BASE, source: str | None = None) ->
     """
     prefix = runbook_base(base)
     text = source_rules() if source is None else source
+    keys = re.findall(r"^\s*runbook_url:", text, re.MULTILINE)
+    if len(keys) != len(_RUNBOOK_LINE.findall(text)):
+        raise ValueError('every runbook_url must be one double-quoted URL: runbook_url: "..."')
 
     def full(match: re.Match[str]) -> str:
         url = match["url"]
