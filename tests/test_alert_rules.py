@@ -209,6 +209,36 @@ class TestLabelValues:
         """vsb_messages{state} starts at 0 for exactly the states a message can be in."""
         assert set(metrics.MESSAGE_STATES) == {state.value for state in MessageState}
 
+    def test_every_value_the_code_counts_is_declared(self) -> None:
+        """A label value written in adapter/ or queues/ is one of its tuple's: else its
+        series would appear at 1 on first use, and increase() would miss that first one."""
+        declared = {
+            "events": (metrics.EVENT_CODES, metrics.EVENT_RESULTS),
+            "sends": (metrics.SENT_EVENT_CODES, metrics.SEND_OUTCOMES),
+            "dead_lettered": (metrics.DEAD_LETTER_REASONS,),
+            "store_failures": (metrics.STORE_OPERATIONS, metrics.STORE_FAILURE_KINDS),
+            "broker_reconnects": (metrics.BROKER_CONNECTIONS,),
+            "broker_up": (metrics.BROKER_CONNECTIONS,),
+            "signing_reloads": (metrics.RELOAD_RESULTS,),
+            "answers_untrusted": (metrics.UNTRUSTED_REASONS,),
+            "central_tls_failures": (metrics.TLS_REASONS,),
+        }
+        used: list[tuple[str, int, str]] = []
+        for path in [*(ROOT / "adapter").rglob("*.py"), *(ROOT / "queues").rglob("*.py")]:
+            text = path.read_text()
+            for name, args in re.findall(r"metrics\.(\w+)\.labels\(([^()]*)\)", text):
+                for position, arg in enumerate(args.split(",")):
+                    used += [(name, position, value) for value in re.findall(r'"([^"]*)"', arg)]
+        sender = (ROOT / "adapter" / "engine" / "sender.py").read_text()
+        used += [("dead_lettered", 0, v) for v in re.findall(r'_dead\(.*"(\w+)"\)$', sender, re.M)]
+        wssecurity = (ROOT / "adapter" / "wssecurity.py").read_text()
+        used += [
+            ("answers_untrusted", 0, v) for v in re.findall(r'UntrustedAnswer\("(\w+)"', wssecurity)
+        ]
+        assert len(used) > 20
+        for name, position, value in used:
+            assert value in declared[name][position], (name, value)
+
 
 @pytest.fixture(scope="module")
 def live_metrics(pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[bytes]:
