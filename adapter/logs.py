@@ -1,8 +1,16 @@
-"""Logging set-up with personal data masked on the way out.
+"""Logging set-up: one shape for every line, ours and the libraries', personal data masked.
+
+Every record, whether the adapter's or pika's, zeep's, urllib3's or alembic's, goes through
+the stdlib ``logging`` tree to one handler whose formatter is structlog's
+``ProcessorFormatter``: the same processors add the ISO-8601 time (milliseconds, UTC offset),
+level, logger and thread, lift the fields a lifecycle line carries (``adapter.lifecycle``),
+mask, and render as JSON or as text.
 
 Log calls name events, messages and dossiers by id, never by person. As a second line of
-defence, every record is scrubbed of 11-digit numbers (INSZ/BIS look like that) before it is
-written, keeping the last two digits for support staff to tell two records apart.
+defence, every value of every line (message, fields, exception text) is scrubbed of 11-digit
+numbers and of INSZ in their printed form (``85.07.30-033.28``), keeping the last two digits
+for support staff to tell two records apart. UUIDs are left whole: a message id whose last
+group happens to hold eleven digits must stay findable.
 """
 
 from __future__ import annotations
@@ -11,17 +19,61 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Mapping, MutableMapping
+from datetime import UTC, datetime
+from typing import Any
 
-_ELEVEN_DIGITS = re.compile(r"(?<!\d)\d{9}(\d{2})(?!\d)")
+import structlog
+
+FIELDS = "vsb_fields"
+"""The ``extra`` key under which ``adapter.lifecycle`` hands a line its fields."""
+
+_UUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+_INSZ_LIKE = re.compile(
+    rf"(?P<uuid>(?<![0-9A-Za-z-]){_UUID}(?![0-9A-Za-z-]))"
+    r"|(?<!\d)\d{9}(?P<tail>\d{2})(?!\d)"
+    r"|(?<!\d)\d{2}\.\d{2}\.\d{2}-\d{3}\.(?P<printed>\d{2})(?!\d)"
+)
+_LIBRARIES = ("pika", "zeep", "urllib3", "alembic", "requests")
+_BODY_LOGGERS = ("zeep.transports",)
+"""Loggers that write whole SOAP envelopes at DEBUG (the signed message, names and all):
+never below INFO, whatever the level."""
+
+
+def _masked_match(match: re.Match[str]) -> str:
+    if match.group("uuid"):
+        return match.group(0)
+    return "*********" + (match.group("tail") or match.group("printed"))
 
 
 def mask(text: str) -> str:
-    """Replace every 11-digit number in ``text`` by ``*********NN``."""
-    return _ELEVEN_DIGITS.sub(r"*********\1", text)
+    """Replace every 11-digit number (and every printed INSZ) in ``text`` by ``*********NN``."""
+    return _INSZ_LIKE.sub(_masked_match, text)
+
+
+def mask_value(value: Any) -> Any:
+    """``value`` with every string in it masked (``mask``): dicts, lists and tuples walked."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, Mapping):
+        return {key: mask_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_value(item) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        # An int of eleven digits is an INSZ as much as its string is.
+        text = str(value)
+        return value if mask(text) == text else mask(text)
+    if isinstance(value, bool | float) or value is None:
+        return value
+    return mask(str(value))
 
 
 class MaskingFilter(logging.Filter):
-    """Masks INSZ-like numbers in the formatted message and the exception text."""
+    """Masks INSZ-like numbers in a plain record's message and exception text.
+
+    ``configure_logging`` masks in its formatter instead; this is for a handler of its own
+    (a test's, an embedding application's).
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place; never drops it."""
@@ -34,34 +86,98 @@ class MaskingFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, for log shippers."""
+def timestamp(created: float) -> str:
+    """A record's time as ISO 8601 in UTC with milliseconds: ``2026-12-02T14:21:36.123+00:00``."""
+    return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
 
-    def format(self, record: logging.LogRecord) -> str:
-        """Format ``record`` as JSON."""
-        entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
-            "level": record.levelname,
-            "logger": record.name,
-            "thread": record.threadName,
-            "message": record.getMessage(),
-        }
-        if record.exc_text:
-            entry["exception"] = record.exc_text
-        return json.dumps(entry)
+
+def _from_record(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+    """The line's head (time, level, logger, thread) and its fields, from the stdlib record."""
+    record: logging.LogRecord = event["_record"]
+    head = {
+        "time": timestamp(record.created),
+        "level": record.levelname,
+        "logger": record.name,
+        "thread": record.threadName,
+    }
+    fields = getattr(record, FIELDS, None)
+    rest = {k: v for k, v in event.items() if k not in head}
+    return {**head, **rest, **(fields if isinstance(fields, Mapping) else {})}
+
+
+def _mask_all(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+    return {
+        key: value if key.startswith("_") else mask_value(value) for key, value in event.items()
+    }
+
+
+_HEAD = ("time", "level", "logger", "thread", "message")
+
+
+def _render_json(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> str:
+    # The head first and the exception last, as a reader scans a line.
+    ordered = {key: event.pop(key) for key in _HEAD if key in event}
+    exception = event.pop("exception", None)
+    ordered.update(event)
+    if exception is not None:
+        ordered["exception"] = exception
+    return json.dumps(ordered, default=str, ensure_ascii=False)
+
+
+def _render_text(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> str:
+    head = (
+        f"{event.pop('time')} {event.pop('level'):<7} {event.pop('thread')} {event.pop('logger')}"
+    )
+    message = event.pop("message", "")
+    exception = event.pop("exception", None)
+    fields = " ".join(f"{key}={_text_value(value)}" for key, value in event.items())
+    line = f"{head}: {message}" + (f"  {fields}" if fields else "")
+    return line + (f"\n{exception}" if exception else "")
+
+
+def _text_value(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return json.dumps(text) if not text or any(c in text for c in ' "=\n') else text
+
+
+def formatter(as_json: bool) -> structlog.stdlib.ProcessorFormatter:
+    """The formatter of every line: head, fields, exception, masking, then JSON or text."""
+    return structlog.stdlib.ProcessorFormatter(
+        processors=[
+            _from_record,
+            structlog.processors.format_exc_info,
+            structlog.processors.EventRenamer("message"),
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _mask_all,
+            _render_json if as_json else _render_text,
+        ],
+    )
 
 
 def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
-    """Send masked logs to stderr (journald picks them up under systemd)."""
+    """Send masked logs to stderr (journald picks them up under systemd).
+
+    The libraries log at WARNING and above, except at DEBUG, where they log at DEBUG too but
+    for the loggers that write whole request bodies (``_BODY_LOGGERS``, kept at INFO).
+    """
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(MaskingFilter())
-    handler.setFormatter(
-        JsonFormatter()
-        if as_json
-        else logging.Formatter("%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(formatter(as_json))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("pika", "zeep", "urllib3", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    debug = root.level <= logging.DEBUG
+    for library in _LIBRARIES:
+        logging.getLogger(library).setLevel(logging.DEBUG if debug else logging.WARNING)
+    for body_logger in _BODY_LOGGERS:
+        logging.getLogger(body_logger).setLevel(logging.INFO if debug else logging.WARNING)
+    # structlog's own loggers (structlog.get_logger) go through the same handler.
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
