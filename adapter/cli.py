@@ -35,7 +35,7 @@ from adapter.store import (
     schema_revision,
 )
 from adapter.store.rekey import key_usage, rekey
-from adapter.store.sealing import add_key, load_keyring, remove_key
+from adapter.store.sealing import add_index_key, add_key, load_keyring, remove_key
 from adapter.support import SupportDesk
 from adapter.tls import describe
 from mappings import check_event
@@ -564,11 +564,14 @@ def _event(settings: Settings, args: argparse.Namespace) -> int:
 
 def _store_key_create(settings: Settings, _args: argparse.Namespace) -> int:
     key = add_key(settings.store.key_file)
+    # The invoicing ledger's blind index needs its own secret; a keyring written before
+    # release 0.3 gets it here once (it is never replaced: the index would be lost).
+    indexed = add_index_key(settings.store.key_file)
     keyring, _ = load_keyring(settings.store.key_file)
     print(
         f"created key {key.key_id} in {settings.store.key_file} (current; {len(keyring.keys)}"
-        " key(s)). Reload every running instance (systemctl reload vsb-adapter), then run"
-        " store-rekey"
+        " key(s))" + (", and the @index key of the invoicing ledger" if indexed else "") + "."
+        " Reload every running instance (systemctl reload vsb-adapter), then run store-rekey"
     )
     return 0
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from adapter.daemon import Daemon
 from adapter.devpki import create_dev_pki, demo_settings
 from adapter.settings import Settings
-from adapter.store.sealing import add_key
+from adapter.store.sealing import add_index_key, add_key
 from simulator import Simulator, SimulatorConfig
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ def run_demo(settings: Settings, today: str) -> int:
         # again); production creates its own with `vsb-adapter store-key create`.
         key = add_key(settings.store.key_file)
         log.info("created the store keyring %s (key %s)", settings.store.key_file, key.key_id)
+    add_index_key(settings.store.key_file)  # a demo keyring from before release 0.3 too
     settings = demo_settings(settings, pki)
     endpoint = urlsplit(settings.central.url)
     https = endpoint.scheme == "https"

@@ -139,6 +139,9 @@ class DeliverySettings:
     poll_seconds: float = 0.5
     gap_alert_seconds: float = 900.0
     """A dossier waiting this long on a missing sequence number shows as stuck."""
+    batch_directory: str = "var/batches"
+    """Where an invoice batch is written, signed, while it is sent (mode 0600, deleted
+    after its Submit; relative to the working directory)."""
 
 
 @dataclass(frozen=True)

@@ -14,19 +14,20 @@ from pathlib import Path
 
 from lxml import etree
 
-from adapter.store.sealing import Keyring, Sealer, StoreKey, add_key, new_key_id
+from adapter.store.sealing import Keyring, Sealer, StoreKey, add_index_key, add_key, new_key_id
 
 
 def memory_sealer() -> Sealer:
     """A sealer on one fresh random AES-256 key held in memory only (real AES-GCM)."""
     key = StoreKey(new_key_id(), os.urandom(32))
-    return Sealer(Keyring((key,), "(test keyring in memory)"))
+    return Sealer(Keyring((key,), "(test keyring in memory)", index_secret=os.urandom(32)))
 
 
 def keyring_file(path: Path) -> Path:
     """A keyring file at ``path`` (mode 600) with one fresh key, unless one is there already."""
     if not path.exists():
         add_key(path)
+        add_index_key(path)
     return path
 
 

@@ -4,8 +4,9 @@ Shape (docs/events.md): a message Bundle whose id is the answer id (the EPD dedu
 on it), a MessageHeader answering the original event id and carrying the outcome in one
 extension, and one focus resource: the one the message type's answer kind renders
 (ClaimResponse, CoverageEligibilityResponse, …), or an OperationOutcome when the adapter
-refused the event as invalid. An invoice batch's answer has one focus per invoice. Every answer is valid FHIR R4 and repeats no personal data:
-the EPD knows the person from its own event.
+refused the event as invalid. An invoice batch's answer has one focus per invoice. Every
+answer is valid FHIR R4 and repeats no personal data: the EPD knows the person from its own
+event.
 """
 
 from __future__ import annotations

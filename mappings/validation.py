@@ -18,7 +18,7 @@ from mappings.envelope import (
 from mappings.errors import InvalidEvent
 from mappings.event_schema import schema_issues
 from mappings.identifiers import is_eleven_digits, is_valid_insz
-from mappings.message_type import MessageType
+from mappings.message_type import Carriage, MessageType
 from mappings.model import Envelope, Facility, Issue
 from mappings.registry import MESSAGE_TYPES
 from mappings.rules import nihdi_issue, xml_character_issues
@@ -87,7 +87,9 @@ def validate_event(envelope: Envelope, facility: Facility) -> MessageType:
     issues.extend(schema_issues(envelope.document, event_type.code if event_type else None))
     issues.extend(_event_code_issues(bundle, envelope))
     issues.extend(_dossier_issues(bundle))
-    issues.extend(_patient_issues(bundle))
+    if event_type is None or event_type.carriage is not Carriage.BATCH:
+        # A batch names no user: each of its invoices, sent before it, names its own.
+        issues.extend(_patient_issues(bundle))
     issues.extend(_facility_issues(bundle, facility))
     if event_type is not None:
         issues.extend(_focus_issues(bundle, event_type))

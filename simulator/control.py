@@ -26,6 +26,7 @@ from simulator.central import SessionsResult
 from simulator.config import SimulatorConfig
 from simulator.faults import DEFAULT_STALL_SECONDS, FaultKind, FaultPlan, Latency
 from simulator.history import Application
+from simulator.invoice_desk import parse_faults
 from simulator.population import Affiliation, Person, mask_insz
 from simulator.record import Call, overlaps
 from simulator.runtime import Runtime
@@ -174,6 +175,11 @@ class Simulator:
     def clear_faults(self) -> None:
         """No more injected faults."""
         self.runtime.faults.set_plan(None)
+
+    def set_invoice_faults(self, faults: list[dict[str, Any]]) -> None:
+        """Fault these invoice lines or invoices (checked as ``POST /admin/invoice-faults``):
+        ``[{"invoice", "line"?, "code", "level", "text"?}]``; an empty list clears them."""
+        self.runtime.app.store.set_invoice_faults(parse_faults({"faults": faults}))
 
     def set_latency(self, latency_ms: float, jitter_ms: float = 0.0) -> None:
         """Every SOAP call takes ``latency_ms`` plus up to ``jitter_ms`` more."""

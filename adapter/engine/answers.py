@@ -84,6 +84,23 @@ def from_central(
     and renders the FHIR focus; the head is common, with the event's migration class when
     its type has one (``mappings.classify_event``).
     """
+    body = message_type.answer.read(answer.element)
+    return with_body(
+        answer, message_type, body, event_id=event_id, source=source, classification=classification
+    )
+
+
+def with_body(
+    answer: CentralAnswer,
+    message_type: MessageType,
+    body: Any,
+    *,
+    event_id: str,
+    source: AnswerSource,
+    classification: Classification | None = None,
+) -> PreparedAnswer:
+    """``from_central`` with the typed body given: read, then completed by the engine (an
+    invoice batch's acknowledgement with the adapter's own verdicts)."""
     head = AnswerHead(
         answer_id=answer.answer_id,
         event_id=event_id,
@@ -94,9 +111,7 @@ def from_central(
         created_at=answer.created_at,
         classification=classification,
     )
-    kind = message_type.answer
-    body = kind.read(answer.element)
-    return _prepared(head, kind, body, message_id=answer.in_reply_to, source=source)
+    return _prepared(head, message_type.answer, body, message_id=answer.in_reply_to, source=source)
 
 
 def classified(message_type: MessageType, payload: str | None) -> Classification | None:

@@ -20,11 +20,13 @@ from adapter.central import CentralTransport
 from adapter.clock import Clock
 from adapter.crashpoints import CrashPoint
 from adapter.engine.answers import classified, from_central
+from adapter.engine.batches import BatchAnswers
 from adapter.errors import DeliveryError, SealError, StoreError
 from adapter.failure_log import FailureLog
 from adapter.store import AnswerSource, Store
 from mappings import MESSAGE_TYPES, parse_answer
 from mappings.errors import AnswerFormatError
+from mappings.message_type import Carriage
 from monitoring import Metrics
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,7 @@ class MailboxPoller:
         self._batch = batch
         self._publish_wait = publish_wait_seconds
         self._on_turn = on_turn
+        self._batches = BatchAnswers(store, clock)
         self._failures = FailureLog(log, "polling the mailbox", clock)
         self._reported: set[str] = set()
         self._stopping = threading.Event()
@@ -127,15 +130,25 @@ class MailboxPoller:
                     element, f"mailbox answer {answer.answer_id} left unconfirmed: {exc}"
                 )
                 continue
-            prepared = from_central(
-                answer,
-                message_type,
-                event_id=message.event_id,
-                source=AnswerSource.MAILBOX,
-                classification=classified(message_type, payload),
-            )
+            effect = None
+            if message_type.carriage is Carriage.BATCH:
+                prepared, effect = self._batches.answered(
+                    answer, message_type, event_id=message.event_id, source=AnswerSource.MAILBOX
+                )
+            else:
+                prepared = from_central(
+                    answer,
+                    message_type,
+                    event_id=message.event_id,
+                    source=AnswerSource.MAILBOX,
+                    classification=classified(message_type, payload),
+                )
             new = self._store.record_later_answer(
-                message.message_id, prepared, self._clock.now(), role=message_type.role
+                message.message_id,
+                prepared,
+                self._clock.now(),
+                role=message_type.role,
+                effect=effect,
             )
             if new:
                 self._metrics.mailbox_answers.inc()

@@ -12,7 +12,8 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from lxml import etree
 from tenacity import (
@@ -28,11 +29,15 @@ from adapter.central import CentralTransport
 from adapter.clock import Clock
 from adapter.crashpoints import CrashPoint
 from adapter.engine.answers import from_central, made_here
+from adapter.engine.batches import BatchDelivery, BatchRefused
 from adapter.engine.breaker import BreakerState, CircuitBreaker
+from adapter.engine.statuses import StatusMemory
 from adapter.errors import PermanentDeliveryError, TransientDeliveryError, UnreadableAnswer
+from adapter.lifecycle import Stage, Step, step
 from adapter.settings import DeliverySettings
 from adapter.signing import Signer
 from adapter.store import AnswerSource, Claim, PreparedAnswer, Store
+from adapter.store.store import Effect
 from mappings import (
     MESSAGE_TYPES,
     MessageType,
@@ -42,6 +47,7 @@ from mappings import (
     read_envelope,
 )
 from mappings.errors import AnswerFormatError, MappingError, SchemaViolation
+from mappings.message_type import Carriage
 from mappings.migration import Classification
 from mappings.model import CentralAnswer, Facility, Issue, MessageContext, Outcome
 from monitoring import Metrics
@@ -94,6 +100,10 @@ class Sender:
         self._breaker = breaker
         self._policy = RetryPolicy.from_settings(settings)
         self._quick_tries = settings.quick_tries
+        self._batches = BatchDelivery(
+            store, signer, facility, clock, Path(settings.batch_directory)
+        )
+        self._statuses = StatusMemory(store)
 
     def send(self, claim: Claim) -> None:
         """Deliver one claimed message and record the result (never raises on delivery errors)."""
@@ -110,10 +120,10 @@ class Sender:
             return
         started = self._clock.monotonic()
         try:
-            signed, classification = self._signed_message(claim, message_type)
-            answer_xml = self._submit(lambda: self._central.submit(signed))
-            crashpoints.reach(CrashPoint.AFTER_SENDING_BEFORE_ANSWER)
-            answer = self._read(answer_xml, claim)
+            answer, classification = self._exchange(claim, message_type)
+        except BatchRefused as exc:
+            self._refuse(claim, message_type, exc.issues, reason="batch-refused")
+            return
         except UnreadableAnswer as exc:
             # Perhaps applied: in doubt, resent with the same id until the retry caps.
             self._metrics.sends.labels(claim.event_code, "unreadable_answer").inc()
@@ -134,14 +144,51 @@ class Sender:
             elapsed = self._clock.monotonic() - started
             self._metrics.send_seconds.labels(claim.event_code).observe(elapsed)
         self._metrics.sends.labels(claim.event_code, answer.outcome.value).inc()
-        prepared = from_central(
-            answer,
-            message_type,
+        step(
+            Step.SENT,
+            Stage.SEND,
             event_id=claim.event_id,
-            source=AnswerSource.SYNC,
-            classification=classification,
+            message_id=claim.message_id,
+            ordering_key=claim.ordering_key,
+            event_code=claim.event_code,
+            seconds=elapsed,
+            attempt=claim.attempts,
+            outcome=answer.outcome.value,
         )
-        self._record(claim, message_type, prepared)
+        effect: Effect | None
+        if message_type.carriage is Carriage.BATCH:
+            prepared, effect = self._batches.answers.answered(
+                answer, message_type, event_id=claim.event_id, source=AnswerSource.SYNC
+            )
+        else:
+            prepared = from_central(
+                answer,
+                message_type,
+                event_id=claim.event_id,
+                source=AnswerSource.SYNC,
+                classification=classification,
+            )
+            effect = self._statuses.effect(claim.payload, message_type, answer)
+        self._record(claim, message_type, prepared, effect)
+
+    def _exchange(
+        self, claim: Claim, message_type: MessageType
+    ) -> tuple[CentralAnswer, Classification | None]:
+        """Build, sign and submit the claim's message; its answer and the event's class.
+
+        A batch is judged against the store first (``BatchRefused``: not sent) and goes as a
+        signed file, never a tree (``adapter.engine.batches``).
+        """
+        if message_type.carriage is Carriage.BATCH:
+            batch = self._batches.prepare(claim)
+            with self._batches.written(batch) as signed_file:
+                answer_xml = self._submit(lambda: self._central.submit_file(signed_file))
+            crashpoints.reach(CrashPoint.AFTER_SENDING_BEFORE_ANSWER)
+            return self._read(answer_xml, claim), None
+        signed, classification = self._signed_message(claim, message_type)
+        answer_xml = self._submit(lambda: self._central.submit(signed))
+        crashpoints.reach(CrashPoint.AFTER_SENDING_BEFORE_ANSWER)
+        return self._read(answer_xml, claim), classification
 
     @staticmethod
     def _read(answer_xml: etree._Element, claim: Claim) -> CentralAnswer:
@@ -217,24 +264,50 @@ class Sender:
                 return answer
         raise AssertionError("unreachable")
 
-    def _record(self, claim: Claim, message_type: MessageType, answer: PreparedAnswer) -> None:
+    def _record(
+        self,
+        claim: Claim,
+        message_type: MessageType,
+        answer: PreparedAnswer,
+        effect: Effect | None = None,
+    ) -> None:
         recorded = self._store.record_answer(
-            claim, answer, self._clock.now(), role=message_type.role
+            claim, answer, self._clock.now(), role=message_type.role, effect=effect
         )
         if not recorded:
             log.warning("message %s: lease lost before its answer was stored", claim.message_id)
             return
         crashpoints.reach(CrashPoint.AFTER_ANSWER_BEFORE_PUBLISH)
-        self._metrics.answer_seconds.observe((self._clock.now() - claim.created_at).total_seconds())
+        waited = (self._clock.now() - claim.created_at).total_seconds()
+        self._metrics.answer_seconds.observe(waited)
+        step(
+            Step.ANSWERED,
+            Stage.SEND,
+            event_id=claim.event_id,
+            message_id=claim.message_id,
+            answer_id=answer.answer_id,
+            ordering_key=claim.ordering_key,
+            event_code=claim.event_code,
+            seconds=waited,
+            outcome=answer.outcome.value,
+            source=answer.source.value,
+        )
 
-    def _refuse(self, claim: Claim, message_type: MessageType, issues: list[Issue]) -> None:
-        """Refused by the adapter itself (its role says why): never sent, answered here."""
+    def _refuse(
+        self,
+        claim: Claim,
+        message_type: MessageType,
+        issues: list[Issue],
+        reason: str = "modification-refused",
+    ) -> None:
+        """Refused by the adapter itself (its role, or a batch's judgement, says why): never
+        sent, answered here."""
         answer = made_here(
             event_id=claim.event_id,
             event_code=claim.event_code,
             message_id=claim.message_id,
             outcome=Outcome.REFUSED,
-            reason="modification-refused",
+            reason=reason,
             issues=issues,
             created_at=self._clock.now(),
         )
@@ -247,6 +320,7 @@ class Sender:
             # The breaker has recognised an outage: this attempt is not the message's fault,
             # so it is given back and the message waits for the breaker, not for a backoff.
             self._store.schedule_retry(claim, error, now, now, count=False)
+            self._log_retry(claim, error, now, counted=False)
             return
         failing_since = claim.failing_since or now
         if claim.attempts >= self._policy.max_attempts:
@@ -257,21 +331,35 @@ class Sender:
             at = now + timedelta(seconds=self._policy.delay(claim.attempts))
             self._store.schedule_retry(claim, error, at, now)
             self._metrics.retries.inc()
-            log.info(
-                "message %s: %s; attempt %d, next try at %s",
-                claim.message_id,
-                error,
-                claim.attempts,
-                at.isoformat(timespec="seconds"),
-            )
+            self._log_retry(claim, error, at)
+
+    @staticmethod
+    def _log_retry(claim: Claim, error: str, at: datetime, *, counted: bool = True) -> None:
+        # An attempt given back to an open breaker is not counted: it says so.
+        step(
+            Step.RETRIED,
+            Stage.SEND,
+            event_id=claim.event_id,
+            message_id=claim.message_id,
+            ordering_key=claim.ordering_key,
+            event_code=claim.event_code,
+            attempt=claim.attempts,
+            counted=counted,
+            next_try=at.isoformat(timespec="milliseconds"),
+            error=error,
+        )
 
     def _dead(self, claim: Claim, error: str, reason: str) -> None:
         self._store.dead_letter(claim, error, self._clock.now())
         self._metrics.dead_lettered.labels(reason).inc()
-        log.error(
-            "message %s (event %s, %s) is a dead letter: %s",
-            claim.message_id,
-            claim.event_id,
-            claim.event_code,
-            error,
+        step(
+            Step.DEAD_LETTERED,
+            Stage.SEND,
+            event_id=claim.event_id,
+            message_id=claim.message_id,
+            ordering_key=claim.ordering_key,
+            event_code=claim.event_code,
+            attempt=claim.attempts,
+            reason=reason,
+            error=error,
         )

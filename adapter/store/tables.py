@@ -213,6 +213,10 @@ class InvoiceBatchRow(Base):
     """The message of the latest try (a resend after a refusal has a new message id)."""
     tries: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16))
+    judged: Mapped[str | None] = mapped_column(Text)
+    """JSON: the adapter's own judgement of the latest try (which event carried each invoice,
+    the corrections held and the invoices refused before sending), for its answers. Invoice
+    numbers, line numbers and issue codes only: no personal data."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

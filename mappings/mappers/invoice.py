@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from mappings.answers.claim_response import CLAIM_RESPONSE
+from mappings.answers.invoice_response import INVOICE_BATCH
 from mappings.bundle import EventBundle, Node
 from mappings.invoicing.checks import invoice_issues
 from mappings.mapper import Mapper, Unmappable
@@ -30,8 +30,7 @@ MESSAGE_TYPE = MessageType(
     code="invoice",
     message_kind="InvoiceBatch",
     request=Mapper(focus_type="Claim", check=invoice_issues, build=build),
-    # Placeholder until the batch answer kind lands: an invoice is answered with its batch.
-    answer=CLAIM_RESPONSE,
+    answer=INVOICE_BATCH,
     # Its number is used up like a look-up's and never waited on (it is never sent alone).
     ordering=UNORDERED,
     role=LOOKUP,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from mappings.answers.claim_response import CLAIM_RESPONSE
+from mappings.answers.invoice_response import INVOICE_BATCH
 from mappings.bundle import EventBundle, Node
 from mappings.invoicing.checks import batch_issues
 from mappings.mapper import Mapper, Unmappable
@@ -33,8 +33,7 @@ MESSAGE_TYPE = MessageType(
     code="invoice-batch",
     message_kind="InvoiceBatch",
     request=Mapper(focus_type="List", check=batch_issues, build=build),
-    # Placeholder until the batch answer kind lands (one answer per batch).
-    answer=CLAIM_RESPONSE,
+    answer=INVOICE_BATCH,
     ordering=BY_CARE_FUND,
     role=LOOKUP,
     carriage=Carriage.BATCH,

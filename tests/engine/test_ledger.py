@@ -40,7 +40,6 @@ from adapter.store.sealing import (
     parse_keyring,
     remove_key,
 )
-from adapter.testing import memory_sealer
 from mappings import Facility, Issue
 from mappings.invoice_batch import (
     BatchHead,
@@ -632,7 +631,8 @@ class TestInsuranceStatuses:
 
     def test_a_keyring_without_an_index_key_is_told(self, store: Store) -> None:
         """Statuses need the @index key; the other rules do not."""
-        bare = InvoiceLedger(Store(store.engine, sealer=memory_sealer()))
+        unindexed = Sealer(Keyring((StoreKey(new_key_id(), os.urandom(32)),), "(no index)"))
+        bare = InvoiceLedger(Store(store.engine, sealer=unindexed))
         assert bare.month_refusal(EARLIER) is None
         with pytest.raises(ConfigError, match="@index"):
             bare.known_status(INSZ)

@@ -312,6 +312,7 @@ class TestKeyringPoison:
         """check prints a FAIL line for the keyring and goes on with the other checks."""
         from adapter.cli import main
 
+        lines = keyring.read_text().splitlines()
         keyring.write_text(keyring.read_text() + "k2 short\n")
         monkeypatch.setenv("VSB_STORE__URL", sqlite_url)
         monkeypatch.setenv("VSB_STORE__KEY_FILE", str(keyring))
@@ -319,7 +320,7 @@ class TestKeyringPoison:
         assert main(["check"]) == 1
         out = capsys.readouterr().out
         assert "FAIL store keyring" in out
-        assert "line 3: the key of k2 is not base64" in out
+        assert f"line {len(lines) + 1}: the key of k2 is not base64" in out
         assert "store reachable" in out
 
 

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(64), nullable=False),
         sa.Column("tries", sa.Integer, nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("judged", sa.Text),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.Column("updated_at", UtcDateTime, nullable=False),
     )

@@ -1,0 +1,324 @@
+"""Invoicing end to end: invoice and batch events on RabbitMQ, the adapter's judgement and
+ledger, the batch written and signed as a stream, the simulator's two answers, and the one
+FHIR answer per batch read back from RabbitMQ.
+
+Each test has its own store, simulator and daemon (the one-batch-per-month rule spans a
+store), its own people and applications, accepted through the adapter like any other event.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from simulator import Simulator
+from tests.support import events, reva
+from tests.support.events import placed
+from tests.support.invoices import (
+    BatchSpec,
+    Day,
+    InvoiceAnswer,
+    InvoiceSpec,
+    batch_event,
+    days,
+    invoice_answers,
+    invoice_event,
+)
+from tests.support.rig import Harness, issue_codes, outcome, reference
+
+_SERIALS = itertools.count(101, 2)
+
+
+class Billing:
+    """A facility billing through the adapter: people, applications, invoices, batches."""
+
+    def __init__(self, adapter: Harness, simulator: Simulator) -> None:
+        self.adapter, self.simulator = adapter, simulator
+        self.tag = uuid.uuid4().hex[:8]
+        self._numbers: dict[str, int] = {}
+
+    def _next(self, dossier: str) -> int:
+        self._numbers[dossier] = self._numbers.get(dossier, 0) + 1
+        return self._numbers[dossier]
+
+    def person(self, care_fund: str = "180", *, look_up: bool = True) -> str:
+        """A person affiliated with ``care_fund``, whose status the adapter relayed."""
+        insz = reva.insz(date(1975, 1, 1), next(_SERIALS))
+        self.simulator.set_person(insz, "affiliated", care_fund, date(2001, 10, 1))
+        if look_up:
+            dossier = f"{self.tag}-status"
+            [sent] = self.adapter.send(
+                events.lookup(f"{dossier}-{self._next(dossier)}", dossier, 1, insz)
+            )
+            assert outcome(self.adapter.answers([sent])[sent][-1]) == "accepted"
+        return insz
+
+    def application(self, insz: str, start: date, request_type: str = "new") -> str:
+        """An accepted REVA application of ``insz`` from ``start``: its VSB reference."""
+        self.simulator.set_today(start)
+        document = reva.application(
+            start, start + timedelta(days=3 * 365), request_type=request_type
+        )
+        dossier = f"{self.tag}-app-{insz[-4:]}"
+        body = placed(document, f"{dossier}-1", dossier, 1, insz)
+        [sent] = self.adapter.send(body)
+        answer = self.adapter.answers([sent])[sent][-1]
+        assert outcome(answer) == "accepted", issue_codes(answer)
+        found = reference(answer)
+        assert found is not None
+        return found
+
+    def send_batch(self, batch: BatchSpec, today: date) -> tuple[str, dict[str, Any]]:
+        """Publish the batch's invoices, then the batch; its final answer."""
+        self.simulator.set_today(today)
+        dossier = f"{self.tag}-invoices-{batch.number}"
+        bodies = []
+        for spec in batch.invoices:
+            sequence = self._next(dossier)
+            document = invoice_event(batch, spec)
+            bodies.append(placed(document, f"{dossier}-{sequence}", dossier, sequence))
+        invoice_ids = self.adapter.send(*bodies)
+        closing = f"{self.tag}-batches-{batch.care_fund}"
+        sequence = self._next(closing)
+        body = placed(batch_event(batch, invoice_ids), f"{closing}-{sequence}", closing, sequence)
+        [sent] = self.adapter.send(body)
+        return sent, self.adapter.answers([sent], timeout=60)[sent][-1]
+
+
+@pytest.fixture
+def billing(
+    start_adapter: Callable[..., Harness], sqlite_url: str, simulator: Simulator
+) -> Billing:
+    """A daemon on a fresh store, billing to its simulator."""
+    return Billing(start_adapter(sqlite_url), simulator)
+
+
+def per_invoice(answer: dict[str, Any]) -> dict[str, InvoiceAnswer]:
+    found = invoice_answers(answer)
+    assert found, f"no invoice in the answer: {issue_codes(answer)}"
+    return found
+
+
+JAN = date(2026, 1, 1)
+MARCH_10 = date(2026, 3, 10)
+
+
+def march(number: str, *invoices: InvoiceSpec, fund: str = "180") -> BatchSpec:
+    return BatchSpec(number, fund, "2026-03", MARCH_10, invoices=list(invoices))
+
+
+class TestLevels:
+    """F errors reject their invoice, R errors their line, a B error the whole batch."""
+
+    def test_f_and_r_reject_only_their_invoice_and_line(self, billing: Billing) -> None:
+        """An F fault refuses invoice 2, an R fault line 3 of invoice 1; the rest is accepted."""
+        insz = billing.person()
+        ref = billing.application(insz, JAN)
+        billing.simulator.set_invoice_faults(
+            [
+                {"invoice": f"{billing.tag}-1", "line": 3, "code": "X-R", "level": "R"},
+                {"invoice": f"{billing.tag}-2", "code": "X-F", "level": "F"},
+            ]
+        )
+        batch = march(
+            "B1",
+            InvoiceSpec(f"{billing.tag}-1", insz, ref, days(date(2026, 3, 2), 2)),
+            InvoiceSpec(f"{billing.tag}-2", insz, ref, days(date(2026, 2, 2), 1)),
+            InvoiceSpec(f"{billing.tag}-3", insz, ref, days(JAN + timedelta(days=5), 20)),
+        )
+        _, answer = billing.send_batch(batch, MARCH_10)
+        assert outcome(answer) == "accepted"
+        found = per_invoice(answer)
+        assert found[f"{billing.tag}-1"].status == "accepted"
+        assert found[f"{billing.tag}-1"].refused_lines == (3, 4)  # the share goes with it
+        assert ("X-R", "R") in found[f"{billing.tag}-1"].errors
+        assert found[f"{billing.tag}-2"].status == "refused"
+        assert ("X-F", "F") in found[f"{billing.tag}-2"].errors
+        assert found[f"{billing.tag}-3"] == InvoiceAnswer("accepted", (), ())
+
+    def test_a_b_error_alone_refuses_the_batch(self, billing: Billing) -> None:
+        """One B fault and nothing else wrong: every invoice refused, 920099."""
+        insz = billing.person()
+        ref = billing.application(insz, JAN)
+        billing.simulator.set_invoice_faults(
+            [{"invoice": f"{billing.tag}-1", "code": "X-B", "level": "B"}]
+        )
+        batch = march(
+            "B1",
+            InvoiceSpec(f"{billing.tag}-1", insz, ref, days(date(2026, 3, 2), 2)),
+            InvoiceSpec(f"{billing.tag}-2", insz, ref, days(date(2026, 2, 2), 2)),
+        )
+        _, answer = billing.send_batch(batch, MARCH_10)
+        assert outcome(answer) == "refused"
+        found = per_invoice(answer)
+        assert {a.status for a in found.values()} == {"refused"}
+        assert all(("X-B", "B") in a.errors for a in found.values())
+
+
+@pytest.mark.parametrize(("faults", "expected"), [(4, "accepted"), (5, "refused")])
+def test_the_five_percent_rule_at_its_boundary(
+    billing: Billing, faults: int, expected: str
+) -> None:
+    """100 lines: 4 R errors (4 %) leave the batch accepted, 5 (5 %) refuse it whole."""
+    insz = billing.person()
+    ref = billing.application(insz, JAN)
+    number = f"{billing.tag}-1"
+    billing.simulator.set_invoice_faults(
+        [{"invoice": number, "line": 1 + 2 * n, "code": "X-R", "level": "R"} for n in range(faults)]
+    )
+    batch = march("B1", InvoiceSpec(number, insz, ref, days(JAN, 50)))
+    _, answer = billing.send_batch(batch, MARCH_10)
+    assert outcome(answer) == expected
+    found = per_invoice(answer)[number]
+    if expected == "accepted":
+        assert found.refused_lines == tuple(range(1, 2 * faults + 1))
+    else:
+        assert found.status == "refused"
+        assert ("VSB-INV-FIVE-PERCENT", "B") in found.errors
+
+
+class TestMonths:
+    """One batch per care fund and month; a batch refused whole is resent under its number."""
+
+    def test_a_second_batch_for_the_month_is_refused(self, billing: Billing) -> None:
+        """The adapter refuses it before sending, naming the first batch."""
+        insz = billing.person()
+        ref = billing.application(insz, JAN)
+        first = march("B1", InvoiceSpec(f"{billing.tag}-1", insz, ref, days(date(2026, 3, 2), 1)))
+        assert outcome(billing.send_batch(first, MARCH_10)[1]) == "accepted"
+        second = march("B2", InvoiceSpec(f"{billing.tag}-2", insz, ref, days(date(2026, 3, 3), 1)))
+        _, answer = billing.send_batch(second, MARCH_10)
+        assert outcome(answer) == "refused"
+        assert "invoice-month-taken" in issue_codes(answer)
+        calls = [c for c in billing.simulator.record() if c.kind == "InvoiceBatch"]
+        assert len(calls) == 1, "the second batch must never reach the central application"
+
+    def test_the_corrected_resend_keeps_its_number(self, billing: Billing) -> None:
+        """Refused whole, corrected and resent as B1 with the same type and date: accepted."""
+        insz = billing.person()
+        ref = billing.application(insz, JAN)
+        billing.simulator.set_invoice_faults(
+            [{"invoice": f"{billing.tag}-1", "code": "X-B", "level": "B"}]
+        )
+        refused = march("B1", InvoiceSpec(f"{billing.tag}-1", insz, ref, days(date(2026, 3, 2), 1)))
+        assert outcome(billing.send_batch(refused, MARCH_10)[1]) == "refused"
+        billing.simulator.set_invoice_faults([])
+        corrected = march(
+            "B1", InvoiceSpec(f"{billing.tag}-1b", insz, ref, days(date(2026, 3, 2), 1))
+        )
+        _, answer = billing.send_batch(corrected, MARCH_10)
+        assert outcome(answer) == "accepted"
+        assert per_invoice(answer)[f"{billing.tag}-1b"].status == "accepted"
+
+
+class TestCredits:
+    """Credit notes only for accepted lines; a correction waits for its credit note."""
+
+    def test_a_credit_note_for_a_never_accepted_line_is_refused(self, billing: Billing) -> None:
+        """The adapter refuses the credit note (no such accepted line), the rest goes."""
+        insz = billing.person()
+        ref = billing.application(insz, JAN)
+        note = InvoiceSpec(
+            f"{billing.tag}-C1",
+            insz,
+            ref,
+            [Day(date(2026, 3, 2), credits=(f"{billing.tag}-never", 1))],
+            kind="credit-note",
+        )
+        batch = march("B1", note, InvoiceSpec(f"{billing.tag}-1", insz, ref, days(JAN, 2)))
+        _, answer = billing.send_batch(batch, MARCH_10)
+        found = per_invoice(answer)
+        assert found[f"{billing.tag}-C1"].status == "refused-by-adapter"
+        assert found[f"{billing.tag}-C1"].errors[0][0] == "invoice-credit-unknown-line"
+        assert found[f"{billing.tag}-1"].status == "accepted"
+
+    def test_a_correction_is_held_until_its_credit_note_is_accepted(self, billing: Billing) -> None:
+        """January: F1. February: its credit note goes, the correction F2 is held. March:
+        F2 goes with the March batch by itself, and is accepted."""
+        insz = billing.person()
+        ref = billing.application(insz, JAN)
+        t = billing.tag
+        first = BatchSpec(
+            "B1",
+            "180",
+            "2026-01",
+            date(2026, 1, 31),
+            invoices=[InvoiceSpec(f"{t}-F1", insz, ref, days(date(2026, 1, 5), 1))],
+        )
+        assert per_invoice(billing.send_batch(first, date(2026, 1, 31))[1])[f"{t}-F1"].status == (
+            "accepted"
+        )
+        note = InvoiceSpec(
+            f"{t}-C1",
+            insz,
+            ref,
+            [Day(date(2026, 1, 5), credits=(f"{t}-F1", 1))],
+            kind="credit-note",
+        )
+        fix = InvoiceSpec(f"{t}-F2", insz, ref, days(date(2026, 1, 5), 1), corrects=f"{t}-F1")
+        second = BatchSpec("B2", "180", "2026-02", date(2026, 2, 28), invoices=[note, fix])
+        found = per_invoice(billing.send_batch(second, date(2026, 2, 28))[1])
+        assert found[f"{t}-C1"].status == "accepted"
+        assert found[f"{t}-F2"].status == "held"
+        assert found[f"{t}-F2"].errors[0][0] == "invoice-correction-held"
+        third = march("B3", InvoiceSpec(f"{t}-F3", insz, ref, days(date(2026, 3, 2), 1)))
+        found = per_invoice(billing.send_batch(third, MARCH_10)[1])
+        assert found[f"{t}-F3"].status == "accepted"
+        assert found[f"{t}-F2"].status == "accepted", "the held correction went with March"
+
+
+class TestStatus:
+    """An invoice goes to the care fund of the person's last relayed insurance status."""
+
+    def test_another_fund_or_no_status_is_refused_by_the_adapter(self, billing: Billing) -> None:
+        """Fund 280's person in a 180 batch, and a person never looked up: both refused."""
+        other = billing.person("280")
+        unknown = billing.person(look_up=False)
+        known = billing.person()
+        ref_other = billing.application(other, JAN)
+        ref_unknown = billing.application(unknown, JAN)
+        ref = billing.application(known, JAN)
+        t = billing.tag
+        batch = march(
+            "B1",
+            InvoiceSpec(f"{t}-1", other, ref_other, days(date(2026, 3, 2), 1)),
+            InvoiceSpec(f"{t}-2", unknown, ref_unknown, days(date(2026, 3, 2), 1)),
+            InvoiceSpec(f"{t}-3", known, ref, days(date(2026, 3, 2), 1)),
+        )
+        found = per_invoice(billing.send_batch(batch, MARCH_10)[1])
+        assert found[f"{t}-1"].status == "refused-by-adapter"
+        assert found[f"{t}-1"].errors[0][0] == "invoice-care-fund"
+        assert found[f"{t}-2"].errors[0][0] == "invoice-status-unknown"
+        assert found[f"{t}-3"].status == "accepted"
+
+
+def test_a_diagnosis_quota_is_reached_by_invoiced_sessions(billing: Billing) -> None:
+    """An adult's diagnosis allows 16 sessions: of 18 days invoiced, the 17th and 18th are
+    refused (R, VSB-REVA-QUOTA) and the application has used 16."""
+    insz = billing.person()
+    ref = billing.application(insz, date(2026, 3, 1), request_type="diagnosis")
+    padding_person = billing.person()
+    padding = billing.application(padding_person, JAN)
+    t = billing.tag
+    batch = BatchSpec(
+        "B1",
+        "180",
+        "2026-03",
+        date(2026, 3, 31),
+        invoices=[
+            InvoiceSpec(f"{t}-1", insz, ref, days(date(2026, 3, 1), 18)),
+            # Another user's 40 days beside them: 2 errors on 116 lines stay under 5 %.
+            InvoiceSpec(f"{t}-2", padding_person, padding, days(JAN, 40)),
+        ],
+    )
+    _, answer = billing.send_batch(batch, date(2026, 3, 31))
+    found = per_invoice(answer)[f"{t}-1"]
+    assert found.status == "accepted"
+    assert found.refused_lines == (33, 34, 35, 36)
+    assert [code for code, _ in found.errors] == ["VSB-REVA-QUOTA"] * 2
+    assert billing.simulator.history(ref)["sessions"]["used"] == 16
