@@ -132,12 +132,15 @@ def extension(resource: dict[str, Any], url: str) -> dict[str, Any]:
     return found
 
 
-def decisions(resource: dict[str, Any]) -> dict[int, str]:
-    """Each line's decision (MyCareNet decision value) by line number."""
-    return {
+def decisions(resource: dict[str, Any], lines: int) -> dict[int, str]:
+    """The decision (MyCareNet decision value) of lines 1..``lines``: a listed item's own,
+    else the invoice's, which stands for every line not listed."""
+    own = resource["adjudication"][0]["category"]["coding"][0]["code"]
+    listed = {
         item["itemSequence"]: item["adjudication"][0]["category"]["coding"][0]["code"]
         for item in resource.get("item", [])
     }
+    return {line: listed.get(line, own) for line in range(1, lines + 1)}
 
 
 def errors(resource: dict[str, Any]) -> list[tuple[str, str, int | None]]:
@@ -370,9 +373,9 @@ class TestRender:
             "accepted",
             "accepted",
         ]
-        assert decisions(refused) == {1: "refusal", 2: "refusal"}
-        assert decisions(partial) == {1: "agreement", 2: "agreement", 3: "refusal", 4: "refusal"}
-        assert decisions(complete) == {1: "agreement", 2: "agreement"}
+        assert decisions(refused, 2) == {1: "refusal", 2: "refusal"}
+        assert decisions(partial, 4) == {1: "agreement", 2: "agreement", 3: "refusal", 4: "refusal"}
+        assert decisions(complete, 2) == {1: "agreement", 2: "agreement"}
         assert errors(refused) == [("VSB-INV-INSZ", "F", None)]
         assert errors(partial) == [("VSB-LINE-CODE", "R", 3)]
         assert "error" not in complete
@@ -407,7 +410,7 @@ class TestRender:
         found = responses(fhir(Outcome.REFUSED, combine(BATCH, content_refused(), SENT)))
         for resource in found.values():
             assert resource["outcome"] == "error"
-            assert set(decisions(resource).values()) == {"refusal"}
+            assert set(decisions(resource, 2).values()) == {"refusal"}
             assert errors(resource) == [("VSB-INV-DATE", "B", None), ("CONF-B", "B", None)]
             assert resource["disposition"].startswith("Refused with the whole batch")
 
@@ -450,7 +453,7 @@ class TestRender:
         assert held["disposition"].startswith("Held by the adapter")
         assert refused["outcome"] == "error"
         assert extension(refused, INVOICE_OUTCOME_EXTENSION)["valueCode"] == "refused-by-adapter"
-        assert decisions(refused) == {1: "refusal", 2: "refusal"}
+        assert decisions(refused, 2) == {1: "refusal", 2: "refusal"}
 
     def test_adapter_answer_without_body(self) -> None:
         """The adapter's own answer about the batch event: one ClaimResponse, its issues."""
@@ -560,6 +563,6 @@ class TestHostile:
         assert read.invoices[0].refused_lines == (2,)
         assert (read.errors[0].invoice, read.errors[0].line) == ("F-3", None)
         (resource,) = responses(fhir(Outcome.ACCEPTED, combine(BATCH, read, SENT[2:]))).values()
-        assert decisions(resource) == {1: "agreement", 2: "refusal"}
+        assert decisions(resource, 2) == {1: "agreement", 2: "refusal"}
         parts = extension(resource, INVOICE_ACKNOWLEDGEMENT_EXTENSION)["extension"]
         assert [p["url"] for p in parts] == ["stage", "code"]
