@@ -19,7 +19,7 @@ from types import FrameType
 
 import pika.exceptions
 
-from adapter import crashpoints
+from adapter import crashpoints, lifecycle
 from adapter.central import CentralTransport, ZeepCentral
 from adapter.clock import Clock, SystemClock
 from adapter.engine.breaker import BreakerState, CircuitBreaker
@@ -106,6 +106,8 @@ class Daemon:
         sealer, warnings = Sealer.from_file(settings.store.key_file)
         for warning in warnings:
             log.warning("%s", warning)
+        # Dossiers in the log are tagged under the keyring's index key (adapter.lifecycle).
+        lifecycle.use_secret(sealer.keyring.index_secret)
         self._engine = create_store_engine(settings.store.url, settings.store.pool_size)
         self.store = Store(self._engine, sealer=sealer)
         self.facility = Facility(settings.facility.nihdi, settings.facility.hco)

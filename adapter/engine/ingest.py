@@ -27,6 +27,7 @@ from adapter.crashpoints import CrashPoint
 from adapter.engine.answers import made_here
 from adapter.errors import StoreError, UnstorableData
 from adapter.failure_log import FailureLog
+from adapter.lifecycle import Stage, Step, step
 from adapter.store import IngestResult, NewEvent, PreparedAnswer, Store
 from mappings import Ordering, check_event
 from mappings.message_type import Carriage
@@ -129,8 +130,10 @@ class Ingest:
 
     def _store_batch(self, checked: list[_Checked]) -> list[IngestResult]:
         """Store the batch; then the events refused for their number or their id."""
+        started = self._clock.monotonic()
         now = self._clock.now()
-        results = self._store.ingest_many([self._new_event(item) for item in checked], now)
+        new_events = [self._new_event(item) for item in checked]
+        results = self._store.ingest_many(new_events, now)
         again = [i for i, result in enumerate(results) if result in _REFUSED_FOR_NUMBER]
         if again:
             # Refused for its number: stored again as invalid, outside its dossier.
@@ -141,6 +144,8 @@ class Ingest:
             news = [self._new_event(checked[i], in_dossier=False) for i in again]
             for i, result in zip(again, self._store.ingest_many(news, now), strict=True):
                 results[i] = result
+            for i, new in zip(again, news, strict=True):
+                new_events[i] = new
         conflicts = [
             self._conflict_answer(item)
             for item, result in zip(checked, results, strict=True)
@@ -148,6 +153,7 @@ class Ingest:
         ]
         if conflicts:
             self._store.add_answers(conflicts, now)
+        _log_stored(new_events, results, conflicts, self._clock.monotonic() - started)
         return results
 
     def _isolated(self, checked: list[_Checked], cause: Exception) -> list[Disposition]:
@@ -177,7 +183,13 @@ class Ingest:
 
     def _dead_letter(self, item: _Checked, exc: Exception) -> Disposition:
         reason = f"the store refused the event even as a bare refusal: {exc.__class__.__name__}"
-        log.error("event %s dead-lettered: %s", item.envelope.event_id, reason)
+        step(
+            Step.DEAD_LETTERED,
+            Stage.INGEST,
+            event_id=item.envelope.event_id,
+            event_code=item.envelope.event_code,
+            error=reason,
+        )
         self._metrics.events.labels(item.code, "dead_lettered").inc()
         return Disposition.dead_letter(reason)
 
@@ -193,12 +205,6 @@ class Ingest:
                 stored = True
                 continue
             stored = True
-            if item.issues:
-                log.info(
-                    "event %s refused as invalid: %s",
-                    item.envelope.event_id,
-                    ", ".join(f"{i.code} at {i.expression}" for i in item.issues),
-                )
             self._metrics.events.labels(item.code, "invalid" if item.issues else "stored").inc()
         if stored:
             self._on_stored()
@@ -207,12 +213,23 @@ class Ingest:
 
     def _check(self, delivery: Delivery) -> _Checked:
         """The event's envelope, its issues, and its ordering if it is valid (never raises)."""
+        started = self._clock.monotonic()
         digest = hashlib.sha256(delivery.body).hexdigest()
         verdict = check_event(delivery.body, self._facility)
         envelope = verdict.envelope or _unreadable(digest)
         message_type = verdict.message_type
         ordering = message_type.ordering if message_type is not None else None
         part = message_type is not None and message_type.carriage is Carriage.PART
+        step(
+            Step.RECEIVED,
+            Stage.INGEST,
+            event_id=envelope.event_id,
+            dossier_id=envelope.dossier_id,
+            event_code=envelope.event_code,
+            seconds=self._clock.monotonic() - started,
+            bytes=len(delivery.body),
+            issues=len(verdict.issues),
+        )
         return _Checked(delivery, envelope, list(verdict.issues), ordering, digest, part)
 
     def _new_event(self, item: _Checked, *, in_dossier: bool = True) -> NewEvent:
@@ -273,6 +290,47 @@ class Ingest:
             None,
         )
         return _Checked(delivery, envelope, [issue], None, item.digest)
+
+
+def _log_stored(
+    new_events: list[NewEvent],
+    results: list[IngestResult],
+    conflicts: list[PreparedAnswer],
+    seconds: float,
+) -> None:
+    """A ``stored`` line per event of a committed batch (``seconds``: its transaction), and an
+    ``answered`` line per answer the adapter stored with it (invalid events, conflicts)."""
+    conflict_answers = {answer.event_id: answer for answer in conflicts}
+    for new, result in zip(new_events, results, strict=True):
+        outcome = result.value
+        if result is IngestResult.STORED and not new.valid:
+            outcome = "invalid"
+        step(
+            Step.STORED,
+            Stage.INGEST,
+            event_id=new.event_id,
+            message_id=new.message_id,
+            dossier_id=new.dossier_id,
+            event_code=new.event_code,
+            seconds=seconds,
+            result=outcome,
+            issues=", ".join(f"{i.code} at {i.expression}" for i in new.issues) or None,
+            batch=len(new_events),
+        )
+        answer = new.answer if result is IngestResult.STORED else None
+        if result is IngestResult.CONFLICT:
+            answer = conflict_answers.get(new.event_id)
+        if answer is not None:
+            step(
+                Step.ANSWERED,
+                Stage.INGEST,
+                event_id=answer.event_id,
+                answer_id=answer.answer_id,
+                dossier_id=new.dossier_id,
+                event_code=answer.event_code,
+                outcome=answer.outcome.value,
+                source=answer.source.value,
+            )
 
 
 def _unreadable(digest: str) -> Envelope:

@@ -23,6 +23,7 @@ from adapter.engine.answers import classified, from_central
 from adapter.engine.batches import BatchAnswers
 from adapter.errors import DeliveryError, SealError, StoreError
 from adapter.failure_log import FailureLog
+from adapter.lifecycle import Stage, Step, step
 from adapter.store import AnswerSource, Store
 from mappings import MESSAGE_TYPES, parse_answer
 from mappings.errors import AnswerFormatError
@@ -152,6 +153,18 @@ class MailboxPoller:
             )
             if new:
                 self._metrics.mailbox_answers.inc()
+                step(
+                    Step.ANSWERED,
+                    Stage.MAILBOX,
+                    event_id=message.event_id,
+                    message_id=message.message_id,
+                    answer_id=prepared.answer_id,
+                    ordering_key=message.dossier_key,
+                    event_code=message.event_code,
+                    seconds=(self._clock.now() - message.created_at).total_seconds(),
+                    outcome=prepared.outcome.value,
+                    source=prepared.source.value,
+                )
             keep.append(answer.answer_id)
         if keep:
             self._on_stored()

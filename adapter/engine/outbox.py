@@ -16,6 +16,7 @@ from typing import Protocol
 from adapter.clock import Clock
 from adapter.errors import StoreError
 from adapter.failure_log import FailureLog
+from adapter.lifecycle import Stage, Step, step
 from adapter.store import PreparedAnswer, Store
 from monitoring import Metrics
 from queues import BrokerError
@@ -138,8 +139,19 @@ class AnswerOutbox:
         done: list[str] = []
         try:
             for answer in answers:
+                started = self._clock.monotonic()
                 self._publish(answer)
                 done.append(answer.answer_id)
+                step(
+                    Step.PUBLISHED,
+                    Stage.OUTBOX,
+                    event_id=answer.event_id,
+                    message_id=answer.message_id,
+                    answer_id=answer.answer_id,
+                    event_code=answer.event_code,
+                    seconds=self._clock.monotonic() - started,
+                    outcome=answer.outcome.value,
+                )
         finally:
             self._store.mark_published(done, self._clock.now())
             for answer in answers[: len(done)]:
