@@ -141,7 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="+", type=Path)
     command("dead-letters", _dead_letters, "list dead letters")
     dossier = command("dossier", _dossier, "show a dossier's messages in order")
-    dossier.add_argument("dossier_id")
+    dossier.add_argument("dossier_id", help="the EPD's dossier id, or its tag in the logs (d:…)")
     replay = command("replay", _replay, "put a dead letter back at the head of its dossier")
     replay.add_argument("message_id")
     replay.add_argument("--corrected", type=Path, help="a corrected event file (gets a new id)")

@@ -12,10 +12,15 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
+from adapter import lifecycle
 from adapter.clock import Clock
 from adapter.engine.answers import made_here
+from adapter.lifecycle import Stage, Step, step
 from adapter.logs import mask
 from adapter.store import MessageView, Store, StoredEvent, Support, SupportError
+from adapter.store.tables import MessageRow
 from mappings import Facility, dossier_key, read_envelope, validate_event
 from mappings.model import Issue, Outcome
 
@@ -86,6 +91,8 @@ class SupportDesk:
         self._store = store
         self._facility = facility
         self._clock = clock
+        # The process's lifecycle lines tag dossiers as the daemon's do (same keyring).
+        lifecycle.use_secret(store.sealer.keyring.index_secret)
 
     # ---- reading ----------------------------------------------------------------------------
 
@@ -94,8 +101,26 @@ class SupportDesk:
         return self._support.dead_letters(limit)
 
     def dossier(self, dossier_id: str) -> list[MessageView]:
-        """Every message of the EPD's dossier ``dossier_id``, in sequence order."""
+        """Every message of the EPD's dossier ``dossier_id``, in sequence order.
+
+        ``dossier_id`` may also be the dossier as the logs show it (``d:`` and 12 hex digits,
+        ``adapter.lifecycle``): the dossiers whose tag it is (one, but for a collision).
+        """
+        if lifecycle.is_tag(dossier_id):
+            return [m for key in self.tagged(dossier_id) for m in self._support.dossier(key)]
         return self._support.dossier(dossier_key(dossier_id))
+
+    def tagged(self, tag: str) -> list[str]:
+        """The ordering keys of the dossiers whose log tag is ``tag`` (usually one)."""
+        tags = lifecycle.DossierTags(self._store.sealer.keyring.index_secret)
+        prefix = dossier_key("")
+        with self._store.transaction(read_only=True) as session:
+            keys = session.scalars(
+                select(MessageRow.ordering_key)
+                .where(MessageRow.ordering_key.startswith(prefix, autoescape=True))
+                .distinct()
+            ).all()
+        return sorted(key for key in keys if key is not None and tags.of_key(key) == tag)
 
     def audit_log(self, limit: int = 100) -> list[tuple[datetime, str, str, str, str | None]]:
         """The latest audit lines, newest first."""
@@ -138,9 +163,21 @@ class SupportDesk:
         if corrected is not None:
             self._check_correction(message_id, corrected)
             new_id = str(uuid.uuid4())
-        return self._support.replay(
+        started = self._clock.monotonic()
+        view = self._support.replay(
             message_id, actor, self._clock.now(), corrected_payload=corrected, new_message_id=new_id
         )
+        step(
+            Step.REPLAYED,
+            Stage.SUPPORT,
+            event_id=view.event_id,
+            message_id=view.message_id,
+            ordering_key=view.dossier_key,
+            event_code=view.event_code,
+            seconds=self._clock.monotonic() - started,
+            replaces=message_id if new_id is not None else None,
+        )
+        return view
 
     def discard(self, message_id: str, actor: str, reason: str) -> MessageView:
         """Give up a dead letter: the EPD gets an ``invalid`` answer saying so."""
@@ -157,7 +194,23 @@ class SupportDesk:
             issues=[_DISCARDED],
             created_at=now,
         )
-        return self._support.discard(message_id, actor, reason, now, answer)
+        started = self._clock.monotonic()
+        view = self._support.discard(message_id, actor, reason, now, answer)
+        seconds = self._clock.monotonic() - started
+        for name in (Step.DISCARDED, Step.ANSWERED):
+            step(
+                name,
+                Stage.SUPPORT,
+                event_id=view.event_id,
+                message_id=view.message_id,
+                answer_id=answer.answer_id if name is Step.ANSWERED else None,
+                ordering_key=view.dossier_key,
+                event_code=view.event_code,
+                seconds=seconds,
+                outcome=answer.outcome.value if name is Step.ANSWERED else None,
+                source=answer.source.value if name is Step.ANSWERED else None,
+            )
+        return view
 
     def skip_gap(self, dossier_id: str, actor: str) -> int:
         """Let a dossier stop waiting for a missing sequence number; returns the new head."""
