@@ -1,7 +1,10 @@
 """The central care-fund application as the engine sees it: one small Protocol, one zeep client.
 
 ``CentralTransport`` is the boundary. ``ZeepCentral`` speaks SOAP to the real endpoint or the
-simulator; tests may put any object with the same three methods in its place. Every failure
+simulator; tests may put any object with the same four methods in its place. An invoice
+batch goes by ``submit_file``: its envelope is streamed around the signed file
+(``adapter.streamed_envelope``) over the same session, and its answer read by zeep's own
+reply path, so it is verified and translated exactly as every other answer. Every failure
 leaves this module as a ``TransientDeliveryError`` (try again) or a
 ``PermanentDeliveryError`` (dead letter), decided here where the libraries are called.
 """
@@ -11,8 +14,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import requests
 import zeep
@@ -28,8 +32,12 @@ from adapter.errors import (
 )
 from adapter.settings import CentralSettings
 from adapter.signing import Signer
+from adapter.streamed_envelope import StreamedEnvelope, streamed_envelope
 from adapter.tls import TlsFailure, context_for, session, tls_failure
 from adapter.wssecurity import plugin_for
+
+if TYPE_CHECKING:
+    from adapter.batch_file import SignedBatch
 
 WSDL = Path(__file__).resolve().parent.parent / "mappings" / "wsdl" / "central-1.0.wsdl"
 _SERVICE = "{urn:vsb-adapter:central:1}CentralBinding"
@@ -37,10 +45,14 @@ log = logging.getLogger(__name__)
 
 
 class CentralTransport(Protocol):
-    """The three operations the engine needs from the central application."""
+    """The operations the engine needs from the central application."""
 
     def submit(self, message: etree._Element) -> etree._Element:
         """Send one signed VSB message; return the synchronous ``vsb:Answer``."""
+        ...
+
+    def submit_file(self, batch: SignedBatch) -> etree._Element:
+        """Send a signed batch file (never a tree) by Submit; return its ``vsb:Answer``."""
         ...
 
     def fetch_answers(self, nihdi: str, limit: int) -> list[etree._Element]:
@@ -114,9 +126,19 @@ class _RecordingTransport(Transport):
         )
 
     def post_xml(self, address: str, envelope: Any, headers: Any) -> Any:
+        return self._recorded(
+            lambda: super(_RecordingTransport, self).post_xml(address, envelope, headers)
+        )
+
+    def post_stream(self, address: str, body: StreamedEnvelope, headers: Any) -> Any:
+        """POST a streamed envelope (sent with its Content-Length, in chunks), the answer
+        bounded and recorded as zeep's own calls are."""
+        return self._recorded(lambda: self.post(address, body, headers))
+
+    def _recorded(self, send: Callable[[], Any]) -> Any:
         self.last_response = "no response"
         self.last_status = None
-        response = super().post_xml(address, envelope, headers)
+        response = send()
         content_type = response.headers.get("Content-Type", "no content type")
         self.last_response = (
             f"HTTP {response.status_code}, {content_type}, {len(response.content)} bytes"
@@ -152,6 +174,7 @@ class ZeepCentral:
         """``signer``: WS-Security on every request and signed answers checked (see
         adapter/wssecurity.py); ``on_untrusted`` hears the reason of each refused answer."""
         self._settings = settings
+        self._signer = signer
         # Built once (the keystore key handed to OpenSSL once); a bad ca_bundle fails here.
         self._tls = context_for(settings, signer)
         self.on_tls_failure: Callable[[str], None] | None = None
@@ -174,6 +197,7 @@ class ZeepCentral:
             )
             service = client.create_service(_SERVICE, self._settings.url)
             self._local.service = service
+            self._local.client = client
             self._local.transport = transport
         return service
 
@@ -191,7 +215,35 @@ class ZeepCentral:
 
     def submit(self, message: etree._Element) -> etree._Element:
         """Send one signed VSB message in the ``xs:any`` slot, untouched by zeep's typing."""
-        answers = _elements(self._call(lambda service: service.Submit(_value_1=message)))
+        return self._one_answer(self._call(lambda service: service.Submit(_value_1=message)))
+
+    def submit_file(self, batch: SignedBatch) -> etree._Element:
+        """Send a signed batch file by Submit, its envelope streamed around the file.
+
+        Signed by the same WS-Security header as ``submit`` (a new Timestamp each call);
+        the answer goes through zeep's reply handling: the same parser settings, the
+        signed-answer check, fault and error translation.
+        """
+
+        def send(service: Any) -> Any:
+            binding = service._binding
+            operation = binding.get("Submit")
+            identity = None if self._signer is None else self._signer.header_identity
+            body = streamed_envelope(
+                batch, identity, datetime.now(UTC), self._settings.wssecurity_ttl_seconds
+            )
+            headers = {
+                "SOAPAction": f'"{operation.soapaction}"',
+                "Content-Type": "text/xml; charset=utf-8",
+            }
+            transport: _RecordingTransport = self._local.transport
+            response = transport.post_stream(self._settings.url, body, headers)
+            return binding.process_reply(self._local.client, operation, response)
+
+        return self._one_answer(self._call(send))
+
+    def _one_answer(self, response: Any) -> etree._Element:
+        answers = _elements(response)
         if len(answers) != 1:
             raise UnreadableAnswer(
                 f"unreadable answer: {self._local.transport.last_response}:"

@@ -43,7 +43,8 @@ def streamed_signature(
     root_nsmap: dict[str, str],
     signed_at: datetime,
 ) -> bytes:
-    """The serialised ``ds:Signature`` to append as the root's last child.
+    """The serialised ``ds:Signature`` to append as the root's last child, in its exclusive
+    canonical form (so a document written canonically stays canonical with it).
 
     ``digest`` is the SHA-256 of the document's canonical form without the signature;
     ``root_tag`` and ``root_nsmap`` are the document root's (for the inherited namespaces).
@@ -55,7 +56,11 @@ def streamed_signature(
     properties_id = f"{signature_id}-signed-properties"
     key_info_id = f"{signature_id}-certificate"
 
-    signature = _sub(stand_in, DS, "Signature", nsmap={"ds": DS, "xades": XADES})
+    # xades is declared where exclusive c14n renders it (its first use), not on the
+    # Signature: the bytes appended are then their exclusive canonical form, which the
+    # WS-Security Body digest of the streamed envelope is taken over (adapter/batch_file.py),
+    # and the inclusive forms signed here are the ones the receiver computes from them.
+    signature = _sub(stand_in, DS, "Signature", nsmap={"ds": DS})
     signature.set("Id", signature_id)
     signed_info = _sub(signature, DS, "SignedInfo")
     _sub(signed_info, DS, "CanonicalizationMethod").set("Algorithm", C14N11)
@@ -74,7 +79,7 @@ def streamed_signature(
     _sub(x509_data, DS, "X509Certificate").text = base64.b64encode(der).decode()
 
     obj = _sub(signature, DS, "Object")
-    qualifying = _sub(obj, XADES, "QualifyingProperties")
+    qualifying = _sub(obj, XADES, "QualifyingProperties", nsmap={"xades": XADES})
     qualifying.set("Target", f"#{signature_id}")
     properties = _sub(qualifying, XADES, "SignedProperties")
     properties.set("Id", properties_id)
@@ -103,7 +108,7 @@ def streamed_signature(
     properties_reference.set("Type", SIGNED_PROPERTIES)
     _reference(signed_info, f"#{key_info_id}", hashlib.sha256(_c14n(key_info)).digest())
     value.text = _b64(sign(_c14n(signed_info)))
-    return bytes(etree.tostring(signature))
+    return bytes(etree.tostring(signature, method="c14n", exclusive=True))
 
 
 def _reference(signed_info: etree._Element, uri: str, digest: bytes) -> etree._Element:

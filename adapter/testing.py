@@ -11,10 +11,14 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from adapter.store.sealing import Keyring, Sealer, StoreKey, add_index_key, add_key, new_key_id
+
+if TYPE_CHECKING:
+    from adapter.batch_file import SignedBatch
 
 
 def memory_sealer() -> Sealer:
@@ -87,6 +91,11 @@ class ScriptedCentral:
         if isinstance(reply, etree._Element):
             return reply
         return reply(message)
+
+    def submit_file(self, batch: SignedBatch) -> etree._Element:
+        """Read the batch file back as a tree (small test batches), then as ``submit``."""
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+        return self.submit(etree.parse(str(batch.path), parser).getroot())
 
     def fetch_answers(self, nihdi: str, limit: int) -> list[etree._Element]:
         """The unconfirmed mailbox answers."""

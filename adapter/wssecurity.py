@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -58,12 +59,17 @@ SHA256: Final = "http://www.w3.org/2001/04/xmlenc#sha256"
 _ID: Final = f"{{{WSU}}}Id"
 
 
-def _c14n(element: etree._Element) -> bytes:
+def exclusive_c14n(element: etree._Element) -> bytes:
+    """The exclusive canonical form (no comments) every reference and SignedInfo is taken in."""
     return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
 
 
+def _sha256(element: etree._Element) -> bytes:
+    return hashlib.sha256(exclusive_c14n(element)).digest()
+
+
 def _digest(element: etree._Element) -> str:
-    return base64.b64encode(hashlib.sha256(_c14n(element)).digest()).decode()
+    return base64.b64encode(_sha256(element)).decode()
 
 
 def _stamp(moment: datetime) -> str:
@@ -74,6 +80,76 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib: st
     child = etree.SubElement(parent, tag, attrib)
     child.text = text
     return child
+
+
+@dataclass(frozen=True)
+class HeaderIds:
+    """The ``wsu:Id`` values one signed header uses: the Body's, the Timestamp's, the token's."""
+
+    body: str
+    timestamp: str
+    token: str
+
+    @classmethod
+    def fresh(cls, body: str | None = None) -> HeaderIds:
+        """New ids; ``body`` when the Body's id was chosen before (a streamed batch's)."""
+        suffix = uuid.uuid4().hex
+        return cls(body or f"Body-{suffix}", f"TS-{suffix}", f"X509-{suffix}")
+
+
+def add_security(
+    header: etree._Element,
+    ids: HeaderIds,
+    certificate: x509.Certificate,
+    now: datetime,
+    ttl_seconds: float,
+) -> tuple[etree._Element, etree._Element]:
+    """Append a ``wsse:Security`` with its Timestamp and BinarySecurityToken to ``header``;
+    return (Security, Timestamp). ``add_signature`` completes it."""
+    security = etree.SubElement(
+        header,
+        f"{{{WSSE}}}Security",
+        {f"{{{SOAP_ENV}}}mustUnderstand": "1"},
+        nsmap={"wsse": WSSE, "wsu": WSU},
+    )
+    timestamp = _sub(security, f"{{{WSU}}}Timestamp", **{_ID: ids.timestamp})
+    _sub(timestamp, f"{{{WSU}}}Created", _stamp(now))
+    _sub(timestamp, f"{{{WSU}}}Expires", _stamp(now + timedelta(seconds=ttl_seconds)))
+    der = certificate.public_bytes(Encoding.DER)
+    _sub(
+        security,
+        f"{{{WSSE}}}BinarySecurityToken",
+        base64.b64encode(der).decode(),
+        EncodingType=BASE64,
+        ValueType=X509V3,
+        **{_ID: ids.token},
+    )
+    return security, timestamp
+
+
+def add_signature(
+    security: etree._Element,
+    ids: HeaderIds,
+    sign: Callable[[bytes], bytes],
+    body_digest: bytes,
+    timestamp: etree._Element,
+) -> None:
+    """Append the ``ds:Signature`` over the Body (its SHA-256 ``body_digest``, taken over
+    its exclusive canonical form by the caller) and the Timestamp to ``security``."""
+    signature = etree.SubElement(security, f"{{{DS}}}Signature", nsmap={"ds": DS})
+    info = _sub(signature, f"{{{DS}}}SignedInfo")
+    _sub(info, f"{{{DS}}}CanonicalizationMethod", Algorithm=EXC_C14N)
+    _sub(info, f"{{{DS}}}SignatureMethod", Algorithm=RSA_SHA256)
+    digests = ((ids.body, body_digest), (ids.timestamp, _sha256(timestamp)))
+    for element_id, digest in digests:
+        reference = _sub(info, f"{{{DS}}}Reference", URI=f"#{element_id}")
+        _sub(_sub(reference, f"{{{DS}}}Transforms"), f"{{{DS}}}Transform", Algorithm=EXC_C14N)
+        _sub(reference, f"{{{DS}}}DigestMethod", Algorithm=SHA256)
+        _sub(reference, f"{{{DS}}}DigestValue", base64.b64encode(digest).decode())
+    value = _sub(signature, f"{{{DS}}}SignatureValue")
+    value.text = base64.b64encode(sign(exclusive_c14n(info))).decode()
+    token_ref = _sub(_sub(signature, f"{{{DS}}}KeyInfo"), f"{{{WSSE}}}SecurityTokenReference")
+    _sub(token_ref, f"{{{WSSE}}}Reference", URI=f"#{ids.token}", ValueType=X509V3)
 
 
 def sign_envelope(
@@ -95,41 +171,11 @@ def sign_envelope(
     if header is None:
         header = etree.Element(f"{{{SOAP_ENV}}}Header")
         envelope.insert(0, header)
-    suffix = uuid.uuid4().hex
-    ids = {"body": f"Body-{suffix}", "ts": f"TS-{suffix}", "token": f"X509-{suffix}"}
+    ids = HeaderIds.fresh()
     # wsu is declared on the Body too: exclusive c14n renders it there, on both sides.
-    body.set(_ID, ids["body"])
-    security = etree.SubElement(
-        header,
-        f"{{{WSSE}}}Security",
-        {f"{{{SOAP_ENV}}}mustUnderstand": "1"},
-        nsmap={"wsse": WSSE, "wsu": WSU},
-    )
-    timestamp = _sub(security, f"{{{WSU}}}Timestamp", **{_ID: ids["ts"]})
-    _sub(timestamp, f"{{{WSU}}}Created", _stamp(now))
-    _sub(timestamp, f"{{{WSU}}}Expires", _stamp(now + timedelta(seconds=ttl_seconds)))
-    der = certificate.public_bytes(Encoding.DER)
-    _sub(
-        security,
-        f"{{{WSSE}}}BinarySecurityToken",
-        base64.b64encode(der).decode(),
-        EncodingType=BASE64,
-        ValueType=X509V3,
-        **{_ID: ids["token"]},
-    )
-    signature = etree.SubElement(security, f"{{{DS}}}Signature", nsmap={"ds": DS})
-    info = _sub(signature, f"{{{DS}}}SignedInfo")
-    _sub(info, f"{{{DS}}}CanonicalizationMethod", Algorithm=EXC_C14N)
-    _sub(info, f"{{{DS}}}SignatureMethod", Algorithm=RSA_SHA256)
-    for element, element_id in ((body, ids["body"]), (timestamp, ids["ts"])):
-        reference = _sub(info, f"{{{DS}}}Reference", URI=f"#{element_id}")
-        _sub(_sub(reference, f"{{{DS}}}Transforms"), f"{{{DS}}}Transform", Algorithm=EXC_C14N)
-        _sub(reference, f"{{{DS}}}DigestMethod", Algorithm=SHA256)
-        _sub(reference, f"{{{DS}}}DigestValue", _digest(element))
-    value = _sub(signature, f"{{{DS}}}SignatureValue")
-    value.text = base64.b64encode(sign(_c14n(info))).decode()
-    token_ref = _sub(_sub(signature, f"{{{DS}}}KeyInfo"), f"{{{WSSE}}}SecurityTokenReference")
-    _sub(token_ref, f"{{{WSSE}}}Reference", URI=f"#{ids['token']}", ValueType=X509V3)
+    body.set(_ID, ids.body)
+    security, timestamp = add_security(header, ids, certificate, now, ttl_seconds)
+    add_signature(security, ids, sign, _sha256(body), timestamp)
 
 
 def _parse_time(text: str | None, name: str) -> datetime:
@@ -200,7 +246,7 @@ def _check_signature(
     if not isinstance(key, rsa.RSAPublicKey):
         raise UntrustedAnswer("malformed", "the central certificate holds no RSA key")
     try:
-        key.verify(value, _c14n(info), padding.PKCS1v15(), hashes.SHA256())
+        key.verify(value, exclusive_c14n(info), padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature as exc:
         raise UntrustedAnswer("bad_signature", "the signature value does not verify") from exc
 
