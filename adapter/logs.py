@@ -34,10 +34,13 @@ _INSZ_LIKE = re.compile(
     r"|(?<!\d)\d{9}(?P<tail>\d{2})(?!\d)"
     r"|(?<!\d)\d{2}\.\d{2}\.\d{2}-\d{3}\.(?P<printed>\d{2})(?!\d)"
 )
-_LIBRARIES = ("pika", "zeep", "urllib3", "alembic", "requests")
-_BODY_LOGGERS = ("zeep.transports",)
-"""Loggers that write whole SOAP envelopes at DEBUG (the signed message, names and all):
-never below INFO, whatever the level."""
+_LIBRARIES = ("pika", "zeep", "urllib3", "alembic", "requests", "signxml")
+_BODY_LOGGERS = ("zeep.transports", "signxml")
+"""Loggers that write whole messages at DEBUG (zeep the SOAP envelope, signxml the
+canonicalized XML it signs or checks: the INSZ, names and diagnosis in clear): never below
+INFO, whatever the level."""
+_SQL_LOGGERS = ("sqlalchemy", "psycopg")
+"""Loggers that write SQL with its parameters (dossier ids in clear): WARNING at any level."""
 
 
 def _masked_match(match: re.Match[str]) -> str:
@@ -158,7 +161,8 @@ def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
     """Send masked logs to stderr (journald picks them up under systemd).
 
     The libraries log at WARNING and above, except at DEBUG, where they log at DEBUG too but
-    for the loggers that write whole request bodies (``_BODY_LOGGERS``, kept at INFO).
+    for the loggers that write whole request bodies (``_BODY_LOGGERS``, kept at INFO) and
+    SQL with its parameters (``_SQL_LOGGERS``, kept at WARNING).
     """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter(as_json))
@@ -170,6 +174,8 @@ def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
         logging.getLogger(library).setLevel(logging.DEBUG if debug else logging.WARNING)
     for body_logger in _BODY_LOGGERS:
         logging.getLogger(body_logger).setLevel(logging.INFO if debug else logging.WARNING)
+    for sql_logger in _SQL_LOGGERS:
+        logging.getLogger(sql_logger).setLevel(logging.WARNING)
     # structlog's own loggers (structlog.get_logger) go through the same handler.
     structlog.configure(
         processors=[

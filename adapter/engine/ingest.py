@@ -328,6 +328,7 @@ def _log_stored(
                 answer_id=answer.answer_id,
                 dossier_id=new.dossier_id,
                 event_code=answer.event_code,
+                seconds=seconds,
                 outcome=answer.outcome.value,
                 source=answer.source.value,
             )
