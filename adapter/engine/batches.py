@@ -24,10 +24,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
+from adapter.batch_file import SignedBatch, write_signed_batch
 from adapter.clock import Clock
 from adapter.engine.answers import with_body
 from adapter.errors import PermanentDeliveryError, TransientDeliveryError
@@ -55,9 +55,6 @@ from mappings.invoicing.events import (
     read_invoice_document,
 )
 from mappings.model import CentralAnswer, Facility, Issue, Outcome
-
-if TYPE_CHECKING:
-    from adapter.batch_file import SignedBatch
 
 INVOICE_CODE = "invoice"
 _ENTRY = "List.entry"
@@ -213,8 +210,6 @@ class BatchDelivery:
                 ledger.hold(db, event_id, batch.head.care_fund, corrects, now)
             ledger.release(db, batch.released, now)
             save_judgement(db, batch.head.batch_number, batch.judgement)
-        from adapter.batch_file import write_signed_batch
-
         with write_signed_batch(
             batch.head, batch.invoices, self._signer, self._directory
         ) as signed:

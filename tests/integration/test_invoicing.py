@@ -52,8 +52,9 @@ class Billing:
         self.simulator.set_person(insz, "affiliated", care_fund, date(2001, 10, 1))
         if look_up:
             dossier = f"{self.tag}-status"
+            sequence = self._next(dossier)
             [sent] = self.adapter.send(
-                events.lookup(f"{dossier}-{self._next(dossier)}", dossier, 1, insz)
+                events.lookup(f"{dossier}-{sequence}", dossier, sequence, insz)
             )
             assert outcome(self.adapter.answers([sent])[sent][-1]) == "accepted"
         return insz
@@ -126,7 +127,7 @@ class TestLevels:
             ]
         )
         batch = march(
-            "B1",
+            "1",
             InvoiceSpec(f"{billing.tag}-1", insz, ref, days(date(2026, 3, 2), 2)),
             InvoiceSpec(f"{billing.tag}-2", insz, ref, days(date(2026, 2, 2), 1)),
             InvoiceSpec(f"{billing.tag}-3", insz, ref, days(JAN + timedelta(days=5), 20)),
@@ -149,7 +150,7 @@ class TestLevels:
             [{"invoice": f"{billing.tag}-1", "code": "X-B", "level": "B"}]
         )
         batch = march(
-            "B1",
+            "1",
             InvoiceSpec(f"{billing.tag}-1", insz, ref, days(date(2026, 3, 2), 2)),
             InvoiceSpec(f"{billing.tag}-2", insz, ref, days(date(2026, 2, 2), 2)),
         )
@@ -171,7 +172,7 @@ def test_the_five_percent_rule_at_its_boundary(
     billing.simulator.set_invoice_faults(
         [{"invoice": number, "line": 1 + 2 * n, "code": "X-R", "level": "R"} for n in range(faults)]
     )
-    batch = march("B1", InvoiceSpec(number, insz, ref, days(JAN, 50)))
+    batch = march("1", InvoiceSpec(number, insz, ref, days(JAN, 50)))
     _, answer = billing.send_batch(batch, MARCH_10)
     assert outcome(answer) == expected
     found = per_invoice(answer)[number]
@@ -189,9 +190,9 @@ class TestMonths:
         """The adapter refuses it before sending, naming the first batch."""
         insz = billing.person()
         ref = billing.application(insz, JAN)
-        first = march("B1", InvoiceSpec(f"{billing.tag}-1", insz, ref, days(date(2026, 3, 2), 1)))
+        first = march("1", InvoiceSpec(f"{billing.tag}-1", insz, ref, days(date(2026, 3, 2), 1)))
         assert outcome(billing.send_batch(first, MARCH_10)[1]) == "accepted"
-        second = march("B2", InvoiceSpec(f"{billing.tag}-2", insz, ref, days(date(2026, 3, 3), 1)))
+        second = march("2", InvoiceSpec(f"{billing.tag}-2", insz, ref, days(date(2026, 3, 3), 1)))
         _, answer = billing.send_batch(second, MARCH_10)
         assert outcome(answer) == "refused"
         assert "invoice-month-taken" in issue_codes(answer)
@@ -205,11 +206,11 @@ class TestMonths:
         billing.simulator.set_invoice_faults(
             [{"invoice": f"{billing.tag}-1", "code": "X-B", "level": "B"}]
         )
-        refused = march("B1", InvoiceSpec(f"{billing.tag}-1", insz, ref, days(date(2026, 3, 2), 1)))
+        refused = march("1", InvoiceSpec(f"{billing.tag}-1", insz, ref, days(date(2026, 3, 2), 1)))
         assert outcome(billing.send_batch(refused, MARCH_10)[1]) == "refused"
         billing.simulator.set_invoice_faults([])
         corrected = march(
-            "B1", InvoiceSpec(f"{billing.tag}-1b", insz, ref, days(date(2026, 3, 2), 1))
+            "1", InvoiceSpec(f"{billing.tag}-1b", insz, ref, days(date(2026, 3, 2), 1))
         )
         _, answer = billing.send_batch(corrected, MARCH_10)
         assert outcome(answer) == "accepted"
@@ -230,7 +231,7 @@ class TestCredits:
             [Day(date(2026, 3, 2), credits=(f"{billing.tag}-never", 1))],
             kind="credit-note",
         )
-        batch = march("B1", note, InvoiceSpec(f"{billing.tag}-1", insz, ref, days(JAN, 2)))
+        batch = march("1", note, InvoiceSpec(f"{billing.tag}-1", insz, ref, days(JAN, 2)))
         _, answer = billing.send_batch(batch, MARCH_10)
         found = per_invoice(answer)
         assert found[f"{billing.tag}-C1"].status == "refused-by-adapter"
@@ -244,7 +245,7 @@ class TestCredits:
         ref = billing.application(insz, JAN)
         t = billing.tag
         first = BatchSpec(
-            "B1",
+            "1",
             "180",
             "2026-01",
             date(2026, 1, 31),
@@ -261,12 +262,12 @@ class TestCredits:
             kind="credit-note",
         )
         fix = InvoiceSpec(f"{t}-F2", insz, ref, days(date(2026, 1, 5), 1), corrects=f"{t}-F1")
-        second = BatchSpec("B2", "180", "2026-02", date(2026, 2, 28), invoices=[note, fix])
+        second = BatchSpec("2", "180", "2026-02", date(2026, 2, 28), invoices=[note, fix])
         found = per_invoice(billing.send_batch(second, date(2026, 2, 28))[1])
         assert found[f"{t}-C1"].status == "accepted"
         assert found[f"{t}-F2"].status == "held"
         assert found[f"{t}-F2"].errors[0][0] == "invoice-correction-held"
-        third = march("B3", InvoiceSpec(f"{t}-F3", insz, ref, days(date(2026, 3, 2), 1)))
+        third = march("3", InvoiceSpec(f"{t}-F3", insz, ref, days(date(2026, 3, 2), 1)))
         found = per_invoice(billing.send_batch(third, MARCH_10)[1])
         assert found[f"{t}-F3"].status == "accepted"
         assert found[f"{t}-F2"].status == "accepted", "the held correction went with March"
@@ -285,7 +286,7 @@ class TestStatus:
         ref = billing.application(known, JAN)
         t = billing.tag
         batch = march(
-            "B1",
+            "1",
             InvoiceSpec(f"{t}-1", other, ref_other, days(date(2026, 3, 2), 1)),
             InvoiceSpec(f"{t}-2", unknown, ref_unknown, days(date(2026, 3, 2), 1)),
             InvoiceSpec(f"{t}-3", known, ref, days(date(2026, 3, 2), 1)),
@@ -306,7 +307,7 @@ def test_a_diagnosis_quota_is_reached_by_invoiced_sessions(billing: Billing) -> 
     padding = billing.application(padding_person, JAN)
     t = billing.tag
     batch = BatchSpec(
-        "B1",
+        "1",
         "180",
         "2026-03",
         date(2026, 3, 31),
