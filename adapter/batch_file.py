@@ -5,8 +5,8 @@ written as a stream (``mappings.invoice_batch.write_batch``), its streamed XAdES
 appended (``adapter.streamed_signature``), then validated as a stream. The file holds
 personal data in clear (INSZ numbers), so it is created 0600 in the configured directory
 (``delivery.batch_directory``) and removed when the ``with`` block ends, whether the Submit
-succeeded or anything on the way failed; a crash leaves it behind, which docs/sysadmin.md
-tells the operator to clear.
+succeeded or anything on the way failed; a crash leaves it behind, and the daemon deletes
+such a file once it is older than any Submit can last (``remove_stale``).
 
 The bytes written are their own exclusive canonical form (tests/engine/test_batch_submit.py
 checks it against lxml's), so the SHA-256 of the WS-Security Body — the Body's canonical
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
 _BUFFER_BYTES = 1 << 20
+_PREFIX, _SUFFIX = "batch-", ".xml"
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def write_signed_batch(
     frame = body_frame()
     digest = hashlib.sha256(frame.start)
     # mkstemp creates the file O_EXCL with mode 0600 whatever the umask.
-    handle, name = tempfile.mkstemp(prefix="batch-", suffix=".xml", dir=directory)
+    handle, name = tempfile.mkstemp(prefix=_PREFIX, suffix=_SUFFIX, dir=directory)
     path = Path(name)
     try:
         with os.fdopen(handle, "wb", buffering=0) as raw:
@@ -126,3 +127,20 @@ def write_signed_batch(
         )
     finally:
         path.unlink(missing_ok=True)
+
+
+def remove_stale(directory: Path, older_than_seconds: float, now: float) -> int:
+    """Delete batch files a crash left behind (older than any Submit can last); how many.
+
+    A file in flight is never that old: a Submit ends within the central application's
+    timeout, and a send that outlives its lease is resent from a new file anyway.
+    """
+    removed = 0
+    for path in directory.glob(f"{_PREFIX}*{_SUFFIX}"):
+        try:
+            if now - path.stat().st_mtime > older_than_seconds:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # its own send ended meanwhile
+    return removed

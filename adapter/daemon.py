@@ -15,11 +15,13 @@ import socket
 import threading
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from types import FrameType
 
 import pika.exceptions
 
 from adapter import crashpoints, lifecycle
+from adapter.batch_file import remove_stale
 from adapter.central import CentralTransport, ZeepCentral
 from adapter.clock import Clock, SystemClock
 from adapter.engine.breaker import BreakerState, CircuitBreaker
@@ -371,8 +373,12 @@ class Daemon:
         reported_states: set[str] = set()
         failures = FailureLog(log, "reading the store's figures", self.clock)
         beat = self.liveness.beat_for("gauges")
+        next_sweep = 0.0
         while not self._stop_requested.wait(2.0):
             beat.beat(2.0 + 60)  # two store calls, each within the store's own timeouts
+            if self.clock.monotonic() >= next_sweep:
+                next_sweep = self.clock.monotonic() + 60
+                self._sweep_batch_files()
             try:
                 # A write every round: readiness learns of a store that stopped taking
                 # writes (a full disk) even when no event comes.
@@ -396,6 +402,22 @@ class Daemon:
             self.metrics.stuck_dossiers.set(stats.stuck_dossiers)
             self.metrics.oldest_pending.set(stats.oldest_pending_seconds)
             self.metrics.unpublished_answers.set(stats.unpublished_answers)
+
+    def _sweep_batch_files(self) -> None:
+        """Delete invoice batch files a crash left (personal data in clear): older than two
+        leases, no send can still be reading them."""
+        delivery = self.settings.delivery
+        try:
+            removed = remove_stale(
+                Path(delivery.batch_directory),
+                2 * delivery.lease_seconds,
+                self.clock.now().timestamp(),
+            )
+        except OSError as exc:
+            log.warning("cannot sweep %s: %s", delivery.batch_directory, exc)
+            return
+        if removed:
+            log.warning("deleted %d invoice batch file(s) a crash left behind", removed)
 
     def health(self) -> dict[str, object]:
         """The /health report, naming the failing part.
