@@ -309,7 +309,8 @@ def _log_stored(
             Step.STORED,
             Stage.INGEST,
             event_id=new.event_id,
-            message_id=new.message_id,
+            # A duplicate's or a conflict's message id was never stored: not shown.
+            message_id=new.message_id if result is IngestResult.STORED else None,
             dossier_id=new.dossier_id,
             event_code=new.event_code,
             seconds=seconds,
