@@ -30,7 +30,7 @@ FIELDS = "vsb_fields"
 
 _UUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 _INSZ_LIKE = re.compile(
-    rf"(?P<uuid>(?<![0-9A-Za-z-]){_UUID}(?![0-9A-Za-z-]))"
+    rf"(?P<uuid>(?<![0-9A-Fa-f]){_UUID}(?![0-9A-Fa-f]))"
     r"|(?<!\d)\d{9}(?P<tail>\d{2})(?!\d)"
     r"|(?<!\d)\d{2}\.\d{2}\.\d{2}-\d{3}\.(?P<printed>\d{2})(?!\d)"
 )

@@ -75,6 +75,11 @@ class TestMask:
         message_id = "3f2a1b4c-9d8e-4f00-8000-a12345678901"
         assert mask(f"message {message_id}") == f"message {message_id}"
 
+    def test_an_answer_id_stays_whole(self) -> None:
+        """An answer id is a UUID behind ``A-``: kept whole too."""
+        answer_id = "A-3f2a1b4c-9d8e-4f00-8000-a12345678901"
+        assert mask(f"answer {answer_id}") == f"answer {answer_id}"
+
     def test_values_of_every_kind_are_masked(self) -> None:
         """Strings in dicts and lists, and an int of eleven digits."""
         assert mask_value({"a": ["85073003328"], "n": 85073003328, "k": 12}) == {
