@@ -20,8 +20,10 @@ from adapter.engine.answers import made_here
 from adapter.lifecycle import Stage, Step, step
 from adapter.logs import mask
 from adapter.store import MessageView, Store, StoredEvent, Support, SupportError
+from adapter.store.ledger import InvoiceLedger
 from adapter.store.tables import MessageRow
-from mappings import Facility, dossier_key, read_envelope, validate_event
+from mappings import MESSAGE_TYPES, Facility, dossier_key, read_envelope, validate_event
+from mappings.message_type import Carriage
 from mappings.model import Issue, Outcome
 
 _DISCARDED = Issue(
@@ -196,6 +198,10 @@ class SupportDesk:
         )
         started = self._clock.monotonic()
         view = self._support.discard(message_id, actor, reason, now, answer)
+        if MESSAGE_TYPES[view.event_code].carriage is Carriage.BATCH:
+            # A batch given up before any answer frees its month for a corrected batch; its
+            # invoices stay parts, which a new batch event may list again.
+            InvoiceLedger(self._store).forget_unanswered(view.message_id)
         seconds = self._clock.monotonic() - started
         for name in (Step.DISCARDED, Step.ANSWERED):
             step(

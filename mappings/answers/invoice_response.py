@@ -116,6 +116,11 @@ def _invoice_response(
     return resource
 
 
+_ADAPTER_REFUSAL: Final = (
+    "Refused by the adapter before sending: nothing went to the central application."
+)
+
+
 def _batch_response(head: AnswerHead, body: BatchOutcome | None) -> dict[str, Any]:
     if body is None:
         extensions: list[dict[str, Any]] = []
@@ -132,7 +137,8 @@ def _batch_response(head: AnswerHead, body: BatchOutcome | None) -> dict[str, An
         extensions,
         {"system": EVENT_ID_SYSTEM, "value": head.event_id},
         _HEAD_OUTCOMES.get(head.outcome, "error"),
-        DISPOSITIONS.get(head.outcome, "Refused."),
+        # No body: the adapter's own answer, the batch never sent (its errors say why).
+        _ADAPTER_REFUSAL if body is None else DISPOSITIONS.get(head.outcome, "Refused."),
         decision.get(head.outcome, "intreatment"),
     )
     if errors:

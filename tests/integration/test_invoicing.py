@@ -8,15 +8,24 @@ store), its own people and applications, accepted through the adapter like any o
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import itertools
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
+from adapter.clock import SystemClock
+from adapter.daemon import Daemon, broker_address
+from adapter.devpki import DevPki
+from adapter.support import SupportDesk
+from queues import AnswerWatcher, ConfirmedPublisher
 from simulator import Simulator
+from tests.integration.conftest import make_settings
 from tests.support import events, reva
 from tests.support.events import placed
 from tests.support.invoices import (
@@ -89,6 +98,30 @@ class Billing:
         body = placed(batch_event(batch, invoice_ids), f"{closing}-{sequence}", closing, sequence)
         [sent] = self.adapter.send(body)
         return sent, self.adapter.answers([sent], timeout=60)[sent][-1]
+
+
+@pytest.fixture
+def impatient_billing(
+    pki: DevPki,
+    broker_names: dict[str, str],
+    simulator: Simulator,
+    sqlite_url: str,
+) -> Iterator[Billing]:
+    """Billing through a daemon that gives a message up after two tries."""
+    settings = make_settings(sqlite_url, broker_names, simulator, pki)
+    settings = dataclasses.replace(
+        settings, delivery=dataclasses.replace(settings.delivery, max_attempts=2, quick_tries=1)
+    )
+    daemon = Daemon(settings)
+    address = broker_address(settings)
+    with AnswerWatcher(address, settings.broker.answers_exchange) as watcher:
+        daemon.start()
+        publisher = ConfirmedPublisher(address)
+        try:
+            yield Billing(Harness(settings, daemon, watcher, publisher), simulator)
+        finally:
+            publisher.close()
+            daemon.stop()
 
 
 @pytest.fixture
@@ -196,6 +229,8 @@ class TestMonths:
         _, answer = billing.send_batch(second, MARCH_10)
         assert outcome(answer) == "refused"
         assert "invoice-month-taken" in issue_codes(answer)
+        [response] = [e["resource"] for e in answer["entry"][1:]]
+        assert response["disposition"].startswith("Refused by the adapter before sending")
         calls = [c for c in billing.simulator.record() if c.kind == "InvoiceBatch"]
         assert len(calls) == 1, "the second batch must never reach the central application"
 
@@ -323,3 +358,34 @@ def test_a_diagnosis_quota_is_reached_by_invoiced_sessions(billing: Billing) -> 
     assert found.refused_lines == (33, 34, 35, 36)
     assert [code for code, _ in found.errors] == ["VSB-REVA-QUOTA"] * 2
     assert billing.simulator.history(ref)["sessions"]["used"] == 16
+
+
+def test_a_batch_given_up_by_support_frees_its_month(impatient_billing: Billing) -> None:
+    """The central application fails the batch's every try: a dead letter. Support discards
+    it; a new batch for the same fund and month, listing the same invoices, is accepted."""
+    billing = impatient_billing
+    insz = billing.person()
+    ref = billing.application(insz, JAN)
+    billing.simulator.set_today(MARCH_10)
+    billing.simulator.set_faults("http500", next=100)
+    first = march("1", InvoiceSpec(f"{billing.tag}-1", insz, ref, days(date(2026, 3, 2), 1)))
+    dossier = f"{billing.tag}-invoices"
+    [invoice_id] = billing.adapter.send(
+        placed(invoice_event(first, first.invoices[0]), f"{dossier}-1", dossier, 1)
+    )
+    closing = f"{billing.tag}-batches-180"
+    billing.adapter.send(placed(batch_event(first, [invoice_id]), f"{closing}-1", closing, 1))
+    desk = SupportDesk(billing.adapter.daemon.store, billing.adapter.daemon.facility, SystemClock())
+    deadline = time.monotonic() + 60
+    while not (dead := desk.dead_letters()):
+        assert time.monotonic() < deadline, "the batch never became a dead letter"
+        time.sleep(0.2)
+    billing.simulator.clear_faults()
+    desk.discard(dead[0].message_id, "test", "the central application was down")
+    again = march("1", first.invoices[0])  # its own number again: the month is free
+    sequence = 2
+    body = placed(batch_event(again, [invoice_id]), f"{closing}-{sequence}", closing, sequence)
+    [sent] = billing.adapter.send(body)
+    answer = billing.adapter.answers([sent], timeout=60)[sent][-1]
+    assert outcome(answer) == "accepted", json.dumps(answer)[-1500:]
+    assert per_invoice(answer)[f"{billing.tag}-1"].status == "accepted"
