@@ -86,7 +86,13 @@ class TestNoPersonalDataAtRest:
         assert "An Janssens" in secrets
         adapter = start_adapter(store_url)
         ids = adapter.send(*(json.dumps(events.example(name)).encode() for name in names))
-        adapter.answers(ids, final=False)
+        # Invoices are answered with their batch (38), whose final answer comes last.
+        answered = [
+            event_id
+            for name, event_id in zip(names, ids, strict=True)
+            if events.event_code(events.example(name)) != "invoice"
+        ]
+        adapter.answers(answered, final=False)
         adapter.daemon.stop()  # every write is in; SQLite leaves its WAL beside the file
         raw = raw_sqlite(store_url) if store_url.startswith("sqlite") else raw_postgres(store_url)
         assert b"vsb1:" in raw  # the payloads are there, sealed
