@@ -155,6 +155,9 @@ def _parser() -> argparse.ArgumentParser:
     purge = command("purge", _purge, "delete finished events older than N days (keeps order)")
     purge.add_argument("--older-than-days", type=int, required=True)
     purge.add_argument("--actor", required=True, help="who does this, for the audit log")
+    batch = command("invoice-batch", _invoice_batch, "show an invoice batch as the ledger keeps it")
+    batch.add_argument("batch_number")
+    batch.add_argument("--json", action="store_true", help="machine-readable output")
     audit = command("audit", _audit, "show the latest support actions")
     audit.add_argument("--limit", type=int, default=50)
     _store_key_commands(sub, command)
@@ -520,6 +523,41 @@ def _skip_gap(settings: Settings, args: argparse.Namespace) -> int:
 def _purge(settings: Settings, args: argparse.Namespace) -> int:
     counts = _desk(settings).purge(args.older_than_days, args.actor)
     print(", ".join(f"{n} {what}" for what, n in counts.items()) + " deleted")
+    return 0
+
+
+def _invoice_batch(settings: Settings, args: argparse.Namespace) -> int:
+    report = _desk(settings).invoice_batch(args.batch_number)
+    b = report.batch
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "batch_number": b.batch_number,
+                    "care_fund": b.care_fund,
+                    "invoice_type": b.invoice_type,
+                    "billing_month": b.billing_month,
+                    "invoice_date": b.invoice_date.isoformat(),
+                    "state": b.state.value,
+                    "tries": b.tries,
+                    "message_id": b.message_id,
+                    "updated_at": b.updated_at.isoformat(),
+                    "invoices": report.invoices,
+                    "lines": report.lines_by_outcome,
+                    "held": list(report.held),
+                }
+            )
+        )
+        return 0
+    lines = ", ".join(f"{n} {outcome}" for outcome, n in report.lines_by_outcome.items())
+    print(
+        f"batch {b.batch_number}: care fund {b.care_fund}, {b.invoice_type} {b.billing_month},"
+        f" invoice date {b.invoice_date}, {b.state.value} (try {b.tries}, message"
+        f" {b.message_id}, {b.updated_at:%Y-%m-%d %H:%M})"
+    )
+    print(f"{report.invoices} invoice(s); lines: {lines or 'none'}")
+    for event_id in report.held:
+        print(f"held correction of care fund {b.care_fund}: event {event_id}")
     return 0
 
 

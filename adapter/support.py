@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from adapter.lifecycle import Stage, Step, step
 from adapter.logs import mask
 from adapter.store import MessageView, Store, StoredEvent, Support, SupportError
 from adapter.store.ledger import InvoiceLedger
+from adapter.store.records import Batch
 from adapter.store.tables import MessageRow
 from mappings import MESSAGE_TYPES, Facility, dossier_key, read_envelope, validate_event
 from mappings.message_type import Carriage
@@ -83,6 +85,17 @@ def _masked(value: Any, key: str | None) -> Any:
     if value.isdigit() and len(value) == 11:
         return mask(value)
     return "***" if len(value) <= 40 else f"***({len(value)} characters)"
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchReport:
+    """What support sees of one invoice batch (no personal data: numbers and counts)."""
+
+    batch: Batch
+    invoices: int
+    lines_by_outcome: dict[str, int]
+    held: tuple[str, ...]
+    """Event ids of the corrections of the batch's care fund the adapter holds."""
 
 
 class SupportDesk:
@@ -151,6 +164,19 @@ class SupportDesk:
             raise SupportError("--unmask needs --reason: why the personal data is read")
         detail: dict[str, object] = {"reason": reason, "os_user": os_user}
         return self._support.event(event_id, self._clock.now(), audit=(actor, detail))
+
+    def invoice_batch(self, batch_number: str) -> BatchReport:
+        """An invoice batch as the ledger keeps it: its latest try, how many lines have each
+        outcome, and the corrections held for its care fund (``SupportError`` if unknown)."""
+        ledger = InvoiceLedger(self._store)
+        found = ledger.batch(batch_number)
+        if found is None:
+            raise SupportError(f"no invoice batch {batch_number} was sent (or it was forgotten)")
+        lines = ledger.batch_lines(batch_number)
+        outcomes = Counter(line.outcome.value for line in lines)
+        invoices = len({line.invoice_number for line in lines})
+        held = tuple(ledger.still_held(found.care_fund))
+        return BatchReport(found, invoices, dict(sorted(outcomes.items())), held)
 
     # ---- acting -----------------------------------------------------------------------------
 

@@ -302,6 +302,11 @@ class TestCredits:
         assert found[f"{t}-C1"].status == "accepted"
         assert found[f"{t}-F2"].status == "held"
         assert found[f"{t}-F2"].errors[0][0] == "invoice-correction-held"
+        daemon = billing.adapter.daemon
+        report = SupportDesk(daemon.store, daemon.facility, SystemClock()).invoice_batch("2")
+        assert (report.batch.state.value, report.invoices) == ("accepted", 1)
+        assert report.lines_by_outcome == {"accepted": 2}  # the credit note's two lines
+        assert len(report.held) == 1, "support sees the held correction"
         third = march("3", InvoiceSpec(f"{t}-F3", insz, ref, days(date(2026, 3, 2), 1)))
         found = per_invoice(billing.send_batch(third, MARCH_10)[1])
         assert found[f"{t}-F3"].status == "accepted"
