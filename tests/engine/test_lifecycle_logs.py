@@ -3,9 +3,9 @@
 One daemon on SQLite, the local RabbitMQ and the simulator over HTTP logs at DEBUG as JSON
 into a buffer while events go through it end to end: a look-up, an application, an invalid
 event, one the simulator refuses, one that fails once and then passes, one that becomes a
-dead letter and is replayed, one that becomes a dead letter and is discarded. Every event
-carries an INSZ, a name, a birth date and a diagnosis text; its dossier id holds a name and
-an INSZ too.
+dead letter and is replayed, one that becomes a dead letter and is discarded, one answered
+in beraad whose decision comes through the mailbox. Every event carries an INSZ, a name, a
+birth date and a diagnosis text; its dossier id holds a name and an INSZ too.
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ def run(pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> Run:
         "transient": "lc-transient",
         "replayed": "lc-replayed",
         "discarded": "lc-discarded",
+        "beraad": "lc-beraad",
     }
     dossiers = {ids[name]: dossier(name) for name in ids}
     bodies = {
@@ -115,6 +116,7 @@ def run(pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> Run:
         "transient": events.application(ids["transient"], dossiers[ids["transient"]]),
         "replayed": events.application(ids["replayed"], dossiers[ids["replayed"]]),
         "discarded": events.application(ids["discarded"], dossiers[ids["discarded"]]),
+        "beraad": events.application(ids["beraad"], dossiers[ids["beraad"]], insz=events.CAN_JOIN),
     }
     bodies = {name: personal(body) for name, body in bodies.items()}
     try:
@@ -148,6 +150,11 @@ def run(pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> Run:
                         else:
                             desk.discard(dead.message_id, "tester", "given up in a test")
                         adapter.answers([ids[name]])
+                    # In beraad: the decision comes later, through the mailbox.
+                    adapter.answers(adapter.send(bodies["beraad"]), final=False)
+                    [case] = simulator.pending()
+                    simulator.decide(case.message_id, decision="accept")
+                    adapter.answers([ids["beraad"]])
                     rest = [bodies[n] for n in ("lookup", "application", "invalid", "refused")]
                     answers = adapter.answers(adapter.send(*rest))
                     assert outcome(answers[ids["refused"]][0]) == "refused"
@@ -160,7 +167,7 @@ def run(pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> Run:
                         if not m.message_id.startswith("invalid-")
                     }
                     # Every answer is published (and logged) before the daemon stops.
-                    assert wait_for(lambda: buffer.getvalue().count('"published"') >= 7, 10)
+                    assert wait_for(lambda: buffer.getvalue().count('"published"') >= 9, 10)
                 finally:
                     publisher.close()
                     daemon.stop()
@@ -194,6 +201,15 @@ EXPECTED_STEPS = {
         "dead-lettered",
         "replayed",
         "sent",
+        "answered",
+        "published",
+    ],
+    "lc-beraad": [
+        "received",
+        "stored",
+        "sent",
+        "answered",
+        "published",
         "answered",
         "published",
     ],
@@ -268,6 +284,15 @@ class TestLifecycleLines:
             if line.get("event_id") == "lc-invalid" and line["step"] == "answered"
         )
         assert (answered["source"], answered["outcome"]) == ("adapter", "invalid")
+
+    def test_a_decision_in_beraad_is_answered_from_the_mailbox(self, run: Run) -> None:
+        """The in-beraad answer comes from the Submit, the decision from the mailbox."""
+        answered = [
+            (line["stage"], line["source"], line["outcome"])
+            for line in run.lines
+            if line.get("event_id") == "lc-beraad" and line["step"] == "answered"
+        ]
+        assert answered == [("send", "sync", "in-beraad"), ("mailbox", "mailbox", "accepted")]
 
     def test_retries_and_dead_letters_say_why(self, run: Run) -> None:
         """A retry names its attempt and next try; a dead letter is an ERROR with its error."""
