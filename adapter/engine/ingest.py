@@ -29,7 +29,7 @@ from adapter.errors import StoreError, UnstorableData
 from adapter.failure_log import FailureLog
 from adapter.lifecycle import Stage, Step, step
 from adapter.store import IngestResult, NewEvent, PreparedAnswer, Store
-from mappings import Ordering, check_event
+from mappings import MESSAGE_TYPES, Ordering, check_event
 from mappings.message_type import Carriage
 from mappings.model import Envelope, Facility, Issue, Outcome
 from mappings.ordering import BY_DOSSIER
@@ -75,7 +75,10 @@ class _Checked:
 
     @property
     def code(self) -> str:
-        return self.envelope.event_code or "unknown"
+        """The event code as a metric label: a registered one, else ``unknown`` (an EPD's
+        typo or a hostile body must not add a time series per value)."""
+        code = self.envelope.event_code
+        return code if code is not None and code in MESSAGE_TYPES else "unknown"
 
 
 class Ingest:

@@ -147,6 +147,20 @@ class TestPoison:
         assert payload == self.POISON["nul"].decode().replace("\x00", "\ufffd")
 
 
+class TestMetricLabels:
+    """Event codes become metric labels only when registered."""
+
+    def test_an_unknown_event_code_is_counted_as_unknown(self, store: Store) -> None:
+        """A code the contract lacks adds no time series of its own."""
+        document = json.loads(events.application("odd", "D-odd", 1))
+        document["entry"][0]["resource"]["eventCoding"]["code"] = "made-up-code"
+        metrics = Metrics()
+        ingest(store, json.dumps(document).encode(), metrics=metrics)
+        assert metrics.events.labels("unknown", "invalid")._value.get() == 1
+        labels = {s.labels.get("event_code") for m in metrics.registry.collect() for s in m.samples}
+        assert "made-up-code" not in labels
+
+
 class TestDuplicateIds:
     """An event id names one body: a redelivery is silent, another body is refused."""
 
