@@ -11,9 +11,11 @@ leaves this module as a ``TransientDeliveryError`` (try again) or a
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -360,14 +362,43 @@ def probe_central(settings: CentralSettings, signer: Signer | None = None) -> st
 
     Over the same TLS as the daemon's calls (``signer``: the keystore's client certificate).
     """
+    return probe(settings, signer).problem
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What one look at the central application's endpoint found."""
+
+    problem: str | None
+    """None when it answers HTTP below 500; else why not."""
+    server_time: datetime | None = None
+    """The time its answer's ``Date`` header gives (None without one)."""
+
+
+def probe(settings: CentralSettings, signer: Signer | None = None) -> Probe:
+    """GET the WSDL over the daemon's TLS settings: whether it answers, and its clock."""
     try:
-        with session(context_for(settings, signer)) as probe:
-            response = probe.get(settings.url, params={"wsdl": ""}, timeout=5)
+        with session(context_for(settings, signer)) as client:
+            response = client.get(settings.url, params={"wsdl": ""}, timeout=5)
     except requests.RequestException as exc:
         failure = tls_failure(exc)
         if failure is not None:
-            return f"central application at {settings.url}: {failure}"
-        return f"central application not reachable at {settings.url}: {exc.__class__.__name__}"
+            return Probe(f"central application at {settings.url}: {failure}")
+        return Probe(
+            f"central application not reachable at {settings.url}: {exc.__class__.__name__}"
+        )
+    server_time = _http_date(response.headers.get("Date"))
     if response.status_code >= 500:
-        return f"central application at {settings.url} answers HTTP {response.status_code}"
-    return None
+        text = f"central application at {settings.url} answers HTTP {response.status_code}"
+        return Probe(text, server_time)
+    return Probe(None, server_time)
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        found = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)

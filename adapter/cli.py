@@ -12,11 +12,12 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from adapter import crashpoints
-from adapter.central import probe_central
+from adapter.central import Probe, probe
 from adapter.clock import SystemClock
 from adapter.daemon import Daemon, broker_address, check_broker, topology_of
 from adapter.devpki import demo_settings, existing_dev_pki
@@ -43,6 +44,10 @@ from mappings.errors import InvalidEvent
 from mappings.model import Facility
 from monitoring.rules import DEFAULT_RUNBOOK_BASE, render_rules, runbook_base
 from queues import AnswerWatcher, BrokerError, ConfirmedPublisher
+
+_SKEW_WARN_SECONDS = 30.0
+_SKEW_FAIL_SECONDS = 300.0
+"""The simulator, like WS-Security practice, allows 5 minutes of skew (docs/sysadmin.md)."""
 
 RABBITMQ_HELP = (
     "RabbitMQ is not reachable at {where}.\n"
@@ -285,11 +290,30 @@ def _check_results(settings: Settings) -> list[tuple[str, str]]:
     result(reason is None, reason or "RabbitMQ reachable, topology declared")
     results.append(describe(settings.central, signer))
     try:
-        reason = probe_central(settings.central, signer)
+        looked = probe(settings.central, signer)
     except AdapterError as exc:  # a ca_bundle or client certificate that cannot be read
-        reason = str(exc)
+        looked = Probe(str(exc))
+    reason = looked.problem
     result(reason is None, reason or f"central application answers at {settings.central.url}")
+    if looked.server_time is not None:
+        results.append(_clock_skew(looked.server_time - SystemClock().now()))
     return results
+
+
+def _clock_skew(offset: timedelta) -> tuple[str, str]:
+    """This host's clock against the central application's (its HTTP ``Date``, to a second).
+
+    WS-Security timestamps are judged on the receiver's clock: beyond a few minutes of skew
+    every request is refused as expired or from the future.
+    """
+    seconds = offset.total_seconds()
+    ahead = "behind" if seconds > 0 else "ahead of"
+    text = f"clock: {abs(seconds):.0f} s {ahead} the central application's"
+    if abs(seconds) > _SKEW_FAIL_SECONDS:
+        return "FAIL", text + ": its WS-Security timestamp check will refuse our requests; fix NTP"
+    if abs(seconds) > _SKEW_WARN_SECONDS:
+        return "WARN", text + ": check NTP (chronyc tracking, timedatectl)"
+    return "OK", text
 
 
 def _broker_link(settings: Settings) -> list[tuple[str, str]]:

@@ -70,3 +70,27 @@ class TestCheck:
         assert "Traceback" not in out + err
         assert "pika" not in err
         assert all(line.startswith(STATUSES) for line in out.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("seconds", "status"),
+    [(0, "OK  "), (30, "OK  "), (31, "WARN"), (-31, "WARN"), (300, "WARN"), (301, "FAIL")],
+)
+def test_clock_skew_bounds(seconds: int, status: str) -> None:
+    """Skew against the central application: OK to 30 s, WARN to 5 minutes, FAIL beyond."""
+    from datetime import timedelta
+
+    from adapter.cli import _clock_skew
+
+    found, text = _clock_skew(timedelta(seconds=seconds))
+    assert f"{found:<4}" == status, text
+    assert f"{abs(seconds)} s" in text
+
+
+def test_the_demo_shows_its_clock_against_the_central_application(
+    demo_defaults: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The simulator's HTTP Date gives the skew: on one machine, none."""
+    main(["check"])
+    [line] = [row for row in capsys.readouterr().out.splitlines() if "clock:" in row]
+    assert line.startswith("OK   clock: ")
