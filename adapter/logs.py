@@ -9,8 +9,9 @@ mask, and render as JSON or as text.
 Log calls name events, messages and dossiers by id, never by person. As a second line of
 defence, every value of every line (message, fields, exception text) is scrubbed of 11-digit
 numbers and of INSZ in their printed form (``85.07.30-033.28``), keeping the last two digits
-for support staff to tell two records apart. UUIDs are left whole: a message id whose last
-group happens to hold eleven digits must stay findable.
+for support staff to tell two records apart. UUIDs and dossier tags (``d:`` and 12 hex
+digits, ``adapter.lifecycle``) are left whole: a message id or a tag that happens to hold
+eleven digits in a row must stay findable.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ FIELDS = "vsb_fields"
 _UUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 _INSZ_LIKE = re.compile(
     rf"(?P<uuid>(?<![0-9A-Fa-f]){_UUID}(?![0-9A-Fa-f]))"
+    r"|(?P<tag>(?<![0-9A-Za-z])[dk]:[0-9a-f]{12}(?![0-9A-Za-z]))"
     r"|(?<!\d)\d{9}(?P<tail>\d{2})(?!\d)"
     r"|(?<!\d)\d{2}\.\d{2}\.\d{2}-\d{3}\.(?P<printed>\d{2})(?!\d)"
 )
@@ -44,7 +46,7 @@ _SQL_LOGGERS = ("sqlalchemy", "psycopg")
 
 
 def _masked_match(match: re.Match[str]) -> str:
-    if match.group("uuid"):
+    if match.group("uuid") or match.group("tag"):
         return match.group(0)
     return "*********" + (match.group("tail") or match.group("printed"))
 

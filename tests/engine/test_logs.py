@@ -75,6 +75,10 @@ class TestMask:
         message_id = "3f2a1b4c-9d8e-4f00-8000-a12345678901"
         assert mask(f"message {message_id}") == f"message {message_id}"
 
+    def test_a_dossier_tag_stays_whole(self) -> None:
+        """A tag whose hex digits hold eleven digits in a row is still the tag."""
+        assert mask("dossier=d:c21318401665") == "dossier=d:c21318401665"
+
     def test_an_answer_id_stays_whole(self) -> None:
         """An answer id is a UUID behind ``A-``: kept whole too."""
         answer_id = "A-3f2a1b4c-9d8e-4f00-8000-a12345678901"
