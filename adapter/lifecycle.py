@@ -19,6 +19,7 @@ import hmac
 import logging
 import re
 from enum import StrEnum
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -157,3 +158,29 @@ def step(
         values["duration_ms"] = round(seconds * 1000, 1)
     values.update({key: value for key, value in fields.items() if value is not None})
     log.log(level, "%s", name.value, extra={FIELDS: values})
+
+
+class Claimed(Protocol):
+    """What a step of a claimed message names (``adapter.store.Claim`` has it)."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def ordering_key(self) -> str | None: ...
+    @property
+    def event_code(self) -> str: ...
+
+
+def claim_step(name: Step, stage: Stage, claim: Claimed, **fields: Any) -> None:
+    """``step`` for a claimed message: its ids, dossier and event code from ``claim``."""
+    step(
+        name,
+        stage,
+        event_id=claim.event_id,
+        message_id=claim.message_id,
+        ordering_key=claim.ordering_key,
+        event_code=claim.event_code,
+        **fields,
+    )

@@ -22,7 +22,7 @@ from adapter.engine.breaker import CircuitBreaker
 from adapter.engine.sender import Sender
 from adapter.errors import StoreError
 from adapter.failure_log import FailureLog
-from adapter.lifecycle import Stage, Step, step
+from adapter.lifecycle import Stage, Step, claim_step
 from adapter.settings import DeliverySettings
 from adapter.store import Claim, Store
 from monitoring import Metrics
@@ -168,13 +168,10 @@ class Dispatcher:
         try:
             if self._store.dead_letter(claim, error, self._clock.now()):
                 self._metrics.dead_lettered.labels("internal").inc()
-                step(
+                claim_step(
                     Step.DEAD_LETTERED,
                     Stage.SEND,
-                    event_id=claim.event_id,
-                    message_id=claim.message_id,
-                    ordering_key=claim.ordering_key,
-                    event_code=claim.event_code,
+                    claim,
                     attempt=claim.attempts,
                     reason="internal",
                     error=error,

@@ -33,7 +33,7 @@ from adapter.engine.batches import BatchDelivery, BatchRefused
 from adapter.engine.breaker import BreakerState, CircuitBreaker
 from adapter.engine.statuses import StatusMemory
 from adapter.errors import PermanentDeliveryError, TransientDeliveryError, UnreadableAnswer
-from adapter.lifecycle import Stage, Step, step
+from adapter.lifecycle import Stage, Step, claim_step
 from adapter.settings import DeliverySettings
 from adapter.signing import Signer
 from adapter.store import AnswerSource, Claim, PreparedAnswer, Store
@@ -144,13 +144,10 @@ class Sender:
             elapsed = self._clock.monotonic() - started
             self._metrics.send_seconds.labels(claim.event_code).observe(elapsed)
         self._metrics.sends.labels(claim.event_code, answer.outcome.value).inc()
-        step(
+        claim_step(
             Step.SENT,
             Stage.SEND,
-            event_id=claim.event_id,
-            message_id=claim.message_id,
-            ordering_key=claim.ordering_key,
-            event_code=claim.event_code,
+            claim,
             seconds=elapsed,
             attempt=claim.attempts,
             outcome=answer.outcome.value,
@@ -280,14 +277,11 @@ class Sender:
         crashpoints.reach(CrashPoint.AFTER_ANSWER_BEFORE_PUBLISH)
         waited = (self._clock.now() - claim.created_at).total_seconds()
         self._metrics.answer_seconds.observe(waited)
-        step(
+        claim_step(
             Step.ANSWERED,
             Stage.SEND,
-            event_id=claim.event_id,
-            message_id=claim.message_id,
+            claim,
             answer_id=answer.answer_id,
-            ordering_key=claim.ordering_key,
-            event_code=claim.event_code,
             seconds=waited,
             outcome=answer.outcome.value,
             source=answer.source.value,
@@ -336,13 +330,10 @@ class Sender:
     @staticmethod
     def _log_retry(claim: Claim, error: str, at: datetime, *, counted: bool = True) -> None:
         # An attempt given back to an open breaker is not counted: it says so.
-        step(
+        claim_step(
             Step.RETRIED,
             Stage.SEND,
-            event_id=claim.event_id,
-            message_id=claim.message_id,
-            ordering_key=claim.ordering_key,
-            event_code=claim.event_code,
+            claim,
             attempt=claim.attempts,
             counted=counted,
             next_try=at.isoformat(timespec="milliseconds"),
@@ -352,13 +343,10 @@ class Sender:
     def _dead(self, claim: Claim, error: str, reason: str) -> None:
         self._store.dead_letter(claim, error, self._clock.now())
         self._metrics.dead_lettered.labels(reason).inc()
-        step(
+        claim_step(
             Step.DEAD_LETTERED,
             Stage.SEND,
-            event_id=claim.event_id,
-            message_id=claim.message_id,
-            ordering_key=claim.ordering_key,
-            event_code=claim.event_code,
+            claim,
             attempt=claim.attempts,
             reason=reason,
             error=error,
