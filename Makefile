@@ -19,15 +19,17 @@ $(STAMP): pyproject.toml requirements/dev.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# Re-resolve both locks from pyproject.toml's ranges (after changing a range, or to take
-# security releases); uv runs from a throw-away venv, so it is no dependency of the project.
+# Re-resolve both locks from pyproject.toml's ranges; uv runs from a throw-away venv, so it
+# is no dependency of the project. `make lock` keeps every pin the ranges still allow (after
+# adding or changing a dependency); `make lock UPGRADE=--upgrade` takes the newest releases.
+UPGRADE ?=
 lock:
 	python3 -m venv $(VENV)-uv
 	$(VENV)-uv/bin/pip install --quiet uv
 	$(VENV)-uv/bin/uv pip compile pyproject.toml --extra postgres --generate-hashes \
-		--python-version 3.11 --universal --upgrade --quiet -o requirements/runtime.lock
+		--python-version 3.11 --universal $(UPGRADE) --quiet -o requirements/runtime.lock
 	$(VENV)-uv/bin/uv pip compile pyproject.toml --extra postgres --extra dev --generate-hashes \
-		--python-version 3.11 --universal --upgrade --quiet -o requirements/dev.lock
+		--python-version 3.11 --universal $(UPGRADE) --quiet -o requirements/dev.lock
 	rm -rf $(VENV)-uv
 
 install: $(STAMP)
