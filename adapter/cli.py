@@ -1,12 +1,12 @@
 """The ``vsb-adapter`` command: run the daemon, check an installation, send events, support.
 
-Exit codes: 0 success, 1 the operation failed, 2 bad usage or settings.
+Exit codes: 0 success, 1 the operation failed, 2 bad usage or settings, 3 not found (the
+message, event, dossier or batch a support command names is not in the store).
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import os
@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from adapter import crashpoints
+from adapter import crashpoints, support_commands
 from adapter.central import Probe, probe
 from adapter.clock import SystemClock
 from adapter.daemon import Daemon, broker_address, check_broker, topology_of
@@ -37,6 +37,7 @@ from adapter.store import (
 )
 from adapter.store.rekey import key_usage, rekey
 from adapter.store.sealing import add_index_key, add_key, load_keyring, remove_key
+from adapter.store.support import NotFound
 from adapter.support import SupportDesk
 from adapter.tls import describe
 from mappings import check_event
@@ -77,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             where = f" ({issue.expression})" if issue.expression else ""
             print(f"  {issue.code}: {issue.text}{where}", file=sys.stderr)
         return 1
+    except NotFound as exc:
+        print(f"vsb-adapter: {exc}", file=sys.stderr)
+        return 3
     except (AdapterError, BrokerError, SupportError) as exc:
         print(f"vsb-adapter: {exc}", file=sys.stderr)
         return 1
@@ -144,27 +148,10 @@ def _parser() -> argparse.ArgumentParser:
         "validate", _validate, "check event files offline with the adapter's own checks"
     )
     validate.add_argument("files", nargs="+", type=Path)
-    command("dead-letters", _dead_letters, "list dead letters")
-    dossier = command("dossier", _dossier, "show a dossier's messages in order")
-    dossier.add_argument("dossier_id", help="the EPD's dossier id, or its tag in the logs (d:…)")
-    replay = command("replay", _replay, "put a dead letter back at the head of its dossier")
-    replay.add_argument("message_id")
-    replay.add_argument("--corrected", type=Path, help="a corrected event file (gets a new id)")
-    discard = command("discard", _discard, "give up a dead letter; the EPD is told")
-    discard.add_argument("message_id")
-    discard.add_argument("--reason", required=True)
-    skip = command("skip-gap", _skip_gap, "let a dossier stop waiting for a missing number")
-    skip.add_argument("dossier_id")
-    for p in (replay, discard, skip):
-        p.add_argument("--actor", required=True, help="who does this, for the audit log")
-    purge = command("purge", _purge, "delete finished events older than N days (keeps order)")
-    purge.add_argument("--older-than-days", type=int, required=True)
-    purge.add_argument("--actor", required=True, help="who does this, for the audit log")
+    support_commands.register(command)
     batch = command("invoice-batch", _invoice_batch, "show an invoice batch as the ledger keeps it")
     batch.add_argument("batch_number")
     batch.add_argument("--json", action="store_true", help="machine-readable output")
-    audit = command("audit", _audit, "show the latest support actions")
-    audit.add_argument("--limit", type=int, default=50)
     _store_key_commands(sub, command)
     return parser
 
@@ -191,13 +178,7 @@ def _store_key_commands(sub: Any, command: Any) -> None:
         _store_rekey,
         "re-encrypt every stored row not under the current key (resumable, beside the daemon)",
     )
-    event = command("event", _event, "show an event and its answers as stored (masked)")
-    event.add_argument("event_id")
-    event.add_argument(
-        "--unmask", action="store_true", help="decrypt in full (audited; needs --actor, --reason)"
-    )
-    event.add_argument("--actor", help="who reads the personal data, for the audit log")
-    event.add_argument("--reason", help="why it is read, for the audit log")
+    support_commands.register_event(command)
 
 
 # ---- daemon -------------------------------------------------------------------------------
@@ -495,59 +476,11 @@ def _summary(body: bytes) -> str:
 
 
 def _desk(settings: Settings) -> SupportDesk:
-    store = Store(create_store_engine(settings.store.url, 2), sealer=_sealer(settings))
-    return SupportDesk(store, _facility(settings), SystemClock())
+    return support_commands.desk_of(settings)
 
 
 def _facility(settings: Settings) -> Facility:
     return Facility(settings.facility.nihdi, settings.facility.hco)
-
-
-def _dead_letters(settings: Settings, _args: argparse.Namespace) -> int:
-    rows = _desk(settings).dead_letters()
-    for m in rows:
-        print(
-            f"{m.message_id}  {m.event_code:<20} {m.dossier_key or '-'} #{m.sequence}"
-            f"  attempts={m.attempts}  {m.updated_at:%Y-%m-%d %H:%M}  {m.last_error}"
-        )
-    print(f"{len(rows)} dead letter(s)")
-    return 0
-
-
-def _dossier(settings: Settings, args: argparse.Namespace) -> int:
-    rows = _desk(settings).dossier(args.dossier_id)
-    for m in rows:
-        outcome = m.outcome.value if m.outcome is not None else "-"
-        print(
-            f"#{m.sequence:<4} {m.state:<9} {outcome:<10} {m.event_code:<20}"
-            f" {m.message_id}  attempts={m.attempts}  {m.last_error or ''}"
-        )
-    return 0 if rows else 1
-
-
-def _replay(settings: Settings, args: argparse.Namespace) -> int:
-    corrected = args.corrected.read_text() if args.corrected is not None else None
-    view = _desk(settings).replay(args.message_id, args.actor, corrected)
-    print(f"replayed {args.message_id} as {view.message_id}, head of {view.dossier_key}")
-    return 0
-
-
-def _discard(settings: Settings, args: argparse.Namespace) -> int:
-    _desk(settings).discard(args.message_id, args.actor, args.reason)
-    print(f"discarded {args.message_id}; the EPD gets an answer, the dossier moves on")
-    return 0
-
-
-def _skip_gap(settings: Settings, args: argparse.Namespace) -> int:
-    head = _desk(settings).skip_gap(args.dossier_id, args.actor)
-    print(f"dossier {args.dossier_id} now continues at sequence {head}")
-    return 0
-
-
-def _purge(settings: Settings, args: argparse.Namespace) -> int:
-    counts = _desk(settings).purge(args.older_than_days, args.actor)
-    print(", ".join(f"{n} {what}" for what, n in counts.items()) + " deleted")
-    return 0
 
 
 def _invoice_batch(settings: Settings, args: argparse.Namespace) -> int:
@@ -582,42 +515,6 @@ def _invoice_batch(settings: Settings, args: argparse.Namespace) -> int:
     print(f"{report.invoices} invoice(s); lines: {lines or 'none'}")
     for event_id in report.held:
         print(f"held correction of care fund {b.care_fund}: event {event_id}")
-    return 0
-
-
-def _audit(settings: Settings, args: argparse.Namespace) -> int:
-    for at, actor, action, target, detail in _desk(settings).audit_log(args.limit):
-        print(f"{at:%Y-%m-%d %H:%M:%S}  {actor:<16} {action:<10} {target}  {detail or ''}")
-    return 0
-
-
-def _event(settings: Settings, args: argparse.Namespace) -> int:
-    desk = _desk(settings)
-    if args.unmask:
-        # The person names themselves; the account (the real one behind sudo) is recorded
-        # beside it, as the commands run under the service account.
-        os_user = os.environ.get("SUDO_USER") or getpass.getuser()
-        stored = desk.unmasked_event(args.event_id, args.actor or "", args.reason or "", os_user)
-    else:
-        if args.actor or args.reason:
-            print("vsb-adapter: --actor and --reason go with --unmask", file=sys.stderr)
-            return 2
-        stored = desk.event(args.event_id)
-    sealed = f"sealed under key {stored.key_id}" if stored.key_id else "stored in clear (old row)"
-    print(
-        f"event {stored.event_id}  {stored.event_code or '-'}  dossier {stored.dossier_id or '-'}"
-        f" #{stored.sequence}  {'valid' if stored.valid else 'invalid'}"
-        f"  received {stored.received_at:%Y-%m-%d %H:%M:%S}  {sealed}"
-    )
-    print("" if args.unmask else "(masked; --unmask --actor NAME --reason TEXT shows it in full)")
-    print(stored.payload)
-    for answer in stored.answers:
-        published = "published" if answer.published else "not published"
-        print(
-            f"\nanswer {answer.answer_id}  {answer.outcome}  {answer.source}"
-            f"  {answer.created_at:%Y-%m-%d %H:%M:%S}  {published}"
-        )
-        print(answer.body)
     return 0
 
 

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import uuid
 from collections import Counter
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,9 +21,11 @@ from adapter.clock import Clock
 from adapter.engine.answers import made_here
 from adapter.lifecycle import Stage, Step, step
 from adapter.logs import mask
+from adapter.selection import DeadLetterGroup, Selection, grouped, in_dossier_order
 from adapter.store import MessageView, Store, StoredEvent, Support, SupportError
 from adapter.store.ledger import InvoiceLedger
-from adapter.store.records import Batch
+from adapter.store.records import Batch, MessageState, PreparedAnswer
+from adapter.store.support import AuditLine, NotFound
 from adapter.store.tables import MessageRow
 from mappings import MESSAGE_TYPES, Facility, dossier_key, read_envelope, validate_event
 from mappings.message_type import Carriage
@@ -96,6 +99,28 @@ class BatchReport:
     lines_by_outcome: dict[str, int]
     held: tuple[str, ...]
     """Event ids of the corrections of the batch's care fund the adapter holds."""
+
+
+BULK_BATCH = 50
+"""Messages per log line of a bulk action (each message is still its own transaction)."""
+
+
+@dataclasses.dataclass
+class BulkResult:
+    """What a bulk action did, filled as it goes (``interrupted``: stopped by Ctrl-C, after
+    the message in hand was committed or rolled back as a whole)."""
+
+    action: str
+    selected: list[MessageView]
+    dry_run: bool
+    done: list[str] = dataclasses.field(default_factory=list)
+    skipped: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    """(message id, why): no longer in the state the action takes, or unknown."""
+    interrupted: bool = False
+
+
+Progress = Callable[[MessageView, bool], None]
+"""Called after each message of a bulk action: the message and whether it was done."""
 
 
 class SupportDesk:
@@ -180,12 +205,21 @@ class SupportDesk:
 
     # ---- acting -----------------------------------------------------------------------------
 
-    def replay(self, message_id: str, actor: str, corrected: str | None = None) -> MessageView:
+    def replay(
+        self,
+        message_id: str,
+        actor: str,
+        corrected: str | None = None,
+        *,
+        reason: str | None = None,
+        os_user: str | None = None,
+    ) -> MessageView:
         """Put a dead letter back at the head of its dossier, unchanged or corrected.
 
         A correction must pass the adapter's own checks and stay the same event (same event
         id, code, dossier and number); it gets a new message id that names the one it
-        replaces. ``InvalidEvent`` or ``SupportError`` say what is wrong with it.
+        replaces. ``InvalidEvent`` or ``SupportError`` say what is wrong with it. ``reason``
+        and ``os_user`` go into the audit line.
         """
         new_id = None
         if corrected is not None:
@@ -193,7 +227,12 @@ class SupportDesk:
             new_id = str(uuid.uuid4())
         started = self._clock.monotonic()
         view = self._support.replay(
-            message_id, actor, self._clock.now(), corrected_payload=corrected, new_message_id=new_id
+            message_id,
+            actor,
+            self._clock.now(),
+            corrected_payload=corrected,
+            new_message_id=new_id,
+            audited=_why(reason, os_user),
         )
         step(
             Step.REPLAYED,
@@ -207,27 +246,12 @@ class SupportDesk:
         )
         return view
 
-    def discard(self, message_id: str, actor: str, reason: str) -> MessageView:
+    def discard(
+        self, message_id: str, actor: str, reason: str, *, os_user: str | None = None
+    ) -> MessageView:
         """Give up a dead letter: the EPD gets an ``invalid`` answer saying so."""
-        target = self._store.message(message_id)
-        if target is None:
-            raise SupportError(f"no message {message_id}")
-        now = self._clock.now()
-        answer = made_here(
-            event_id=target.event_id,
-            event_code=target.event_code,
-            message_id=target.message_id,
-            outcome=Outcome.INVALID,
-            reason="discarded",
-            issues=[_DISCARDED],
-            created_at=now,
-        )
         started = self._clock.monotonic()
-        view = self._support.discard(message_id, actor, reason, now, answer)
-        if MESSAGE_TYPES[view.event_code].carriage is Carriage.BATCH:
-            # A batch given up before any answer frees its month for a corrected batch; its
-            # invoices stay parts, which a new batch event may list again.
-            InvoiceLedger(self._store).forget_unanswered(view.message_id)
+        view, answer = self._discard_one(message_id, actor, reason, _why(None, os_user))
         seconds = self._clock.monotonic() - started
         for name in (Step.DISCARDED, Step.ANSWERED):
             step(
@@ -244,16 +268,263 @@ class SupportDesk:
             )
         return view
 
-    def skip_gap(self, dossier_id: str, actor: str) -> int:
-        """Let a dossier stop waiting for a missing sequence number; returns the new head."""
-        return self._support.skip_gap(dossier_key(dossier_id), actor, self._clock.now())
+    def _discard_one(
+        self, message_id: str, actor: str, reason: str, audited: Mapping[str, object]
+    ) -> tuple[MessageView, PreparedAnswer]:
+        target = self._store.message(message_id)
+        if target is None:
+            raise NotFound(
+                f"no message {message_id}: unknown, or purged after the retention period"
+            )
+        now = self._clock.now()
+        answer = made_here(
+            event_id=target.event_id,
+            event_code=target.event_code,
+            message_id=target.message_id,
+            outcome=Outcome.INVALID,
+            reason="discarded",
+            issues=[_DISCARDED],
+            created_at=now,
+        )
+        view = self._support.discard(message_id, actor, reason, now, answer, audited=audited)
+        if MESSAGE_TYPES[view.event_code].carriage is Carriage.BATCH:
+            # A batch given up before any answer frees its month for a corrected batch; its
+            # invoices stay parts, which a new batch event may list again.
+            InvoiceLedger(self._store).forget_unanswered(view.message_id)
+        return view, answer
 
-    def purge(self, older_than_days: int, actor: str) -> dict[str, int]:
+    def restore(
+        self, message_id: str, actor: str, reason: str, *, os_user: str | None = None
+    ) -> MessageView:
+        """Make a discarded message a dead letter again, at the head of its dossier.
+
+        Possible while the store still has it (purge has not deleted it) and nothing of its
+        dossier was sent after it; then replay or discard it again. An invoice batch is
+        never restored: its discard freed its month for another batch.
+        """
+        started = self._clock.monotonic()
+        view = self._restore_one(message_id, actor, _why(reason, os_user))
+        step(
+            Step.RESTORED,
+            Stage.SUPPORT,
+            event_id=view.event_id,
+            message_id=view.message_id,
+            ordering_key=view.dossier_key,
+            event_code=view.event_code,
+            seconds=self._clock.monotonic() - started,
+        )
+        return view
+
+    def _restore_one(
+        self, message_id: str, actor: str, audited: Mapping[str, object]
+    ) -> MessageView:
+        _require(actor, reason=str(audited.get("reason") or ""))
+        target = self._store.message(message_id)
+        if target is not None and MESSAGE_TYPES[target.event_code].carriage is Carriage.BATCH:
+            raise SupportError(
+                f"message {message_id} is an invoice batch: its discard freed its month,"
+                " send a new batch event instead"
+            )
+        return self._support.restore(message_id, actor, self._clock.now(), audited=audited)
+
+    # ---- acting in bulk ---------------------------------------------------------------------
+
+    def dead_letter_groups(self) -> list[DeadLetterGroup]:
+        """Every dead letter grouped by cause (``adapter.causes``), the largest group first."""
+        return grouped(self._support.dead_letters(None))
+
+    def dossier_keys(self, dossier_id: str) -> tuple[str, ...]:
+        """The store's keys of a dossier named by the EPD's id or by its log tag (``d:…``)."""
+        if lifecycle.is_tag(dossier_id):
+            return tuple(self.tagged(dossier_id))
+        return (dossier_key(dossier_id),)
+
+    def selected(
+        self, selection: Selection, state: MessageState = MessageState.DEAD
+    ) -> list[MessageView]:
+        """The messages in ``state`` that ``selection`` names, in dossier order."""
+        if selection.empty:
+            raise SupportError(
+                "name what to take: message ids, --group, --dossier, --event-code,"
+                " --error-code or --since/--until"
+            )
+        found = self._support.in_state(state)
+        return in_dossier_order(m for m in found if selection.matches(m))
+
+    def replay_many(
+        self,
+        selection: Selection,
+        actor: str,
+        reason: str,
+        *,
+        os_user: str | None = None,
+        dry_run: bool = False,
+        limit: int | None = None,
+        progress: Progress | None = None,
+    ) -> BulkResult:
+        """Replay every dead letter ``selection`` names, each in its own transaction and
+        only while it is still a dead letter: run again, it replays nothing twice."""
+
+        def one(message_id: str, audited: Mapping[str, object]) -> MessageView:
+            now = self._clock.now()
+            return self._support.replay(message_id, actor, now, audited=audited)
+
+        return self._bulk(
+            "replay", Step.REPLAYED, MessageState.DEAD, one, selection, actor, reason,
+            os_user, dry_run, limit, progress,
+        )  # fmt: skip
+
+    def discard_many(
+        self,
+        selection: Selection,
+        actor: str,
+        reason: str,
+        *,
+        os_user: str | None = None,
+        dry_run: bool = False,
+        limit: int | None = None,
+        progress: Progress | None = None,
+    ) -> BulkResult:
+        """Discard every dead letter ``selection`` names (``discard``, one transaction each)."""
+
+        def one(message_id: str, audited: Mapping[str, object]) -> MessageView:
+            return self._discard_one(message_id, actor, reason, audited)[0]
+
+        return self._bulk(
+            "discard", Step.DISCARDED, MessageState.DEAD, one, selection, actor, reason,
+            os_user, dry_run, limit, progress,
+        )  # fmt: skip
+
+    def restore_many(
+        self,
+        selection: Selection,
+        actor: str,
+        reason: str,
+        *,
+        os_user: str | None = None,
+        dry_run: bool = False,
+        limit: int | None = None,
+        progress: Progress | None = None,
+    ) -> BulkResult:
+        """Restore every discarded message ``selection`` names (``restore``, one each)."""
+
+        def one(message_id: str, audited: Mapping[str, object]) -> MessageView:
+            return self._restore_one(message_id, actor, audited)
+
+        return self._bulk(
+            "restore", Step.RESTORED, MessageState.DISCARDED, one, selection, actor, reason,
+            os_user, dry_run, limit, progress,
+        )  # fmt: skip
+
+    def _bulk(
+        self,
+        action: str,
+        name: Step,
+        state: MessageState,
+        one: Callable[[str, Mapping[str, object]], MessageView],
+        selection: Selection,
+        actor: str,
+        reason: str,
+        os_user: str | None,
+        dry_run: bool,
+        limit: int | None,
+        progress: Progress | None,
+    ) -> BulkResult:
+        _require(actor, reason)
+        chosen = self.selected(selection, state)
+        result = BulkResult(action, chosen[:limit] if limit is not None else chosen, dry_run)
+        taken = {m.message_id for m in chosen}
+        for message_id in selection.message_ids:
+            if message_id not in taken:
+                known = self._store.message(message_id)
+                why = "unknown" if known is None else f"{known.state}, not {state.value}"
+                result.skipped.append((message_id, why))
+        if dry_run:
+            return result
+        audited = {**_why(reason, os_user), "bulk": selection.describe()}
+        batch: list[str] = []
+        started = self._clock.monotonic()
+        try:
+            for message in result.selected:
+                try:
+                    one(message.message_id, audited)
+                except SupportError as exc:  # handled meanwhile (another run, the console)
+                    result.skipped.append((message.message_id, str(exc)))
+                    done = False
+                else:
+                    result.done.append(message.message_id)
+                    batch.append(message.message_id)
+                    done = True
+                if progress is not None:
+                    progress(message, done)
+                if len(batch) == BULK_BATCH:
+                    self._log_batch(name, action, batch, started, selection)
+                    batch, started = [], self._clock.monotonic()
+        except KeyboardInterrupt:
+            result.interrupted = True
+        self._log_batch(name, action, batch, started, selection)
+        return result
+
+    def _log_batch(
+        self, name: Step, action: str, batch: list[str], started: float, selection: Selection
+    ) -> None:
+        """One lifecycle line for a batch of a bulk action, naming its messages."""
+        if not batch:
+            return
+        step(
+            name,
+            Stage.SUPPORT,
+            message_id=batch[0] if len(batch) == 1 else None,
+            seconds=self._clock.monotonic() - started,
+            bulk=action,
+            count=len(batch),
+            message_ids=",".join(batch),
+            selection=json.dumps(selection.describe(), sort_keys=True),
+        )
+
+    def audit_lines(
+        self,
+        limit: int | None = 100,
+        *,
+        actor: str | None = None,
+        target: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[AuditLine]:
+        """Audit lines matching every filter given, newest first (``until`` exclusive)."""
+        return self._support.audit_lines(
+            limit, actor=actor, target=target, action=action, since=since, until=until
+        )
+
+    def skip_gap(
+        self,
+        dossier_id: str,
+        actor: str,
+        *,
+        reason: str | None = None,
+        os_user: str | None = None,
+    ) -> int:
+        """Let a dossier stop waiting for a missing sequence number; returns the new head."""
+        return self._support.skip_gap(
+            dossier_key(dossier_id), actor, self._clock.now(), audited=_why(reason, os_user)
+        )
+
+    def purge(
+        self,
+        older_than_days: int,
+        actor: str,
+        *,
+        reason: str | None = None,
+        os_user: str | None = None,
+    ) -> dict[str, int]:
         """Delete finished events older than ``older_than_days`` days (at least 1)."""
         if older_than_days < 1:
             raise SupportError("--older-than-days must be at least 1")
         now = self._clock.now()
-        return self._support.purge(now - timedelta(days=older_than_days), actor, now)
+        return self._support.purge(
+            now - timedelta(days=older_than_days), actor, now, audited=_why(reason, os_user)
+        )
 
     def _check_correction(self, message_id: str, text: str) -> None:
         original = self._store.message(message_id)
@@ -273,3 +544,20 @@ class SupportDesk:
                 "a correction must keep the event id, event code, dossier and sequence number"
                 f" of the original ({expected[0]}, {expected[1]}, {expected[2]}, #{expected[3]})"
             )
+
+
+def _why(reason: str | None, os_user: str | None) -> dict[str, object]:
+    """The audit detail of an action: why, and the OS account it ran under."""
+    found: dict[str, object] = {}
+    if reason is not None:
+        found["reason"] = reason
+    if os_user is not None:
+        found["os_user"] = os_user
+    return found
+
+
+def _require(actor: str, reason: str) -> None:
+    if not actor.strip():
+        raise SupportError("--actor is required: who does this, for the audit log")
+    if not reason.strip():
+        raise SupportError("--reason is required: why, for the audit log")

@@ -7,6 +7,7 @@ Audit details name messages and dossiers, never personal data.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,21 @@ from adapter.store.tables import AnswerRow, AuditRow, EventRow, MessageRow, Orde
 
 class SupportError(Exception):
     """The operation does not apply (unknown message, wrong state); the text says why."""
+
+
+class NotFound(SupportError):
+    """What the operation names is not in the store (never was, or was purged)."""
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """One audit line: who (``actor``, and the OS account in ``detail``), what, when, why."""
+
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -64,13 +80,17 @@ class Support:
         """The store these operations act on."""
         return self._store
 
-    def dead_letters(self, limit: int = 100) -> list[MessageView]:
-        """Dead letters, oldest first."""
+    def dead_letters(self, limit: int | None = 100) -> list[MessageView]:
+        """Dead letters, oldest first (``limit`` None: all of them)."""
+        return self.in_state(MessageState.DEAD, limit)
+
+    def in_state(self, state: MessageState, limit: int | None = None) -> list[MessageView]:
+        """Messages in ``state``, the longest in it first (``limit`` None: all of them)."""
         with self._store.transaction(read_only=True) as session:
             rows = session.scalars(
                 select(MessageRow)
-                .where(MessageRow.state == MessageState.DEAD.value)
-                .order_by(MessageRow.updated_at)
+                .where(MessageRow.state == state.value)
+                .order_by(MessageRow.updated_at, MessageRow.id)
                 .limit(limit)
             ).all()
             return [message_view(row) for row in rows]
@@ -93,18 +113,21 @@ class Support:
         *,
         corrected_payload: str | None = None,
         new_message_id: str | None = None,
+        audited: Mapping[str, object] | None = None,
     ) -> MessageView:
         """Put a dead letter back at the head of its dossier.
 
         Unchanged, it keeps its message id (the central application deduplicates a resend).
         Corrected (``corrected_payload``, already validated by the caller), it gets
-        ``new_message_id`` and remembers the id it replaces.
+        ``new_message_id`` and remembers the id it replaces. ``audited`` (the reason, the OS
+        user, the selection it was part of) goes into the audit line's detail.
         """
         if (corrected_payload is None) != (new_message_id is None):
             raise SupportError("a corrected replay needs both the payload and a new message id")
         with self._store.transaction() as session:
             row = self._dead(session, message_id)
             detail: dict[str, object] = {"attempts": row.attempts, "error": row.last_error}
+            detail.update(audited or {})
             if corrected_payload is not None and new_message_id is not None:
                 session.get_one(EventRow, row.event_id).payload = seal_payload(
                     self._store.sealer, row.event_id, corrected_payload
@@ -122,7 +145,14 @@ class Support:
             return message_view(row)
 
     def discard(
-        self, message_id: str, actor: str, reason: str, now: datetime, answer: PreparedAnswer
+        self,
+        message_id: str,
+        actor: str,
+        reason: str,
+        now: datetime,
+        answer: PreparedAnswer,
+        *,
+        audited: Mapping[str, object] | None = None,
     ) -> MessageView:
         """Give up a dead letter: the EPD gets ``answer`` and the dossier moves on."""
         with self._store.transaction() as session:
@@ -131,18 +161,92 @@ class Support:
             row.outcome = answer.outcome.value
             row.updated_at = now
             add_answer(session.connection(), answer, now, self._store.sealer)
-            _audit(session, now, actor, "discard", message_id, {"reason": reason})
+            detail = {"reason": reason, "error": row.last_error, **(audited or {})}
+            _audit(session, now, actor, "discard", message_id, detail)
             session.flush()
             if row.ordering_key is not None:
                 advance(session.connection(), row.ordering_key, now)
             return message_view(row)
 
-    def skip_gap(self, dossier_key: str, actor: str, now: datetime) -> int:
+    def restore(
+        self,
+        message_id: str,
+        actor: str,
+        now: datetime,
+        *,
+        audited: Mapping[str, object] | None = None,
+    ) -> MessageView:
+        """Make a discarded message a dead letter again, back at the head of its dossier.
+
+        Only while nothing of its dossier was sent after it (every later message still
+        pending and never tried): moving the head back past a sent message would reorder
+        the dossier. Its discard answer is withdrawn if not yet published; a published one
+        stays (the EPD has it), which the audit line records.
+        """
+        with self._store.transaction() as session:
+            row = session.scalar(select(MessageRow).where(MessageRow.message_id == message_id))
+            if row is None:
+                raise NotFound(
+                    f"no message {message_id}: unknown, or purged after the retention period"
+                )
+            if row.state != MessageState.DISCARDED.value:
+                raise SupportError(f"message {message_id} is {row.state}, not discarded")
+            if row.ordering_key is not None and row.ordered and row.sequence is not None:
+                dossier = session.scalar(
+                    select(OrderingRow).where(OrderingRow.key == row.ordering_key).with_for_update()
+                )
+                moved_on = session.scalar(
+                    select(func.min(MessageRow.sequence)).where(
+                        MessageRow.ordering_key == row.ordering_key,
+                        MessageRow.sequence > row.sequence,
+                        or_(
+                            MessageRow.state != MessageState.PENDING.value,
+                            MessageRow.attempts > 0,
+                        ),
+                    )
+                )
+                if moved_on is not None:
+                    raise SupportError(
+                        f"message {message_id} cannot be restored: its dossier moved on"
+                        f" (#{moved_on} was handled after it); restoring would reorder it"
+                    )
+                if dossier is not None:
+                    dossier.next_sequence = row.sequence
+                    dossier.updated_at = now
+            answers = session.scalars(
+                select(AnswerRow).where(
+                    AnswerRow.message_id == message_id,
+                    AnswerRow.source == AnswerSource.ADAPTER.value,
+                )
+            ).all()
+            published = [a.answer_id for a in answers if a.published_at is not None]
+            for answer in answers:
+                if answer.published_at is None:
+                    session.delete(answer)
+            row.state = MessageState.DEAD.value
+            row.outcome = None
+            row.updated_at = now
+            detail: dict[str, object] = {
+                "error": row.last_error,
+                "discard_answer": "published" if published else "withdrawn",
+                **(audited or {}),
+            }
+            _audit(session, now, actor, "restore", message_id, detail)
+            return message_view(row)
+
+    def skip_gap(
+        self,
+        dossier_key: str,
+        actor: str,
+        now: datetime,
+        *,
+        audited: Mapping[str, object] | None = None,
+    ) -> int:
         """Let a dossier stop waiting for a missing sequence number; returns the new head."""
         with self._store.transaction() as session:
             dossier = session.get(OrderingRow, dossier_key)
             if dossier is None:
-                raise SupportError(f"no dossier {dossier_key}")
+                raise NotFound(f"no dossier {dossier_key}")
             head = session.scalar(
                 select(MessageRow.id).where(
                     MessageRow.ordering_key == dossier_key,
@@ -160,13 +264,21 @@ class Support:
             skipped = list(range(dossier.next_sequence, following))
             dossier.next_sequence = following
             dossier.updated_at = now
-            _audit(session, now, actor, "skip-gap", dossier_key, {"skipped": skipped})
+            detail = {"skipped": skipped, **(audited or {})}
+            _audit(session, now, actor, "skip-gap", dossier_key, detail)
             session.flush()
             head = advance(session.connection(), dossier_key, now)
             assert head is not None
             return head
 
-    def purge(self, before: datetime, actor: str, now: datetime) -> dict[str, int]:
+    def purge(
+        self,
+        before: datetime,
+        actor: str,
+        now: datetime,
+        *,
+        audited: Mapping[str, object] | None = None,
+    ) -> dict[str, int]:
         """Delete what is finished and older than ``before``: the store keeps no personal data
         longer than it must. Dossier rows (order and reference numbers) are kept; anything
         still open (pending, sending, waiting, dead) and its answers are kept.
@@ -212,7 +324,8 @@ class Support:
                 delete(EventRow).where(EventRow.received_at < before, ~has_message.exists())
             ).rowcount  # type: ignore[attr-defined]
             counts = {"events": int(events), "messages": int(messages), "answers": int(answers)}
-            _audit(session, now, actor, "purge", f"before {before.isoformat()}", counts)
+            detail = {**counts, **(audited or {})}
+            _audit(session, now, actor, "purge", f"before {before.isoformat()}", detail)
             return counts
 
     def event(
@@ -227,7 +340,9 @@ class Support:
         with self._store.transaction(read_only=audit is None) as session:
             row = session.get(EventRow, event_id)
             if row is None:
-                raise SupportError(f"no event {event_id}")
+                raise NotFound(
+                    f"no event {event_id}: unknown, or purged after the retention period"
+                )
             answers = session.scalars(
                 select(AnswerRow)
                 .where(AnswerRow.event_id == event_id)
@@ -265,14 +380,54 @@ class Support:
             rows = session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
             return [(r.at, r.actor, r.action, r.target, r.detail) for r in rows]
 
+    def audit_lines(
+        self,
+        limit: int | None = 100,
+        *,
+        actor: str | None = None,
+        target: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[AuditLine]:
+        """Audit lines matching every filter given, newest first; ``until`` is exclusive."""
+        query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        if actor is not None:
+            query = query.where(AuditRow.actor == actor)
+        if target is not None:
+            query = query.where(AuditRow.target == target)
+        if action is not None:
+            query = query.where(AuditRow.action == action)
+        if since is not None:
+            query = query.where(AuditRow.at >= since)
+        if until is not None:
+            query = query.where(AuditRow.at < until)
+        with self._store.transaction(read_only=True) as session:
+            return [
+                AuditLine(r.at, r.actor, r.action, r.target, _detail(r.detail))
+                for r in session.scalars(query)
+            ]
+
     @staticmethod
     def _dead(session: Session, message_id: str) -> MessageRow:
         row = session.scalar(select(MessageRow).where(MessageRow.message_id == message_id))
         if row is None:
-            raise SupportError(f"no message {message_id}")
+            raise NotFound(
+                f"no message {message_id}: unknown, or purged after the retention period"
+            )
         if row.state != MessageState.DEAD.value:
             raise SupportError(f"message {message_id} is {row.state}, not a dead letter")
         return row
+
+
+def _detail(text: str | None) -> dict[str, object]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"text": text}
+    return value if isinstance(value, dict) else {"value": value}
 
 
 def _audit(
