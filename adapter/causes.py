@@ -45,6 +45,8 @@ _VARIABLE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b[A-Za-z]+[-_]?\d[\w-]*\b"), "<id>"),
     (re.compile(r"\d+(?:[.,]\d+)?"), "<n>"),
 )
+_ERROR_CODE = re.compile(r"\b[A-Z]{1,5}-?\d{2,6}\b")
+"""An error code the central application names (capitals then digits), kept as it is."""
 _MAX_TEXT = 200
 _KEPT = 0xE000
 
@@ -87,8 +89,9 @@ def cause_of(error: str | None) -> Cause:
 def normalised(text: str) -> str:
     """``text`` with what varies between messages of one fault replaced by placeholders.
 
-    Three-digit HTTP statuses stay (they are the fault, not a variable); so does the
-    first word of a SOAP fault code.
+    What names the fault stays: three-digit HTTP statuses, SOAP and WS-Security fault codes,
+    and error codes in capitals and digits (``E-118``, ``VSB4021``): two of them are two
+    causes, each with its own runbook entry.
     """
     kept: list[str] = []
 
@@ -97,7 +100,8 @@ def normalised(text: str) -> str:
         return chr(_KEPT + len(kept) - 1)  # a private-use character: no pattern touches it
 
     text = re.sub(r"\bHTTP \d{3}\b", keep, text)
-    text = re.sub(r"\bsoap:\w+", keep, text)
+    text = re.sub(r"\b(?:soap|wsse|env|s):\w+", keep, text)
+    text = _ERROR_CODE.sub(keep, text)
     for pattern, placeholder in _VARIABLE:
         text = pattern.sub(placeholder, text)
     text = re.sub("[\ue000-\uf8ff]", lambda m: kept[ord(m.group(0)) - _KEPT], text)
