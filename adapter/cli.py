@@ -153,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("batch_number")
     batch.add_argument("--json", action="store_true", help="machine-readable output")
     _store_key_commands(sub, command)
+    _console_commands(sub, command)
     return parser
 
 
@@ -575,6 +576,24 @@ def _store_rekey(settings: Settings, _args: argparse.Namespace) -> int:
     left = usage.plain + usage.unknown + sum(n for k, n in usage.by_key.items() if k != current)
     print(f"re-encrypted {done} row(s) under key {current}; {left} row(s) under other keys")
     return 0 if left == 0 else 1
+
+
+# ---- web console --------------------------------------------------------------------------
+
+
+def _console_commands(sub: Any, command: Any) -> None:
+    """The web console (adapter.console) and its users."""
+    from adapter.console.command import add_user_commands
+
+    command("console", _console, "serve the web console for support staff (console.* settings)")
+    add_user_commands(sub)
+
+
+def _console(settings: Settings, _args: argparse.Namespace) -> int:
+    from adapter.console.server import serve  # Flask is imported by this command only
+
+    serve(settings, _desk(settings), on_ready=lambda line: print(line, flush=True))
+    return 0
 
 
 if __name__ == "__main__":

@@ -155,6 +155,26 @@ class MonitoringSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    """The web console for support staff (``vsb-adapter console``; docs/sysadmin.md)."""
+
+    enabled: bool = False
+    """Off by default: ``vsb-adapter console`` refuses to start until this is true."""
+    host: str = "127.0.0.1"
+    """Loopback by default; any other address needs a TLS reverse proxy in front of it."""
+    port: int = 9109
+    users_file: str = "/etc/vsb-adapter/console-users"
+    """``NAME ROLE ARGON2-HASH`` lines (mode 600 or 640), written by ``console-user add``."""
+    session_secret_file: str = ""
+    """A file whose content signs the session cookies (mode 600 or 640). Empty: a key
+    derived from the store keyring's index secret, the same on every instance."""
+    session_hours: float = 8.0
+    """A log-in lasts this long; then the console asks for the password again."""
+    cookie_secure: bool = False
+    """True marks the session cookie Secure (sent over HTTPS only): set it behind TLS."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the daemon needs; built once at start and passed down."""
 
@@ -165,6 +185,7 @@ class Settings:
     signing: SigningSettings = field(default_factory=SigningSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
     instance_id: str = ""
     """Empty: host name and process id. Names this instance in leases and logs."""
     crash_point: str = ""
@@ -346,6 +367,8 @@ def _check(s: Settings) -> None:
             f"crash_point must be one of {', '.join(p.value for p in CrashPoint)}",
         ),
         (0 <= s.monitoring.port <= 65535, "monitoring.port must be a TCP port (0: any free one)"),
+        (0 <= s.console.port <= 65535, "console.port must be a TCP port (0: any free one)"),
+        (s.console.session_hours > 0, "console.session_hours must be positive"),
     ]
     for ok, message in rules:
         if not ok:

@@ -1,0 +1,203 @@
+"""The console's pages: each one route calling one ``SupportDesk`` method and one template.
+
+Reads are open to every user, actions (POST) to operators; every action goes through the
+desk with the user as the audit's actor, as the CLI's commands do. A ``SupportError`` from
+the desk is shown to the user as it is (its texts carry no personal data).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Flask,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from adapter.console import guard
+from adapter.console.users import Users
+from adapter.settings import ConsoleSettings
+from adapter.store import SupportError
+from adapter.support import SupportDesk
+
+_DOSSIER_PREFIX = "dossier:"
+
+
+def create_app(desk: SupportDesk, users: Users, secret: bytes, settings: ConsoleSettings) -> Flask:
+    """The console as a WSGI application over ``desk``."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret,
+        SESSION_COOKIE_NAME="vsb_console",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    app.jinja_env.globals["csrf_token"] = guard.csrf_token
+    app.jinja_env.filters["dossier_id"] = _dossier_id
+    app.jinja_env.filters["pretty_json"] = _pretty_json
+    app.before_request(lambda: guard.check_request(users))
+    app.after_request(guard.harden)
+    app.context_processor(lambda: {"user": g.get("user")})
+
+    @app.errorhandler(HTTPException)
+    def refused(error: HTTPException) -> tuple[str, int]:
+        return render_template("error.html", error=error), error.code or 500
+
+    _session_routes(app, users)
+    _read_routes(app, desk)
+    _action_routes(app, desk)
+    return app
+
+
+def _session_routes(app: Flask, users: Users) -> None:
+    @app.get("/login")
+    def login() -> str:
+        return render_template("login.html", next=request.args.get("next", ""))
+
+    @app.post("/login")
+    def login_post() -> Any:
+        user = users.authenticate(request.form.get("name", ""), request.form.get("password", ""))
+        if user is None:
+            flash("unknown user or wrong password")
+            return render_template("login.html", next=request.form.get("next", "")), 401
+        guard.log_in(user)
+        target = request.form.get("next", "")
+        # Only a path of this console: an absolute URL here would be an open redirect.
+        if not target.startswith("/") or target.startswith("//"):
+            target = url_for("dead_letters")
+        return redirect(target)
+
+    @app.post("/logout")
+    def logout() -> Any:
+        session.clear()
+        return redirect(url_for("login"))
+
+
+def _read_routes(app: Flask, desk: SupportDesk) -> None:
+    @app.get("/")
+    def home() -> Any:
+        return redirect(url_for("dead_letters"))
+
+    @app.get("/dead-letters")
+    def dead_letters() -> str:
+        return render_template("dead_letters.html", letters=desk.dead_letters())
+
+    @app.get("/dossier")
+    def dossier_search() -> Any:
+        wanted = request.args.get("id", "").strip()
+        if not wanted:
+            return redirect(url_for("dead_letters"))
+        return redirect(url_for("dossier", dossier_id=_dossier_id(wanted)))
+
+    @app.get("/dossiers/<dossier_id>")
+    def dossier(dossier_id: str) -> str:
+        return render_template(
+            "dossier.html", dossier_id=dossier_id, messages=desk.dossier(dossier_id)
+        )
+
+    @app.get("/events/<event_id>")
+    def event(event_id: str) -> str:
+        return render_template("event.html", stored=_or_404(desk.event, event_id), masked=True)
+
+    @app.get("/invoice-batch")
+    def batch_search() -> Any:
+        number = request.args.get("number", "").strip()
+        if not number:
+            return redirect(url_for("dead_letters"))
+        return redirect(url_for("invoice_batch", batch_number=number))
+
+    @app.get("/invoice-batches/<batch_number>")
+    def invoice_batch(batch_number: str) -> str:
+        return render_template("batch.html", report=_or_404(desk.invoice_batch, batch_number))
+
+    @app.get("/audit")
+    def audit() -> str:
+        limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 1000)
+        return render_template("audit.html", lines=desk.audit_log(limit), limit=limit)
+
+
+def _action_routes(app: Flask, desk: SupportDesk) -> None:
+    @app.post("/dead-letters/<message_id>/replay")
+    @guard.operator_only
+    def replay(message_id: str) -> WerkzeugResponse:
+        try:
+            view = desk.replay(message_id, guard.actor())
+            flash(f"replayed {message_id} as {view.message_id}, at the head of its dossier")
+        except SupportError as exc:
+            flash(str(exc), "error")
+        return redirect(url_for("dead_letters"))
+
+    @app.post("/dead-letters/<message_id>/discard")
+    @guard.operator_only
+    def discard(message_id: str) -> WerkzeugResponse:
+        reason = request.form.get("reason", "").strip()
+        try:
+            if not reason:
+                raise SupportError("a discard needs a reason, for the audit log")
+            desk.discard(message_id, guard.actor(), reason)
+            flash(f"discarded {message_id}; the EPD gets an answer, the dossier moves on")
+        except SupportError as exc:
+            flash(str(exc), "error")
+        return redirect(url_for("dead_letters"))
+
+    @app.post("/dossiers/<dossier_id>/skip-gap")
+    @guard.operator_only
+    def skip_gap(dossier_id: str) -> WerkzeugResponse:
+        try:
+            head = desk.skip_gap(dossier_id, guard.actor())
+            flash(f"the dossier now continues at sequence {head}")
+        except SupportError as exc:
+            flash(str(exc), "error")
+        return redirect(url_for("dossier", dossier_id=dossier_id))
+
+    @app.post("/events/<event_id>/unmask")
+    @guard.operator_only
+    def unmask(event_id: str) -> Any:
+        reason = request.form.get("reason", "").strip()
+        if not reason:
+            flash("unmasking needs a reason, for the audit log", "error")
+            return redirect(url_for("event", event_id=event_id))
+        # Shown in this answer only (no URL to come back to, nothing cached): the audit line
+        # is written in the transaction that reads the data.
+        stored = _or_404(desk.unmasked_event, event_id, guard.actor(), reason, getpass.getuser())
+        return render_template("event.html", stored=stored, masked=False)
+
+
+def _or_404(read: Any, *args: Any) -> Any:
+    try:
+        return read(*args)
+    except SupportError as exc:
+        abort(404, str(exc))
+
+
+def _dossier_id(key: str | None) -> str:
+    """The EPD's dossier id of an ordering key (``dossier:X`` -> ``X``)."""
+    return (key or "").removeprefix(_DOSSIER_PREFIX)
+
+
+def _pretty_json(text: str | None) -> str:
+    """An audit detail, one ``key: value`` per item."""
+    if not text:
+        return ""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(data, dict):
+        return ", ".join(f"{k}: {v}" for k, v in data.items())
+    return str(data)
