@@ -107,6 +107,16 @@ class BrokerAddress:
                     return BrokerTlsFailure(
                         reason, f"TLS failure towards RabbitMQ at {self.safe_url}: {meaning}"
                     )
+            if "SSLEOFError" in text and self.tls is not None and not self.tls.client_certificate:
+                # Under TLS 1.3 the broker refuses a missing client certificate after the
+                # client's side of the handshake: its alert often loses the race with the
+                # close, and only the EOF arrives.
+                return BrokerTlsFailure(
+                    "client_certificate",
+                    f"TLS failure towards RabbitMQ at {self.safe_url}: the broker closed the"
+                    " connection in the handshake; it likely wants a client certificate"
+                    " (broker.client_certificate)",
+                )
         return BrokerUnavailable(f"cannot connect to RabbitMQ at {self.safe_url}: {text}")
 
     @property
