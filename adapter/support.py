@@ -23,6 +23,7 @@ from adapter.lifecycle import Stage, Step, step
 from adapter.logs import mask
 from adapter.selection import DeadLetterGroup, Selection, grouped, in_dossier_order
 from adapter.store import MessageView, Store, StoredEvent, Support, SupportError
+from adapter.store.attempts import Attempt
 from adapter.store.ledger import InvoiceLedger
 from adapter.store.records import Batch, MessageState, PreparedAnswer
 from adapter.store.support import AuditLine, NotFound
@@ -88,6 +89,18 @@ def _masked(value: Any, key: str | None) -> Any:
     if value.isdigit() and len(value) == 11:
         return mask(value)
     return "***" if len(value) <= 40 else f"***({len(value)} characters)"
+
+
+@dataclasses.dataclass(frozen=True)
+class MessageReport:
+    """One message as ``show`` gives it: its state, its event and answers, its failed tries."""
+
+    message: MessageView
+    event: StoredEvent
+    """Masked unless asked unmasked (audited)."""
+    attempts: tuple[Attempt, ...]
+    """Every failed try recorded (from release 0.3; older ones only as ``last_error``)."""
+    masked: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,13 +203,31 @@ class SupportDesk:
         detail: dict[str, object] = {"reason": reason, "os_user": os_user}
         return self._support.event(event_id, self._clock.now(), audit=(actor, detail))
 
+    def show(
+        self,
+        message_id: str,
+        *,
+        unmask: bool = False,
+        actor: str = "",
+        reason: str = "",
+        os_user: str | None = None,
+    ) -> MessageReport:
+        """A message, its event and answers (masked, or with ``unmask`` in full and audited
+        as ``unmasked_event``) and every failed try with its time and error."""
+        view, attempts = self._support.message(message_id)
+        if unmask:
+            event = self.unmasked_event(view.event_id, actor, reason, os_user)
+        else:
+            event = self.event(view.event_id)
+        return MessageReport(view, event, tuple(attempts), masked=not unmask)
+
     def invoice_batch(self, batch_number: str) -> BatchReport:
         """An invoice batch as the ledger keeps it: its latest try, how many lines have each
         outcome, and the corrections held for its care fund (``SupportError`` if unknown)."""
         ledger = InvoiceLedger(self._store)
         found = ledger.batch(batch_number)
         if found is None:
-            raise SupportError(f"no invoice batch {batch_number} was sent (or it was forgotten)")
+            raise NotFound(f"no invoice batch {batch_number} was sent (or it was forgotten)")
         lines = ledger.batch_lines(batch_number)
         outcomes = Counter(line.outcome.value for line in lines)
         invoices = len({line.invoice_number for line in lines})

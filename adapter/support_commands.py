@@ -63,7 +63,14 @@ def register(command: Command) -> None:
     audit.add_argument("--action", help="only this action (replay, discard, restore, unmask…)")
     audit.add_argument("--since", type=moment, help="from this time on (ISO 8601, UTC if no zone)")
     audit.add_argument("--until", type=moment, help="before this time")
-    for p in (dead, dossier, audit):
+    show = command("show", _show, "one message: its event, answers and every failed try")
+    show.add_argument("message_id")
+    show.add_argument(
+        "--unmask", action="store_true", help="the event in full (audited; needs --actor, --reason)"
+    )
+    show.add_argument("--actor", help="who reads the personal data, for the audit log")
+    show.add_argument("--reason", help="why it is read, for the audit log")
+    for p in (dead, dossier, audit, show):
         p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -257,6 +264,82 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
     for a in lines:
         detail = json.dumps(a.detail, default=str) if a.detail else ""
         print(f"{_stamp(a.at)}  {a.actor:<16} {a.action:<10} {a.target}  {detail}")
+    return 0
+
+
+def _show(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.unmask and (args.actor or args.reason):
+        print("vsb-adapter: --actor and --reason go with --unmask", file=sys.stderr)
+        return 2
+    report = desk_of(settings).show(
+        args.message_id,
+        unmask=args.unmask,
+        actor=args.actor or "",
+        reason=args.reason or "",
+        os_user=os_user(),
+    )
+    m, event = report.message, report.event
+    attempts = [
+        {
+            "message_id": a.message_id,
+            "at": a.at.isoformat(),
+            "kind": a.kind.value,
+            "attempt": a.attempt,
+            "error": a.error,
+        }
+        for a in report.attempts
+    ]
+    answers = [
+        {
+            "answer_id": a.answer_id,
+            "outcome": a.outcome,
+            "source": a.source,
+            "created_at": a.created_at.isoformat(),
+            "published": a.published,
+            "body": a.body,
+        }
+        for a in event.answers
+    ]
+    if args.json:
+        shown = {
+            "message": view_json(m),
+            "masked": report.masked,
+            "event": {"event_id": event.event_id, "payload": event.payload},
+            "attempts": attempts,
+            "answers": answers,
+        }
+        print(json.dumps(shown, indent=2))
+        return 0
+    console = _console()
+    console.print(
+        f"message {m.message_id}  {m.state.value}  {m.event_code}  {m.dossier_key or '-'}"
+        f" #{m.sequence}  attempts={m.attempts}  created {_stamp(m.created_at)}"
+        f"  updated {_stamp(m.updated_at)}",
+        markup=False,
+    )
+    if m.replaces_message_id:
+        console.print(f"replaces {m.replaces_message_id} (a corrected replay)", markup=False)
+    table = Table(title=f"{len(attempts)} failed tr{'y' if len(attempts) == 1 else 'ies'}")
+    for column in ("at", "try", "ended", "error"):
+        table.add_column(column, overflow="fold")
+    for tried in report.attempts:
+        table.add_row(_stamp(tried.at), str(tried.attempt), tried.kind.value, tried.error)
+    console.print(table)
+    if m.last_error and not attempts:
+        console.print(f"last error (tries before release 0.3 were not kept): {m.last_error}")
+    console.print(
+        f"\nevent {event.event_id}  received {_stamp(event.received_at)}"
+        + ("" if not report.masked else "  (masked; --unmask --actor NAME --reason TEXT)"),
+        markup=False,
+    )
+    print(event.payload)
+    for answer in event.answers:
+        published = "published" if answer.published else "not published"
+        print(
+            f"\nanswer {answer.answer_id}  {answer.outcome}  {answer.source}"
+            f"  {_stamp(answer.created_at)}  {published}"
+        )
+        print(answer.body)
     return 0
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from adapter.errors import SealError, StoreError, StoreUnavailable, UnstorableData
+from adapter.store.attempts import AttemptKind, record_attempt
 from adapter.store.database import READ_ONLY
 from adapter.store.group_commit import GroupCommit
 from adapter.store.parts import Part, load_parts
@@ -363,7 +364,7 @@ class Store:
         breaker has recognised (the probe, or a send that opened the breaker).
         """
         with self.connection() as db:
-            return self._finish(
+            finished = self._finish(
                 db,
                 claim,
                 now,
@@ -374,6 +375,10 @@ class Store:
                 failing_since=claim.failing_since or (now if count else None),
                 attempts=claim.attempts if count else claim.attempts - 1,
             )
+            if finished:  # every try kept for support (vsb-adapter show), not only the last
+                kind = AttemptKind.RETRY if count else AttemptKind.OUTAGE
+                record_attempt(db, claim.message_id, now, kind, claim.attempts, error)
+            return finished
 
     def exclude_outage(self, seconds: float, now: datetime) -> int:
         """Move failing messages' ``failing_since`` later by an outage the breaker absorbed.
@@ -399,7 +404,10 @@ class Store:
     def dead_letter(self, claim: Claim, error: str, now: datetime) -> bool:
         """Make a message a dead letter: it blocks its dossier until replayed or discarded."""
         with self.connection() as db:
-            return self._finish(db, claim, now, state=MessageState.DEAD.value, last_error=error)
+            finished = self._finish(db, claim, now, state=MessageState.DEAD.value, last_error=error)
+            if finished:
+                record_attempt(db, claim.message_id, now, AttemptKind.DEAD, claim.attempts, error)
+            return finished
 
     def _finish(self, db: Connection, claim: Claim, now: datetime, **values: object) -> bool:
         result = db.execute(

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from adapter.store.attempts import Attempt, attempts_of, forget_orphans
 from adapter.store.records import AnswerSource, MessageState, MessageView, PreparedAnswer
 from adapter.store.rows import BODY, PAYLOAD, add_answer, message_view, seal_payload
 from adapter.store.sealing import key_id_of
@@ -323,6 +324,7 @@ class Support:
             events = session.execute(
                 delete(EventRow).where(EventRow.received_at < before, ~has_message.exists())
             ).rowcount  # type: ignore[attr-defined]
+            forget_orphans(session.connection())  # the tries of the messages just deleted
             counts = {"events": int(events), "messages": int(messages), "answers": int(answers)}
             detail = {**counts, **(audited or {})}
             _audit(session, now, actor, "purge", f"before {before.isoformat()}", detail)
@@ -373,6 +375,24 @@ class Support:
                 actor, detail = audit
                 _audit(session, now, actor, "unmask", event_id, detail)
             return stored
+
+    def message(self, message_id: str) -> tuple[MessageView, list[Attempt]]:
+        """A message by its current or replaced id, and its failed tries (under both ids)."""
+        with self._store.transaction(read_only=True) as session:
+            row = session.scalar(
+                select(MessageRow).where(
+                    or_(
+                        MessageRow.message_id == message_id,
+                        MessageRow.replaces_message_id == message_id,
+                    )
+                )
+            )
+            if row is None:
+                raise NotFound(
+                    f"no message {message_id}: unknown, or purged after the retention period"
+                )
+            ids = [row.message_id] + ([row.replaces_message_id] if row.replaces_message_id else [])
+            return message_view(row), attempts_of(session.connection(), ids)
 
     def audit_log(self, limit: int = 100) -> list[tuple[datetime, str, str, str, str | None]]:
         """The latest audit lines: (at, actor, action, target, detail JSON), newest first."""

@@ -1,7 +1,8 @@
 """The SQL schema of the store (SQLAlchemy 2 declarative); changed only through migrations.
 
 Four tables carry the flow (events → messages → answers, orderings hold the order), one the
-dossiers' applications, one the instances' heartbeats and one the audit of support actions.
+dossiers' applications, one the instances' heartbeats, one the audit of support actions and
+one the failed tries of messages.
 Four keep the invoicing ledger (batches, their lines, held corrections, the insurance
 statuses relayed). Times are stored in UTC.
 """
@@ -189,6 +190,27 @@ class AuditRow(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class AttemptRow(Base):
+    """One failed try of a message: when, how it ended (``retry``: tried again later,
+    ``outage``: given back to an open circuit breaker, ``dead``: given up), and the error.
+
+    Written beside ``messages.last_error``, which keeps only the latest, so that support sees
+    every try (``vsb-adapter show``). Error texts name no personal data; purge deletes a
+    message's attempts with it.
+    """
+
+    __tablename__ = "attempts"
+    __table_args__ = (Index("ix_attempts_message", "message_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(16))
+    attempt: Mapped[int] = mapped_column(Integer)
+    """The message's attempt count when it failed (an outage's try is given back after)."""
+    error: Mapped[str] = mapped_column(Text)
+
+
 class InvoiceBatchRow(Base):
     """An invoice batch ("zending"): one care fund's month, its latest try and its state.
 
@@ -293,3 +315,4 @@ INVOICE_BATCHES = cast(Table, InvoiceBatchRow.__table__)
 INVOICE_LINES = cast(Table, InvoiceLineRow.__table__)
 HELD_INVOICES = cast(Table, HeldInvoiceRow.__table__)
 INSURANCE_STATUSES = cast(Table, InsuranceStatusRow.__table__)
+ATTEMPTS = cast(Table, AttemptRow.__table__)

@@ -1,7 +1,7 @@
 """Stores of earlier schemas are upgraded and work on, on both backends.
 
 A store written by release 0.1 (schema 0001), and one at 0003 that gains the invoicing
-ledger (0004) and can lose it again.
+ledger (0004) and the table of failed tries (0005), and can lose them again.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from queues import Delivery, Disposition
 from tests.support import events
 
 T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
+HEAD = "0005"
 
 
 def upgrade_to(engine: Engine, revision: str) -> None:
@@ -231,4 +232,41 @@ class TestInvoicingRevision:
         assert kept == ["e-03"]
         assert schema_revision(store_at_0003) == "0003"
         migrate(store_at_0003)
-        assert schema_revision(store_at_0003) == "0004"
+        assert schema_revision(store_at_0003) == HEAD
+
+
+class TestAttemptsRevision:
+    """0005 adds the table of failed tries to a store in use, and can be taken back."""
+
+    def test_the_upgrade_adds_attempts_and_the_store_writes_them(
+        self, store_at_0003: Engine
+    ) -> None:
+        """At 0004 with a message, the upgrade adds an empty ``attempts``; a failed try of
+        the old message is then kept there with its error."""
+        upgrade_to(store_at_0003, "0004")
+        migrate(store_at_0003)
+        assert schema_revision(store_at_0003) == HEAD
+        with store_at_0003.connect() as db:
+            assert "attempts" in set(sa.inspect(db).get_table_names())
+            assert db.execute(sa.text("SELECT count(*) FROM attempts")).scalar_one() == 0
+        keyring = Keyring((StoreKey(new_key_id(), os.urandom(32)),), "test", os.urandom(32))
+        store = Store(store_at_0003, sealer=Sealer(keyring))
+        [claim] = store.claim_due(T0, "test", timedelta(seconds=30), 1)
+        assert store.schedule_retry(claim, "HTTP 503 from the central application", T0, T0)
+        _, tries = Support(store).message("m-03")
+        assert [(t.kind.value, t.attempt, t.error) for t in tries] == [
+            ("retry", 1, "HTTP 503 from the central application")
+        ]
+
+    def test_the_downgrade_drops_attempts_and_keeps_the_rest(self, store_at_0003: Engine) -> None:
+        """Back at 0004 the table is gone, the messages stay, and 0005 applies again."""
+        migrate(store_at_0003)
+        downgrade_to(store_at_0003, "0004")
+        with store_at_0003.connect() as db:
+            tables = set(sa.inspect(db).get_table_names())
+            kept = db.execute(sa.text("SELECT message_id FROM messages")).scalars().all()
+        assert "attempts" not in tables
+        assert tables >= INVOICING_TABLES
+        assert kept == ["m-03"]
+        migrate(store_at_0003)
+        assert schema_revision(store_at_0003) == HEAD

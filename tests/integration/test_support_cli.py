@@ -170,6 +170,20 @@ class TestSupportCli:
         assert http["group"] in table
         assert soap["group"] in table
 
+        # -- one dead letter in full: its tries, its event masked -------------------------
+        a_1 = by_event["A-1"].message_id
+        shown = support.cli_json("show", a_1)
+        assert [(t["kind"], t["attempt"]) for t in shown["attempts"]] == [("retry", 1), ("dead", 2)]
+        assert all("HTTP 500" in t["error"] for t in shown["attempts"])
+        assert shown["masked"]
+        assert a not in shown["event"]["payload"]
+        code, out, err = support.cli("show", a_1)
+        assert code == 0, err
+        assert "2 failed tries" in out
+        assert a not in out
+        unmasked = support.cli_json("show", a_1, "--unmask", "--actor", "An", "--reason", "T-9")
+        assert a in unmasked["event"]["payload"]
+
         # -- a dry run changes nothing ---------------------------------------------------------
         dry = support.cli_json(
             "replay", "--group", http["group"], "--dry-run", "--actor", "Jan", "--reason", "r"
@@ -272,7 +286,9 @@ class TestSupportCli:
         assert all(len(reasons) == 1 for t, reasons in by_target.items() if t != g_id)
         assert by_target[g_id] == ["sent now"]
         mine = support.cli_json("audit", "--actor", "An")
-        assert [line["action"] for line in mine] == ["replay", "restore", "discard"]
+        assert [line["action"] for line in mine] == ["replay", "restore", "discard", "unmask"]
+        assert mine[3]["target"] == "A-1"
+        assert mine[3]["detail"] == {"reason": "T-9", "os_user": "jpeeters"}
         restore = mine[1]["detail"]
         assert restore["reason"] == "EPD did not"
         assert restore["discard_answer"] == "published"
