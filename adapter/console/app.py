@@ -26,6 +26,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from adapter import lifecycle
 from adapter.console import guard
 from adapter.console.users import Users
 from adapter.settings import ConsoleSettings
@@ -48,7 +49,8 @@ def create_app(desk: SupportDesk, users: Users, secret: bytes, settings: Console
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.jinja_env.globals["csrf_token"] = guard.csrf_token
-    app.jinja_env.filters["dossier_id"] = _dossier_id
+    app.jinja_env.filters["tag"] = _tag
+    app.jinja_env.filters["target"] = _target
     app.jinja_env.filters["pretty_json"] = _pretty_json
     app.before_request(lambda: guard.check_request(users))
     app.after_request(guard.harden)
@@ -97,18 +99,21 @@ def _read_routes(app: Flask, desk: SupportDesk) -> None:
     def dead_letters() -> str:
         return render_template("dead_letters.html", letters=desk.dead_letters())
 
-    @app.get("/dossier")
-    def dossier_search() -> Any:
-        wanted = request.args.get("id", "").strip()
+    @app.post("/dossier")
+    def dossier_search() -> WerkzeugResponse:
+        # A POST and a redirect to the tag: the EPD's dossier id (it may hold a name or an
+        # INSZ) never stands in an address, a proxy's log or the browser's history.
+        wanted = request.form.get("id", "").strip()
         if not wanted:
             return redirect(url_for("dead_letters"))
-        return redirect(url_for("dossier", dossier_id=_dossier_id(wanted)))
+        tag = wanted if lifecycle.is_tag(wanted) else lifecycle.tags().of_id(wanted)
+        return redirect(url_for("dossier", tag=tag))
 
-    @app.get("/dossiers/<dossier_id>")
-    def dossier(dossier_id: str) -> str:
-        return render_template(
-            "dossier.html", dossier_id=dossier_id, messages=desk.dossier(dossier_id)
-        )
+    @app.get("/dossiers/<tag>")
+    def dossier(tag: str) -> str:
+        if not lifecycle.is_tag(tag):
+            abort(404, "a dossier is shown by its tag (d: and 12 hex digits)")
+        return render_template("dossier.html", tag=tag, messages=desk.dossier(tag))
 
     @app.get("/events/<event_id>")
     def event(event_id: str) -> str:
@@ -155,15 +160,18 @@ def _action_routes(app: Flask, desk: SupportDesk) -> None:
             flash(str(exc), "error")
         return redirect(url_for("dead_letters"))
 
-    @app.post("/dossiers/<dossier_id>/skip-gap")
+    @app.post("/dossiers/<tag>/skip-gap")
     @guard.operator_only
-    def skip_gap(dossier_id: str) -> WerkzeugResponse:
+    def skip_gap(tag: str) -> WerkzeugResponse:
         try:
-            head = desk.skip_gap(dossier_id, guard.actor())
+            keys = desk.tagged(tag) if lifecycle.is_tag(tag) else []
+            if len(keys) != 1:
+                raise SupportError(f"{tag} names {len(keys)} dossiers: use the CLI's skip-gap")
+            head = desk.skip_gap(keys[0].removeprefix(_DOSSIER_PREFIX), guard.actor())
             flash(f"the dossier now continues at sequence {head}")
         except SupportError as exc:
             flash(str(exc), "error")
-        return redirect(url_for("dossier", dossier_id=dossier_id))
+        return redirect(url_for("dossier", tag=tag))
 
     @app.post("/events/<event_id>/unmask")
     @guard.operator_only
@@ -185,9 +193,14 @@ def _or_404(read: Any, *args: Any) -> Any:
         abort(404, str(exc))
 
 
-def _dossier_id(key: str | None) -> str:
-    """The EPD's dossier id of an ordering key (``dossier:X`` -> ``X``)."""
-    return (key or "").removeprefix(_DOSSIER_PREFIX)
+def _tag(key: str | None) -> str:
+    """An ordering key as the logs show it (``d:…`` for a dossier, ``k:…`` otherwise)."""
+    return lifecycle.tags().of_key(key) if key else "-"
+
+
+def _target(target: str) -> str:
+    """An audit line's target, a dossier's key shown as its tag."""
+    return _tag(target) if target.startswith(_DOSSIER_PREFIX) else target
 
 
 def _pretty_json(text: str | None) -> str:

@@ -220,6 +220,8 @@ class TestConsoleInABrowser:
             By.CSS_SELECTOR, f"tr[data-message-id='{console.dead.message_id}']"
         )
         assert "http" in row.text.lower() or "500" in row.text, row.text
+        # The dossier as the logs tag it: the EPD's id may hold a name or an INSZ.
+        assert console.dossier not in browser.page_source
         row.find_element(By.CSS_SELECTOR, "button.replay").click()
         assert "replayed" in browser.find_element(By.CSS_SELECTOR, ".flash").text
         assert browser.find_element(By.ID, "count").text.startswith("0 dead letter")
@@ -231,6 +233,7 @@ class TestConsoleInABrowser:
         assert wait_for(accepted, timeout=60), console.desk.dossier(console.dossier)
         browser.find_element(By.NAME, "id").send_keys(console.dossier + Keys.ENTER)
         [shown] = browser.find_elements(By.CSS_SELECTOR, "#messages tr[data-message-id]")
+        assert console.dossier not in browser.current_url
         assert "done accepted" in shown.text, shown.text
 
         browser.find_element(By.LINK_TEXT, "Audit log").click()
@@ -248,6 +251,7 @@ class TestConsoleInABrowser:
         log_in(browser, console.url, "olivia", OPERATOR_PASSWORD)
         browser.get(f"{console.url}/events/{console.dead.event_id}")
         assert AFFILIATED not in browser.page_source
+        assert console.dossier not in browser.page_source
         browser.find_element(By.ID, "unmask-reason").send_keys("ticket 4711: wrong INSZ?")
         browser.find_element(By.ID, "unmask").click()
         assert AFFILIATED in browser.find_element(By.ID, "payload").text

@@ -230,6 +230,24 @@ class TestGuards:
         assert desk_of(settings).audit_log() == []
 
 
+class TestDossiers:
+    """A dossier is addressed by its tag, never by the EPD's id."""
+
+    def test_the_dossier_search_goes_to_the_tag(self, app: Flask) -> None:
+        """The id typed in is posted, and answered with a redirect to its tag."""
+        client = logged_in(app, "victor")
+        answer = client.post(
+            "/dossier", data={"id": "D-85073003328", "csrf_token": token(client, "/audit")}
+        )
+        location = answer.headers["Location"]
+        assert re.fullmatch(r"/dossiers/d:[0-9a-f]{12}", location), location
+        assert "has no message of dossier d:" in client.get(location).text
+
+    def test_a_dossier_address_with_an_id_is_not_found(self, app: Flask) -> None:
+        """/dossiers/<raw id> answers 404: ids do not go in addresses."""
+        assert logged_in(app, "victor").get("/dossiers/D-2291").status_code == 404
+
+
 class TestFiles:
     """The users file and the session key."""
 
