@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,10 @@ def _parser() -> argparse.ArgumentParser:
     demo = command("demo", _demo, "run the bundled simulator and the daemon on the defaults")
     demo.add_argument("--today", default="2026-11-20", help="the simulator's today")
     command("check", _check, "check settings, keystore, store, RabbitMQ and the central app")
+    status = command(
+        "status", _status, "messages per state, dead letters, dossiers, connectivity, certificate"
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
     alert_rules = command(
         "alert-rules", _alert_rules, "print the Prometheus alert rules with full runbook URLs"
     )
@@ -212,6 +216,71 @@ def _check(settings: Settings, _args: argparse.Namespace) -> int:
     for status, text in results:
         print(f"{status:<4} {text}")
     return 0 if all(status != "FAIL" for status, _ in results) else 1
+
+
+def _status(settings: Settings, args: argparse.Namespace) -> int:
+    """The store's figures, the dead letters by cause, and ``check``'s lines; exit 1 if a
+    check failed."""
+    desk = _desk(settings)
+    stats = desk.store_status(timedelta(seconds=settings.delivery.gap_alert_seconds))
+    groups = desk.dead_letter_groups()
+    logging.disable(logging.CRITICAL)  # as in check: one line per item, no library tracebacks
+    try:
+        checks = _check_results(settings)
+        expiry = _certificate_expiry(settings)
+    finally:
+        logging.disable(logging.NOTSET)
+    failed = any(status == "FAIL" for status, _ in checks)
+    days = (expiry - SystemClock().now()).days if expiry is not None else None
+    if args.json:
+        shown = {
+            "messages_by_state": dict(sorted(stats.by_state.items())),
+            "oldest_pending_seconds": round(stats.oldest_pending_seconds, 1),
+            "dead_letters": stats.by_state.get("dead", 0),
+            "dead_letter_groups": len(groups),
+            "blocked_dossiers": stats.blocked_dossiers,
+            "waiting_dossiers": stats.waiting_dossiers,
+            "gapped_dossiers": stats.gapped_dossiers,
+            "stuck_dossiers": stats.stuck_dossiers,
+            "unpublished_answers": stats.unpublished_answers,
+            "certificate": None
+            if expiry is None
+            else {"not_after": expiry.isoformat(), "days_left": days},
+            "checks": [{"status": status, "text": text} for status, text in checks],
+            "ok": not failed,
+        }
+        print(json.dumps(shown, indent=2))
+        return 1 if failed else 0
+    states = ", ".join(f"{n} {state}" for state, n in sorted(stats.by_state.items()))
+    print(f"messages: {states or 'none'}")
+    print(f"oldest pending: {stats.oldest_pending_seconds:.0f} s")
+    print(
+        f"dossiers: {stats.blocked_dossiers} blocked by a dead letter, {stats.waiting_dossiers}"
+        f" waiting for a decision, {stats.gapped_dossiers} on a gap ({stats.stuck_dossiers}"
+        " stuck)"
+    )
+    print(
+        f"dead letters: {stats.by_state.get('dead', 0)} in {len(groups)} group(s) by cause"
+        " (dead-letters --group)"
+    )
+    print(f"answers not yet published: {stats.unpublished_answers}")
+    if expiry is not None:
+        print(f"certificate valid until {expiry.date().isoformat()} ({days} days left)")
+    for status, text in checks:
+        print(f"{status:<4} {text}")
+    return 1 if failed else 0
+
+
+def _certificate_expiry(settings: Settings) -> datetime | None:
+    """When the signing certificate expires (None if the keystore does not open)."""
+    dev_pki = existing_dev_pki(Path(settings.signing.keystore))
+    if dev_pki is not None and not settings.signing.passphrase_file:
+        settings = demo_settings(settings, dev_pki)
+    try:
+        signer, _ = load_signer(settings.signing, os.environ)
+    except AdapterError:
+        return None  # check's own line says why
+    return signer.certificate.not_valid_after_utc
 
 
 def _check_results(settings: Settings) -> list[tuple[str, str]]:

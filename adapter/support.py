@@ -25,7 +25,7 @@ from adapter.selection import DeadLetterGroup, Selection, grouped, in_dossier_or
 from adapter.store import MessageView, Store, StoredEvent, Support, SupportError
 from adapter.store.attempts import Attempt
 from adapter.store.ledger import InvoiceLedger
-from adapter.store.records import Batch, MessageState, PreparedAnswer
+from adapter.store.records import Batch, MessageState, PreparedAnswer, StoreStats
 from adapter.store.support import AuditLine, NotFound
 from adapter.store.tables import MessageRow
 from mappings import MESSAGE_TYPES, Facility, dossier_key, read_envelope, validate_event
@@ -220,6 +220,12 @@ class SupportDesk:
         else:
             event = self.event(view.event_id)
         return MessageReport(view, event, tuple(attempts), masked=not unmask)
+
+    def store_status(self, gap_alert: timedelta) -> StoreStats:
+        """The store's figures as the metrics see them: messages per state, the oldest
+        pending, dossiers blocked, waiting, gapped and stuck (gapped longer than
+        ``gap_alert``), answers not yet published."""
+        return self._store.stats(self._clock.now(), gap_alert)
 
     def invoice_batch(self, batch_number: str) -> BatchReport:
         """An invoice batch as the ledger keeps it: its latest try, how many lines have each

@@ -170,6 +170,17 @@ class TestSupportCli:
         assert http["group"] in table
         assert soap["group"] in table
 
+        # -- the status summary ------------------------------------------------------------
+        status = support.cli_json("status")
+        assert status["dead_letters"] == 7
+        assert status["dead_letter_groups"] == 3
+        assert status["messages_by_state"] == {"dead": 7, "pending": 1}  # A-2 behind A-1
+        assert status["blocked_dossiers"] == 7
+        assert status["certificate"]["days_left"] > 0
+        checks = {c["text"].split(" ")[0]: c["status"] for c in status["checks"]}
+        assert checks["RabbitMQ"] == "OK"
+        assert any(c["text"].startswith("central application answers") for c in status["checks"])
+
         # -- one dead letter in full: its tries, its event masked -------------------------
         a_1 = by_event["A-1"].message_id
         shown = support.cli_json("show", a_1)
