@@ -165,22 +165,20 @@ class AdapterTarget(Target):
         """A new store (file or schema) and the adapter on it."""
         tag = uuid.uuid4().hex[:8]
         self.store = StoreUnderTest(self.store_kind, self._workdir, tag)
+        # Production-like timings, not the fault tests' quick ones; ``extra`` may override them.
+        timings = {
+            "VSB_DELIVERY__CONCURRENCY": str(self._concurrency),
+            "VSB_STORE__POOL_SIZE": str(self._concurrency + 8),
+            "VSB_DELIVERY__POLL_SECONDS": "0.5",
+            "VSB_CENTRAL__MAILBOX_POLL_SECONDS": "5",
+            "VSB_CENTRAL__TIMEOUT_SECONDS": "10",
+            "VSB_DELIVERY__LEASE_SECONDS": "60",
+            "VSB_DELIVERY__BACKOFF_INITIAL_SECONDS": "1",
+            "VSB_DELIVERY__BACKOFF_MAX_SECONDS": "30",
+            "VSB_DELIVERY__BREAKER_PROBE_SECONDS": "2",
+        }
         environ = adapter_environ(
-            self.store.url,
-            names,
-            self._central_url,
-            self._pki,
-            # Production-like timings, not the fault tests' quick ones.
-            VSB_DELIVERY__CONCURRENCY=str(self._concurrency),
-            VSB_STORE__POOL_SIZE=str(self._concurrency + 8),
-            VSB_DELIVERY__POLL_SECONDS="0.5",
-            VSB_CENTRAL__MAILBOX_POLL_SECONDS="5",
-            VSB_CENTRAL__TIMEOUT_SECONDS="10",
-            VSB_DELIVERY__LEASE_SECONDS="60",
-            VSB_DELIVERY__BACKOFF_INITIAL_SECONDS="1",
-            VSB_DELIVERY__BACKOFF_MAX_SECONDS="30",
-            VSB_DELIVERY__BREAKER_PROBE_SECONDS="2",
-            **self._extra,
+            self.store.url, names, self._central_url, self._pki, **{**timings, **self._extra}
         )
         log = self._workdir / f"adapter-{tag}.log"
         if self._switch_interval:
