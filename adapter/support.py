@@ -10,13 +10,14 @@ import dataclasses
 import json
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from adapter import lifecycle
+from adapter.bulk import BulkResult, OneMessage, Progress, run_bulk
 from adapter.clock import Clock
 from adapter.engine.answers import made_here
 from adapter.lifecycle import Stage, Step, step
@@ -112,28 +113,6 @@ class BatchReport:
     lines_by_outcome: dict[str, int]
     held: tuple[str, ...]
     """Event ids of the corrections of the batch's care fund the adapter holds."""
-
-
-BULK_BATCH = 50
-"""Messages per log line of a bulk action (each message is still its own transaction)."""
-
-
-@dataclasses.dataclass
-class BulkResult:
-    """What a bulk action did, filled as it goes (``interrupted``: stopped by Ctrl-C, after
-    the message in hand was committed or rolled back as a whole)."""
-
-    action: str
-    selected: list[MessageView]
-    dry_run: bool
-    done: list[str] = dataclasses.field(default_factory=list)
-    skipped: list[tuple[str, str]] = dataclasses.field(default_factory=list)
-    """(message id, why): no longer in the state the action takes, or unknown."""
-    interrupted: bool = False
-
-
-Progress = Callable[[MessageView, bool], None]
-"""Called after each message of a bulk action: the message and whether it was done."""
 
 
 class SupportDesk:
@@ -458,7 +437,7 @@ class SupportDesk:
         action: str,
         name: Step,
         state: MessageState,
-        one: Callable[[str, Mapping[str, object]], MessageView],
+        one: OneMessage,
         selection: Selection,
         actor: str,
         reason: str,
@@ -476,48 +455,8 @@ class SupportDesk:
                 known = self._store.message(message_id)
                 why = "unknown" if known is None else f"{known.state}, not {state.value}"
                 result.skipped.append((message_id, why))
-        if dry_run:
-            return result
         audited = {**_why(reason, os_user), "bulk": selection.describe()}
-        batch: list[str] = []
-        started = self._clock.monotonic()
-        try:
-            for message in result.selected:
-                try:
-                    one(message.message_id, audited)
-                except SupportError as exc:  # handled meanwhile (another run, the console)
-                    result.skipped.append((message.message_id, str(exc)))
-                    done = False
-                else:
-                    result.done.append(message.message_id)
-                    batch.append(message.message_id)
-                    done = True
-                if progress is not None:
-                    progress(message, done)
-                if len(batch) == BULK_BATCH:
-                    self._log_batch(name, action, batch, started, selection)
-                    batch, started = [], self._clock.monotonic()
-        except KeyboardInterrupt:
-            result.interrupted = True
-        self._log_batch(name, action, batch, started, selection)
-        return result
-
-    def _log_batch(
-        self, name: Step, action: str, batch: list[str], started: float, selection: Selection
-    ) -> None:
-        """One lifecycle line for a batch of a bulk action, naming its messages."""
-        if not batch:
-            return
-        step(
-            name,
-            Stage.SUPPORT,
-            message_id=batch[0] if len(batch) == 1 else None,
-            seconds=self._clock.monotonic() - started,
-            bulk=action,
-            count=len(batch),
-            message_ids=",".join(batch),
-            selection=json.dumps(selection.describe(), sort_keys=True),
-        )
+        return run_bulk(result, one, name, selection, audited, self._clock, progress)
 
     def audit_lines(
         self,

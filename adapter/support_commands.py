@@ -22,12 +22,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from adapter.bulk import BulkResult
 from adapter.clock import SystemClock
 from adapter.selection import Selection
 from adapter.settings import Settings
 from adapter.store import MessageView, Sealer, Store, create_store_engine
 from adapter.store.support import NotFound
-from adapter.support import BulkResult, SupportDesk
+from adapter.support import SupportDesk
 from mappings.model import Facility
 
 Command = Callable[[str, Callable[[Settings, argparse.Namespace], int], str], Any]
