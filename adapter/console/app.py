@@ -7,8 +7,10 @@ the desk is shown to the user as it is (its texts carry no personal data).
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -29,11 +31,22 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from adapter import lifecycle
 from adapter.console import guard
 from adapter.console.users import Users
+from adapter.selection import Selection
 from adapter.settings import ConsoleSettings
 from adapter.store import SupportError
 from adapter.support import SupportDesk
 
 _DOSSIER_PREFIX = "dossier:"
+_AUDIT_FILTERS = ("actor", "action", "target")
+
+
+@functools.cache
+def _os_user() -> str | None:
+    """The account the console runs as, in every audit line beside the user's name."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry (a bare container)
+        return None
 
 
 def create_app(desk: SupportDesk, users: Users, secret: bytes, settings: ConsoleSettings) -> Flask:
@@ -97,7 +110,13 @@ def _read_routes(app: Flask, desk: SupportDesk) -> None:
 
     @app.get("/dead-letters")
     def dead_letters() -> str:
-        return render_template("dead_letters.html", letters=desk.dead_letters())
+        return render_template(
+            "dead_letters.html", groups=desk.dead_letter_groups(), letters=desk.dead_letters()
+        )
+
+    @app.get("/messages/<message_id>")
+    def show(message_id: str) -> str:
+        return render_template("message.html", report=_or_404(desk.show, message_id))
 
     @app.post("/dossier")
     def dossier_search() -> WerkzeugResponse:
@@ -133,45 +152,69 @@ def _read_routes(app: Flask, desk: SupportDesk) -> None:
     @app.get("/audit")
     def audit() -> str:
         limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 1000)
-        return render_template("audit.html", lines=desk.audit_log(limit), limit=limit)
+        filters = {k: request.args.get(k, "").strip() or None for k in _AUDIT_FILTERS}
+        lines = desk.audit_lines(
+            limit, actor=filters["actor"], action=filters["action"], target=filters["target"]
+        )
+        return render_template("audit.html", lines=lines, limit=limit, filters=filters)
 
 
 def _action_routes(app: Flask, desk: SupportDesk) -> None:
+    """Every action asks a reason and names the user: the audit line says who and why."""
+
     @app.post("/dead-letters/<message_id>/replay")
     @guard.operator_only
     def replay(message_id: str) -> WerkzeugResponse:
-        try:
-            view = desk.replay(message_id, guard.actor())
-            flash(f"replayed {message_id} as {view.message_id}, at the head of its dossier")
-        except SupportError as exc:
-            flash(str(exc), "error")
-        return redirect(url_for("dead_letters"))
+        def act(actor: str, reason: str) -> str:
+            view = desk.replay(message_id, actor, reason=reason, os_user=_os_user())
+            return f"replayed {message_id} as {view.message_id}, at the head of its dossier"
+
+        return _acted(act, url_for("dead_letters"))
 
     @app.post("/dead-letters/<message_id>/discard")
     @guard.operator_only
     def discard(message_id: str) -> WerkzeugResponse:
-        reason = request.form.get("reason", "").strip()
-        try:
-            if not reason:
-                raise SupportError("a discard needs a reason, for the audit log")
-            desk.discard(message_id, guard.actor(), reason)
-            flash(f"discarded {message_id}; the EPD gets an answer, the dossier moves on")
-        except SupportError as exc:
-            flash(str(exc), "error")
-        return redirect(url_for("dead_letters"))
+        def act(actor: str, reason: str) -> str:
+            desk.discard(message_id, actor, reason, os_user=_os_user())
+            return f"discarded {message_id}; the EPD gets an answer, the dossier moves on"
+
+        return _acted(act, url_for("dead_letters"))
+
+    @app.post("/messages/<message_id>/restore")
+    @guard.operator_only
+    def restore(message_id: str) -> WerkzeugResponse:
+        def act(actor: str, reason: str) -> str:
+            desk.restore(message_id, actor, reason, os_user=_os_user())
+            return f"restored {message_id}: a dead letter again, at the head of its dossier"
+
+        return _acted(act, url_for("show", message_id=message_id))
+
+    @app.post("/groups/<group>/<verb>")
+    @guard.operator_only
+    def group_action(group: str, verb: str) -> WerkzeugResponse:
+        bulk = {"replay": desk.replay_many, "discard": desk.discard_many}.get(verb)
+        if bulk is None:
+            abort(404)
+
+        def act(actor: str, reason: str) -> str:
+            result = bulk(Selection(group=group), actor, reason, os_user=_os_user())
+            skipped = f"; {len(result.skipped)} skipped" if result.skipped else ""
+            return f"{verb}: {len(result.done)} of {len(result.selected)} message(s){skipped}"
+
+        return _acted(act, url_for("dead_letters"))
 
     @app.post("/dossiers/<tag>/skip-gap")
     @guard.operator_only
     def skip_gap(tag: str) -> WerkzeugResponse:
-        try:
+        def act(actor: str, reason: str) -> str:
             keys = desk.tagged(tag) if lifecycle.is_tag(tag) else []
             if len(keys) != 1:
                 raise SupportError(f"{tag} names {len(keys)} dossiers: use the CLI's skip-gap")
-            head = desk.skip_gap(keys[0].removeprefix(_DOSSIER_PREFIX), guard.actor())
-            flash(f"the dossier now continues at sequence {head}")
-        except SupportError as exc:
-            flash(str(exc), "error")
-        return redirect(url_for("dossier", tag=tag))
+            dossier_id = keys[0].removeprefix(_DOSSIER_PREFIX)
+            head = desk.skip_gap(dossier_id, actor, reason=reason, os_user=_os_user())
+            return f"the dossier now continues at sequence {head}"
+
+        return _acted(act, url_for("dossier", tag=tag))
 
     @app.post("/events/<event_id>/unmask")
     @guard.operator_only
@@ -182,8 +225,21 @@ def _action_routes(app: Flask, desk: SupportDesk) -> None:
             return redirect(url_for("event", event_id=event_id))
         # Shown in this answer only (no URL to come back to, nothing cached): the audit line
         # is written in the transaction that reads the data.
-        stored = _or_404(desk.unmasked_event, event_id, guard.actor(), reason, getpass.getuser())
+        stored = _or_404(desk.unmasked_event, event_id, guard.actor(), reason, _os_user())
         return render_template("event.html", stored=stored, masked=False)
+
+
+def _acted(act: Callable[[str, str], str], back: str) -> WerkzeugResponse:
+    """Run ``act(actor, reason)`` with the form's reason (required) and flash its summary,
+    or the desk's refusal; then back to ``back``."""
+    reason = request.form.get("reason", "").strip()
+    try:
+        if not reason:
+            raise SupportError("this needs a reason, for the audit log")
+        flash(act(guard.actor(), reason))
+    except SupportError as exc:
+        flash(str(exc), "error")
+    return redirect(back)
 
 
 def _or_404(read: Any, *args: Any) -> Any:
@@ -203,14 +259,13 @@ def _target(target: str) -> str:
     return _tag(target) if target.startswith(_DOSSIER_PREFIX) else target
 
 
-def _pretty_json(text: str | None) -> str:
+def _pretty_json(detail: object) -> str:
     """An audit detail, one ``key: value`` per item."""
-    if not text:
-        return ""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text
-    if isinstance(data, dict):
-        return ", ".join(f"{k}: {v}" for k, v in data.items())
-    return str(data)
+    if isinstance(detail, str):
+        try:
+            detail = json.loads(detail)
+        except ValueError:
+            return str(detail)
+    if isinstance(detail, dict):
+        return ", ".join(f"{k}: {v}" for k, v in detail.items())
+    return "" if detail is None else str(detail)

@@ -210,20 +210,23 @@ def dead_state(desk: SupportDesk, message_id: str) -> bool:
 class TestConsoleInABrowser:
     """Support staff's path through the console, and what it refuses."""
 
-    def test_an_operator_finds_the_dead_letter_replays_it_and_sees_the_audit(
+    def test_an_operator_finds_the_group_replays_it_and_sees_the_audit(
         self, console: Console, browser: WebDriver
     ) -> None:
-        """Log in, the dead letter is listed, Replay sends it again (the healed simulator
-        accepts it), and the audit log names the user and the console."""
+        """Log in, the dead letter's cause is a group of one, Replay all sends it again (the
+        healed simulator accepts it), and the audit log names the user, the console and why."""
         log_in(browser, console.url, "olivia", OPERATOR_PASSWORD)
-        row = browser.find_element(
-            By.CSS_SELECTOR, f"tr[data-message-id='{console.dead.message_id}']"
-        )
-        assert "http" in row.text.lower() or "500" in row.text, row.text
+        [group] = console.desk.dead_letter_groups()
+        row = browser.find_element(By.CSS_SELECTOR, f"tr[data-group='{group.cause.group_id}']")
+        assert group.cause.code in row.text
         # The dossier as the logs tag it: the EPD's id may hold a name or an INSZ.
         assert console.dossier not in browser.page_source
-        row.find_element(By.CSS_SELECTOR, "button.replay").click()
-        assert "replayed" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+        replay_form = row.find_element(By.CSS_SELECTOR, "button.replay-group").find_element(
+            By.XPATH, ".."
+        )
+        replay_form.find_element(By.NAME, "reason").send_keys("central application fixed")
+        replay_form.find_element(By.CSS_SELECTOR, "button.replay-group").click()
+        assert browser.find_element(By.CSS_SELECTOR, ".flash").text == ("replay: 1 of 1 message(s)")
         assert browser.find_element(By.ID, "count").text.startswith("0 dead letter")
 
         def accepted() -> bool:
@@ -233,8 +236,8 @@ class TestConsoleInABrowser:
         assert wait_for(accepted, timeout=60), console.desk.dossier(console.dossier)
         browser.find_element(By.NAME, "id").send_keys(console.dossier + Keys.ENTER)
         [shown] = browser.find_elements(By.CSS_SELECTOR, "#messages tr[data-message-id]")
-        assert console.dossier not in browser.current_url
         assert "done accepted" in shown.text, shown.text
+        assert console.dossier not in browser.current_url
 
         browser.find_element(By.LINK_TEXT, "Audit log").click()
         [line] = [
@@ -242,7 +245,8 @@ class TestConsoleInABrowser:
             if console.dead.message_id in r.text
         ]  # fmt: skip
         assert line.find_element(By.CLASS_NAME, "action").text == "replay"
-        assert "olivia (console)" in line.text
+        assert line.find_element(By.CLASS_NAME, "actor").text == "olivia (console)"
+        assert "reason: central application fixed" in line.text
 
     def test_an_event_is_masked_until_an_operator_unmasks_it_with_a_reason(
         self, console: Console, browser: WebDriver
@@ -274,6 +278,7 @@ class TestConsoleInABrowser:
         browser.implicitly_wait(0)  # an absent button is expected: no need to wait for it
         assert row.find_elements(By.CSS_SELECTOR, "button.replay") == []
         assert row.find_elements(By.CSS_SELECTOR, "button.discard") == []
+        assert browser.find_elements(By.CSS_SELECTOR, "button.replay-group") == []
         heading = post_form(
             browser, f"/dead-letters/{console.dead.message_id}/replay", with_token=True
         )
@@ -291,4 +296,4 @@ class TestConsoleInABrowser:
         )
         assert heading == "403 Forbidden"
         assert dead_state(console.desk, console.dead.message_id)
-        assert all(action != "replay" for _, _, action, _, _ in console.desk.audit_log())
+        assert console.desk.audit_lines(action="replay") == []
