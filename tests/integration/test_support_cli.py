@@ -35,6 +35,7 @@ GIVE_UP_FAST = {
     "VSB_DELIVERY__MAX_ATTEMPTS": "2",
     "VSB_DELIVERY__QUICK_TRIES": "1",
     "VSB_DELIVERY__BREAKER_FAILURES": "1000",
+    "VSB_MONITORING__LOG_JSON": "true",  # the CLI's lifecycle lines, read back from stderr
 }
 
 
@@ -54,6 +55,8 @@ class Desk:
         handlers, level = root.handlers[:], root.level
         try:
             code = main(list(argv))
+        except SystemExit as exc:  # argparse refuses bad usage so
+            code = int(exc.code or 0)
         finally:
             # main() points the root logger at this call's captured stderr, closed after it.
             root.handlers[:], root.level = handlers, level
@@ -210,6 +213,10 @@ class TestSupportCli:
         )
         assert code == 0, err
         assert "replayed 3 of 3" in out
+        logged = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+        [batch] = [line for line in logged if line.get("step") == "replayed"]
+        assert batch["count"] == 3
+        assert set(batch["message_ids"].split(",")) == set(http["message_ids"])
         answers = support.adapter.answers(["A-1", "A-2", "B-1", "C-1"], timeout=60)
         assert all(outcome(found[-1]) in ("accepted", "refused") for found in answers.values())
         applied = [
@@ -306,3 +313,12 @@ class TestSupportCli:
         assert support.cli_json("audit", "--target", g_id, "--action", "discard")[0]["detail"][
             "bulk"
         ] == {"group": dropped["group"]}
+        assert support.cli_json("audit", "--since", "2999-01-01") == []
+        assert support.cli_json("audit", "--until", "2000-01-01T00:00+01:00") == []
+        assert len(support.cli_json("audit", "--since", "2000-01-01", "--limit", "100")) == 10
+        code, _, err = support.cli("audit", "--since", "yesterday")
+        assert code == 2
+        assert "ISO 8601" in err
+        code, _, err = support.cli("replay", "--group", http["group"], "--actor", "Jan")
+        assert code == 2
+        assert "--reason" in err
