@@ -251,8 +251,15 @@ class TestConsoleInABrowser:
     def test_an_event_is_masked_until_an_operator_unmasks_it_with_a_reason(
         self, console: Console, browser: WebDriver
     ) -> None:
-        """The event page hides the INSZ; unmasking asks a reason, shows it, and is audited."""
+        """The message page lists its failed tries; its event page hides the INSZ; unmasking
+        asks a reason, shows it, and is audited."""
         log_in(browser, console.url, "olivia", OPERATOR_PASSWORD)
+        browser.find_element(By.LINK_TEXT, console.dead.message_id).click()
+        assert browser.find_element(By.ID, "state").text == "dead"
+        tries = browser.find_elements(By.CSS_SELECTOR, "#attempts tr")[1:]
+        assert [t.text.split()[0] for t in tries] == ["1", "2"]
+        assert "dead" in tries[-1].text
+        assert AFFILIATED not in browser.page_source
         browser.get(f"{console.url}/events/{console.dead.event_id}")
         assert AFFILIATED not in browser.page_source
         assert console.dossier not in browser.page_source
@@ -288,8 +295,8 @@ class TestConsoleInABrowser:
     def test_a_post_without_the_csrf_token_is_forbidden(
         self, console: Console, browser: WebDriver
     ) -> None:
-        """An operator's session posting a replay without its token gets 403; nothing
-        is replayed."""
+        """An operator's session posting a replay without its token gets 403 and nothing is
+        replayed; the row's own Replay form (token and reason) then replays it."""
         log_in(browser, console.url, "olivia", OPERATOR_PASSWORD)
         heading = post_form(
             browser, f"/dead-letters/{console.dead.message_id}/replay", with_token=False
@@ -297,3 +304,13 @@ class TestConsoleInABrowser:
         assert heading == "403 Forbidden"
         assert dead_state(console.desk, console.dead.message_id)
         assert console.desk.audit_lines(action="replay") == []
+        browser.get(f"{console.url}/dead-letters")
+        row = browser.find_element(
+            By.CSS_SELECTOR, f"tr[data-message-id='{console.dead.message_id}']"
+        )
+        form = row.find_element(By.CSS_SELECTOR, "button.replay").find_element(By.XPATH, "..")
+        form.find_element(By.NAME, "reason").send_keys("the same, with its token")
+        form.find_element(By.CSS_SELECTOR, "button.replay").click()
+        assert browser.find_element(By.CSS_SELECTOR, ".flash").text.startswith("replayed")
+        [line] = console.desk.audit_lines(action="replay")
+        assert (line.actor, line.target) == ("olivia (console)", console.dead.message_id)
