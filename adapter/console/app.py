@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import getpass
 import json
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -36,6 +37,7 @@ from adapter.settings import ConsoleSettings
 from adapter.store import SupportError
 from adapter.support import SupportDesk
 
+_log = logging.getLogger(__name__)
 _DOSSIER_PREFIX = "dossier:"
 _AUDIT_FILTERS = ("actor", "action", "target")
 
@@ -88,6 +90,8 @@ def _session_routes(app: Flask, users: Users) -> None:
     def login_post() -> Any:
         user = users.authenticate(request.form.get("name", ""), request.form.get("password", ""))
         if user is None:
+            # No name in the line: a mistyped one may be a password, a right one a person.
+            _log.warning("console log-in refused from %s", request.remote_addr)
             flash("unknown user or wrong password")
             return render_template("login.html", next=request.form.get("next", "")), 401
         guard.log_in(user)

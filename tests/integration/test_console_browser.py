@@ -314,3 +314,28 @@ class TestConsoleInABrowser:
         assert browser.find_element(By.CSS_SELECTOR, ".flash").text.startswith("replayed")
         [line] = console.desk.audit_lines(action="replay")
         assert (line.actor, line.target) == ("olivia (console)", console.dead.message_id)
+
+    def test_an_operator_discards_with_a_reason_and_restores(
+        self, console: Console, browser: WebDriver
+    ) -> None:
+        """Discard from the list (a reason asked), Restore from the message page: a dead
+        letter again; both in the audit with their reasons."""
+        log_in(browser, console.url, "olivia", OPERATOR_PASSWORD)
+        row = browser.find_element(
+            By.CSS_SELECTOR, f"tr[data-message-id='{console.dead.message_id}']"
+        )
+        form = row.find_element(By.CSS_SELECTOR, "button.discard").find_element(By.XPATH, "..")
+        form.find_element(By.NAME, "reason").send_keys("the EPD sends it anew")
+        form.find_element(By.CSS_SELECTOR, "button.discard").click()
+        assert browser.find_element(By.CSS_SELECTOR, ".flash").text.startswith("discarded")
+        browser.get(f"{console.url}/messages/{console.dead.message_id}")
+        assert browser.find_element(By.ID, "state").text == "discarded (invalid)"
+        browser.find_element(By.NAME, "reason").send_keys("discarded by mistake")
+        browser.find_element(By.ID, "restore").click()
+        assert browser.find_element(By.CSS_SELECTOR, ".flash").text.startswith("restored")
+        assert browser.find_element(By.ID, "state").text == "dead"
+        reasons = {
+            line.action: line.detail.get("reason")
+            for line in console.desk.audit_lines(target=console.dead.message_id)
+        }
+        assert reasons == {"discard": "the EPD sends it anew", "restore": "discarded by mistake"}

@@ -245,6 +245,12 @@ class TestDossiers:
         assert re.fullmatch(r"/dossiers/d:[0-9a-f]{12}", location), location
         assert "has no message of dossier d:" in client.get(location).text
 
+    def test_an_unknown_message_is_not_found(self, app: Flask) -> None:
+        """The message page of an id the store lacks answers 404 with the desk's words."""
+        answer = logged_in(app, "victor").get("/messages/m-nowhere")
+        assert answer.status_code == 404
+        assert "no message m-nowhere" in answer.text
+
     def test_a_dossier_address_with_an_id_is_not_found(self, app: Flask) -> None:
         """/dossiers/<raw id> answers 404: ids do not go in addresses."""
         assert logged_in(app, "victor").get("/dossiers/D-2291").status_code == 404
