@@ -9,8 +9,8 @@ store), its own people and applications, accepted through the adapter like any o
 from __future__ import annotations
 
 import dataclasses
-import json
 import itertools
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
