@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from adapter import crashpoints, support_commands
+from adapter import crashpoints, dlq_commands, support_commands
 from adapter.central import Probe, probe
 from adapter.clock import SystemClock
 from adapter.daemon import Daemon, broker_address, check_broker, topology_of
@@ -153,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("files", nargs="+", type=Path)
     support_commands.register(command)
+    dlq_commands.register(sub)
     batch = command("invoice-batch", _invoice_batch, "show an invoice batch as the ledger keeps it")
     batch.add_argument("batch_number")
     batch.add_argument("--json", action="store_true", help="machine-readable output")

@@ -200,6 +200,22 @@ class SupportDesk:
             event = self.event(view.event_id)
         return MessageReport(view, event, tuple(attempts), masked=not unmask)
 
+    def audit_action(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        reason: str,
+        *,
+        os_user: str | None = None,
+        detail: Mapping[str, object] | None = None,
+    ) -> None:
+        """Audit an action taken outside the store (on the broker's dead-letter queue),
+        before it is taken: the action needs ``actor`` and ``reason`` like the others."""
+        _require(actor, reason)
+        audited = {**_why(reason, os_user), **(detail or {})}
+        self._support.record(actor, action, target, self._clock.now(), audited)
+
     def store_status(self, gap_alert: timedelta) -> StoreStats:
         """The store's figures as the metrics see them: messages per state, the oldest
         pending, dossiers blocked, waiting, gapped and stuck (gapped longer than

@@ -394,6 +394,13 @@ class Support:
             ids = [row.message_id] + ([row.replaces_message_id] if row.replaces_message_id else [])
             return message_view(row), attempts_of(session.connection(), ids)
 
+    def record(
+        self, actor: str, action: str, target: str, now: datetime, detail: Mapping[str, object]
+    ) -> None:
+        """An audit line for an action outside the store (the broker's dead-letter queue)."""
+        with self._store.transaction() as session:
+            _audit(session, now, actor, action, target, dict(detail))
+
     def audit_log(self, limit: int = 100) -> list[tuple[datetime, str, str, str, str | None]]:
         """The latest audit lines: (at, actor, action, target, detail JSON), newest first."""
         with self._store.transaction(read_only=True) as session:

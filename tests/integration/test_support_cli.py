@@ -10,6 +10,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -40,12 +41,9 @@ GIVE_UP_FAST = {
 
 
 @dataclass
-class Desk:
-    """A daemon, its simulator and the CLI on the same store."""
+class Cli:
+    """``vsb-adapter`` run in this process, on the environment's settings."""
 
-    adapter: Harness
-    simulator: Simulator
-    desk: SupportDesk
     capsys: pytest.CaptureFixture[str]
 
     def cli(self, *argv: str) -> tuple[int, str, str]:
@@ -68,6 +66,15 @@ class Desk:
         code, out, err = self.cli(*argv, "--json")
         assert code == 0, err
         return json.loads(out)
+
+
+@dataclass
+class Desk(Cli):
+    """A daemon, its simulator and the CLI on the same store."""
+
+    adapter: Harness
+    simulator: Simulator
+    desk: SupportDesk
 
     def dead_after(self, count: int, timeout: float = 60) -> list[MessageView]:
         """Wait until the store holds ``count`` dead letters."""
@@ -109,7 +116,7 @@ def support(
         try:
             harness = Harness(settings, daemon, watcher, publisher)
             desk = SupportDesk(daemon.store, daemon.facility, SystemClock())
-            yield Desk(harness, simulator, desk, capsys)
+            yield Desk(capsys=capsys, adapter=harness, simulator=simulator, desk=desk)
         finally:
             publisher.close()
             daemon.stop()
@@ -322,3 +329,84 @@ class TestSupportCli:
         code, _, err = support.cli("replay", "--group", http["group"], "--actor", "Jan")
         assert code == 2
         assert "--reason" in err
+
+
+@contextmanager
+def running(environ: dict[str, str]) -> Iterator[Harness]:
+    """A daemon on ``environ``'s settings, with a watcher of its answers."""
+    settings = load_settings(None, environ)
+    daemon = Daemon(settings)
+    address = broker_address(settings)
+    with AnswerWatcher(address, settings.broker.answers_exchange) as watcher:
+        daemon.start()
+        publisher = ConfirmedPublisher(address)
+        try:
+            yield Harness(settings, daemon, watcher, publisher)
+        finally:
+            publisher.close()
+            daemon.stop()
+
+
+class TestBrokerDeadLetterQueue:
+    """``vsb-adapter dlq``: what the adapter could not store, read, requeued and purged."""
+
+    def test_list_show_requeue_and_purge(
+        self,
+        pki: DevPki,
+        broker_names: dict[str, str],
+        simulator: Simulator,
+        sqlite_url: str,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """Two oversized events wait in the queue with RabbitMQ's and the adapter's reason;
+        a look leaves them there and masks the body; after the limit is raised one is
+        requeued and answered, the other purged, and both actions are audited."""
+        environ = adapter_environ(sqlite_url, broker_names, simulator.url, pki)
+        for key, value in environ.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("SUDO_USER", "jpeeters")
+        desk = Cli(capsys)
+        small = {**environ, "VSB_BROKER__MAX_EVENT_BYTES": "1024"}
+        insz = person(simulator, 41)
+        with running(small) as adapter:
+            adapter.send(
+                events.application("big-1", "BIG1", 1, insz),
+                events.application("big-2", "BIG2", 1, person(simulator, 43)),
+            )
+            assert wait_for(lambda: len(desk.cli_json("dlq", "list")) == 2, timeout=20)
+        listed = desk.cli_json("dlq", "list")
+        assert [d["event_id"] for d in listed] == ["big-1", "big-2"]
+        assert all(d["reason"].startswith("oversized: 4") for d in listed)
+        shown = desk.cli_json("dlq", "show", "big-1")
+        assert insz not in shown["body"]
+        assert '"resourceType": "Bundle"' in shown["body"]
+        assert len(desk.cli_json("dlq", "list")) == 2  # looking took nothing off
+        code, _, err = desk.cli("dlq", "show", "9")
+        assert code == 3
+        assert "no message 9" in err
+
+        with running(environ) as adapter:  # the limit raised back to its default
+            code, out, err = desk.cli(
+                "dlq", "requeue", "big-1", "--actor", "Jan", "--reason", "limit raised"
+            )
+            assert code == 0, err
+            assert "requeued 1 message(s)" in out
+            answer = adapter.answers(["big-1"], timeout=60)["big-1"][-1]
+            assert outcome(answer) == "accepted"
+        assert [d["event_id"] for d in desk.cli_json("dlq", "list")] == ["big-2"]
+        code, out, err = desk.cli(
+            "dlq", "purge", "--all", "--actor", "Jan", "--reason", "EPD resent"
+        )
+        assert code == 0, err
+        assert "purged 1 message(s)" in out
+        assert desk.cli_json("dlq", "list") == []
+        code, _, _ = desk.cli("dlq", "requeue", "big-2", "--actor", "Jan", "--reason", "again")
+        assert code == 3
+        audit = desk.cli_json("audit", "--actor", "Jan")
+        assert [(a["action"], a["target"]) for a in audit] == [
+            ("dlq-purge", "big-2"),
+            ("dlq-requeue", "big-1"),
+        ]
+        assert audit[1]["detail"]["os_user"] == "jpeeters"
+        assert audit[1]["detail"]["reason_recorded"].startswith("oversized")
