@@ -229,7 +229,7 @@ class Support:
             row.updated_at = now
             detail: dict[str, object] = {
                 "error": row.last_error,
-                "discard_answer": "published" if published else "withdrawn",
+                "discard_answer": "published" if published else "withdrawn" if answers else "none",
                 **(audited or {}),
             }
             _audit(session, now, actor, "restore", message_id, detail)
