@@ -82,10 +82,14 @@ class _RecordingTransport(Transport):
         super().__init__(**kwargs)
         self.max_answer_bytes = max_answer_bytes
 
-    def post(self, address: str, message: Any, headers: Any) -> Any:
+    def post(self, address: str, message: Any, headers: Any, timeout: float | None = None) -> Any:
         """POST like zeep, but stream the body in and stop reading past the limit."""
         response = self.session.post(
-            address, data=message, headers=headers, timeout=self.operation_timeout, stream=True
+            address,
+            data=message,
+            headers=headers,
+            timeout=timeout or self.operation_timeout,
+            stream=True,
         )
         self.last_status = response.status_code
         try:
@@ -132,10 +136,12 @@ class _RecordingTransport(Transport):
             lambda: super(_RecordingTransport, self).post_xml(address, envelope, headers)
         )
 
-    def post_stream(self, address: str, body: StreamedEnvelope, headers: Any) -> Any:
+    def post_stream(
+        self, address: str, body: StreamedEnvelope, headers: Any, timeout: float
+    ) -> Any:
         """POST a streamed envelope (sent with its Content-Length, in chunks), the answer
-        bounded and recorded as zeep's own calls are."""
-        return self._recorded(lambda: self.post(address, body, headers))
+        bounded and recorded as zeep's own calls are, within ``timeout`` seconds."""
+        return self._recorded(lambda: self.post(address, body, headers, timeout))
 
     def _recorded(self, send: Callable[[], Any]) -> Any:
         self.last_response = "no response"
@@ -239,7 +245,9 @@ class ZeepCentral:
                 "Content-Type": "text/xml; charset=utf-8",
             }
             transport: _RecordingTransport = self._local.transport
-            response = transport.post_stream(self._settings.url, body, headers)
+            response = transport.post_stream(
+                self._settings.url, body, headers, self._settings.batch_timeout_seconds
+            )
             return binding.process_reply(self._local.client, operation, response)
 
         return self._one_answer(self._call(send))

@@ -87,6 +87,9 @@ class CentralSettings:
     """Longest response read from the central application (1 MiB); a longer one is refused
     unread as an unreadable answer. 50 mailbox answers take about 100 KiB."""
     timeout_seconds: float = 30.0
+    batch_timeout_seconds: float = 300.0
+    """The Submit of an invoice batch (up to ~20 MiB, judged whole before its answer): a
+    timeout resends the whole file, so it is given far longer than a single message."""
     mailbox_poll_seconds: float = 5.0
     mailbox_batch: int = 50
     ca_bundle: str = ""

@@ -95,6 +95,9 @@ class PreparedBatch:
     """(event id, corrected invoice number) of the corrections to hold from now on."""
     released: tuple[str, ...]
     """Event ids of corrections held before that go with this batch."""
+    resend: bool = False
+    """Sent before under this message id and in doubt (a timeout, a crash): the same
+    invoices again, judged and recorded as they were, the ledger left as it is."""
 
 
 class BatchAnswers:
@@ -171,6 +174,10 @@ class BatchDelivery:
             ordering_key=claim.ordering_key,
             sequence=claim.sequence,
         )
+        if self._ledger.batch_by_message(claim.message_id) is not None:
+            # Its answer may even be stored already (the mailbox's content answer came
+            # while the Submit timed out): judging it again would refuse its own invoices.
+            return self._as_sent(head)
         refusal = self._ledger.month_refusal(head)
         if refusal is not None:
             raise BatchRefused([refusal])
@@ -200,9 +207,29 @@ class BatchDelivery:
         judgement = Judgement(events, tuple(i.number for i in sent), tuple(verdicts))
         return PreparedBatch(head, tuple(sent), judgement, tuple(held), released)
 
+    def _as_sent(self, head: BatchHead) -> PreparedBatch:
+        """The batch exactly as it was sent under ``head.message_id``, for its resend."""
+        with self._store.connection(read_only=True) as db:
+            judgement = load_judgement(db, head.batch_number)
+        event_ids = [judgement.events[number] for number in judgement.sent]
+        stored = self._store.parts(event_ids)
+        invoices = []
+        for event_id in event_ids:
+            payload = _readable(stored[event_id]).payload
+            invoices.append(read_invoice_document(json.loads(payload or "{}")).invoice)
+        return PreparedBatch(head, tuple(invoices), judgement, (), (), resend=True)
+
     @contextmanager
     def written(self, batch: PreparedBatch) -> Iterator[SignedBatch]:
         """The batch recorded as sending, and written signed to a file (deleted after)."""
+        if not batch.resend:
+            self._record_sending(batch)
+        with write_signed_batch(
+            batch.head, batch.invoices, self._signer, self._directory
+        ) as signed:
+            yield signed
+
+    def _record_sending(self, batch: PreparedBatch) -> None:
         now = self._clock.now()
         with self._store.connection() as db:
             ledger.open_batch(db, batch.head, batch.invoices, now)
@@ -210,10 +237,6 @@ class BatchDelivery:
                 ledger.hold(db, event_id, batch.head.care_fund, corrects, now)
             ledger.release(db, batch.released, now)
             save_judgement(db, batch.head.batch_number, batch.judgement)
-        with write_signed_batch(
-            batch.head, batch.invoices, self._signer, self._directory
-        ) as signed:
-            yield signed
 
     def _listed(self, close: BatchClose) -> list[tuple[str, InvoicePart]]:
         stored = self._store.parts(close.event_ids)

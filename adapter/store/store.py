@@ -340,7 +340,10 @@ class Store:
                 continue
             if item.effect is not None:
                 item.effect(db)
-            answers.append(item.answer)
+            if decision is item.answer:
+                # An "in beraad" answer whose decision is already stored (the mailbox was
+                # quicker than this Submit's reply) would reach the EPD after that decision.
+                answers.append(item.answer)
             key = item.claim.ordering_key
             if key is None:
                 continue

@@ -185,6 +185,8 @@ class TestOrder:
         assert store.record_later_answer("m-e1", decision, T0, role=OPENS)
         assert store.record_answer(claim, answer_for("e1", "a-e1", "in-beraad"), T0, role=OPENS)
         assert due_events(store) == {"e2"}
+        # The EPD hears the decision only: a late "in beraad" after it would mislead.
+        assert [a.answer_id for a in store.unpublished_answers(10)] == ["decision"]
         head = store.claim(store.due(T0, 10)[0], "t", T0, LEASE)
         assert head is not None
         assert reference_of(head) == "VSB-7"

@@ -22,6 +22,7 @@ import pytest
 from adapter.clock import SystemClock
 from adapter.daemon import Daemon, broker_address
 from adapter.devpki import DevPki
+from adapter.store import Support
 from adapter.support import SupportDesk
 from queues import AnswerWatcher, ConfirmedPublisher
 from simulator import Simulator
@@ -100,28 +101,40 @@ class Billing:
         return sent, self.adapter.answers([sent], timeout=60)[sent][-1]
 
 
+BillingWith = Callable[..., Billing]
+
+
 @pytest.fixture
-def impatient_billing(
+def billing_with(
     pki: DevPki,
     broker_names: dict[str, str],
     simulator: Simulator,
     sqlite_url: str,
-) -> Iterator[Billing]:
-    """Billing through a daemon that gives a message up after two tries."""
-    settings = make_settings(sqlite_url, broker_names, simulator, pki)
-    settings = dataclasses.replace(
-        settings, delivery=dataclasses.replace(settings.delivery, max_attempts=2, quick_tries=1)
-    )
-    daemon = Daemon(settings)
-    address = broker_address(settings)
-    with AnswerWatcher(address, settings.broker.answers_exchange) as watcher:
+) -> Iterator[BillingWith]:
+    """Billing through a daemon with some settings of its own (``delivery=``, ``central=``:
+    the fields to change in that section)."""
+    started: list[tuple[Daemon, ConfirmedPublisher, AnswerWatcher]] = []
+
+    def build(**sections: dict[str, Any]) -> Billing:
+        settings = make_settings(sqlite_url, broker_names, simulator, pki)
+        changes = {
+            name: dataclasses.replace(getattr(settings, name), **fields)
+            for name, fields in sections.items()
+        }
+        settings = dataclasses.replace(settings, **changes)
+        daemon = Daemon(settings)
+        address = broker_address(settings)
+        watcher = AnswerWatcher(address, settings.broker.answers_exchange).__enter__()
         daemon.start()
         publisher = ConfirmedPublisher(address)
-        try:
-            yield Billing(Harness(settings, daemon, watcher, publisher), simulator)
-        finally:
-            publisher.close()
-            daemon.stop()
+        started.append((daemon, publisher, watcher))
+        return Billing(Harness(settings, daemon, watcher, publisher), simulator)
+
+    yield build
+    for daemon, publisher, watcher in started:
+        publisher.close()
+        watcher.__exit__(None, None, None)
+        daemon.stop()
 
 
 @pytest.fixture
@@ -365,10 +378,10 @@ def test_a_diagnosis_quota_is_reached_by_invoiced_sessions(billing: Billing) -> 
     assert billing.simulator.history(ref)["sessions"]["used"] == 16
 
 
-def test_a_batch_given_up_by_support_frees_its_month(impatient_billing: Billing) -> None:
+def test_a_batch_given_up_by_support_frees_its_month(billing_with: BillingWith) -> None:
     """The central application fails the batch's every try: a dead letter. Support discards
     it; a new batch for the same fund and month, listing the same invoices, is accepted."""
-    billing = impatient_billing
+    billing = billing_with(delivery={"max_attempts": 2, "quick_tries": 1})
     insz = billing.person()
     ref = billing.application(insz, JAN)
     billing.simulator.set_today(MARCH_10)
@@ -394,3 +407,34 @@ def test_a_batch_given_up_by_support_frees_its_month(impatient_billing: Billing)
     answer = billing.adapter.answers([sent], timeout=60)[sent][-1]
     assert outcome(answer) == "accepted", json.dumps(answer)[-1500:]
     assert per_invoice(answer)[f"{billing.tag}-1"].status == "accepted"
+
+
+def test_a_batch_answered_while_its_submit_timed_out_is_resent_not_judged_again(
+    billing_with: BillingWith,
+) -> None:
+    """The central application takes the batch in (and puts its content answer in the
+    mailbox) but answers the Submit too late: the resend under the same message id gets the
+    stored answer, and the EPD hears "accepted" once, never a refusal of its own invoices."""
+    # The retry waits 2-4 s, the mailbox is polled every 0.2 s: the content answer is in
+    # before the resend, as when a busy central application answers the Submit late.
+    billing = billing_with(
+        central={"batch_timeout_seconds": 1.0, "mailbox_poll_seconds": 0.2},
+        delivery={"quick_tries": 1, "backoff_initial_seconds": 4.0, "backoff_max_seconds": 4.0},
+    )
+    insz = billing.person()
+    ref = billing.application(insz, JAN)
+    billing.simulator.set_faults("apply-then-timeout", next=1, stall_seconds=3)
+    batch = march("1", InvoiceSpec(f"{billing.tag}-1", insz, ref, days(date(2026, 3, 2), 2)))
+    sent, answer = billing.send_batch(batch, MARCH_10)
+    assert outcome(answer) == "accepted", issue_codes(answer)
+    support = Support(billing.adapter.daemon.store)
+    deadline = time.monotonic() + 30
+    while (views := support.dossier("care-fund:180"))[0].state.value != "done":
+        assert time.monotonic() < deadline, f"the batch's message never ended: {views}"
+        time.sleep(0.2)
+    outcomes = [outcome(a) for a in billing.adapter.answers([sent], timeout=5)[sent]]
+    assert "refused" not in outcomes
+    assert outcomes.count("accepted") == 1
+    submits = [c for c in billing.simulator.record() if c.kind == "InvoiceBatch"]
+    assert len(submits) >= 2, "the Submit should have been resent"
+    assert sum(1 for c in submits if not c.duplicate) == 1, "applied once"
