@@ -59,6 +59,7 @@ def test_read(part: str, expected: GrantedPeriod | None) -> None:
 def test_render_adds_the_period(body: GrantedPeriod, period: dict[str, str]) -> None:
     """The application's ClaimResponse, plus preAuthPeriod: valid FHIR R4."""
     resource = GRANTED.render(head(), body)
+    assert isinstance(resource, dict), "one focus resource"
     parse_r4(resource)
     assert resource.pop("preAuthPeriod") == period
     assert resource == claim_response.render(head(), None)
