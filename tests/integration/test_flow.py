@@ -39,14 +39,16 @@ EXAMPLE_OUTCOMES = {
     "32-increased-allowance-status": "accepted",
     "33-personal-share": "accepted",
     **{name: "part" for name in EXAMPLE_NAMES if "34" <= name < "38"},
-    "38-invoice-batch-reva": "in-beraad",
+    "38-invoice-batch-reva": "refused",
 }
 """The first answer of each bundled example sent in name order on 2026-11-20: 08 to 22 are
 one dossier's application and its every modification, 23 to 25 another's extension; 26 to
 30 two PVT dossiers (a new request, its extension and discharge; a migration file and its
 cancel); 32 and 33 are the look-ups before invoicing (numbers 2 and 3 of 01's dossier); 34
-to 37 are invoices, answered only with the batch that carries them: 38 carries 34, taken in
-first (in beraad)."""
+to 37 are invoices, answered only with the batch that carries them: 38 carries 34, whose
+made-up VSB reference the central application refuses (an F error on a batch this small is
+over 5 %: refused whole). For 38 the final answer counts: its "in beraad" is not published
+when the mailbox brought the decision first."""
 
 
 def test_the_examples_get_their_answers(start_adapter: Start, store_url: str) -> None:
@@ -64,6 +66,8 @@ def test_the_examples_get_their_answers(start_adapter: Start, store_url: str) ->
     answered = [name for name in names if EXAMPLE_OUTCOMES[name] != "part"]
     answers = adapter.answers([ids[name] for name in answered], final=False)
     first = {name: answers[ids[name]][0] for name in answered}
+    batch = "38-invoice-batch-reva"
+    first[batch] = adapter.answers([ids[batch]], timeout=30)[ids[batch]][-1]
     assert {name: outcome(first[name]) for name in answered} == {
         name: EXAMPLE_OUTCOMES[name] for name in answered
     }
