@@ -13,7 +13,7 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from adapter.bulk import BulkResult
 from adapter.clock import SystemClock
 from adapter.selection import Selection
 from adapter.settings import Settings
-from adapter.store import MessageView, Sealer, Store, create_store_engine
+from adapter.store import MessageView, Sealer, Store, StoredAnswer, create_store_engine
 from adapter.store.support import NotFound
 from adapter.support import SupportDesk
 from mappings.model import Facility
@@ -143,6 +143,29 @@ def _console() -> Console:
 
 def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def answer_json(a: StoredAnswer) -> dict[str, object]:
+    """One stored answer for ``--json``."""
+    return {
+        "answer_id": a.answer_id,
+        "outcome": a.outcome,
+        "source": a.source,
+        "created_at": a.created_at.isoformat(),
+        "published": a.published,
+        "body": a.body,
+    }
+
+
+def print_answers(answers: Iterable[StoredAnswer]) -> None:
+    """Each stored answer: a head line, then its body."""
+    for answer in answers:
+        published = "published" if answer.published else "not published"
+        print(
+            f"\nanswer {answer.answer_id}  {answer.outcome}  {answer.source}"
+            f"  {_stamp(answer.created_at)}  {published}"
+        )
+        print(answer.body)
 
 
 def view_json(m: MessageView) -> dict[str, object]:
@@ -290,17 +313,7 @@ def _show(settings: Settings, args: argparse.Namespace) -> int:
         }
         for a in report.attempts
     ]
-    answers = [
-        {
-            "answer_id": a.answer_id,
-            "outcome": a.outcome,
-            "source": a.source,
-            "created_at": a.created_at.isoformat(),
-            "published": a.published,
-            "body": a.body,
-        }
-        for a in event.answers
-    ]
+    answers = [answer_json(a) for a in event.answers]
     if args.json:
         shown = {
             "message": view_json(m),
@@ -334,13 +347,7 @@ def _show(settings: Settings, args: argparse.Namespace) -> int:
         markup=False,
     )
     print(event.payload)
-    for answer in event.answers:
-        published = "published" if answer.published else "not published"
-        print(
-            f"\nanswer {answer.answer_id}  {answer.outcome}  {answer.source}"
-            f"  {_stamp(answer.created_at)}  {published}"
-        )
-        print(answer.body)
+    print_answers(event.answers)
     return 0
 
 
@@ -368,17 +375,7 @@ def _event(settings: Settings, args: argparse.Namespace) -> int:
                     "key_id": stored.key_id,
                     "masked": not args.unmask,
                     "payload": stored.payload,
-                    "answers": [
-                        {
-                            "answer_id": a.answer_id,
-                            "outcome": a.outcome,
-                            "source": a.source,
-                            "created_at": a.created_at.isoformat(),
-                            "published": a.published,
-                            "body": a.body,
-                        }
-                        for a in stored.answers
-                    ],
+                    "answers": [answer_json(a) for a in stored.answers],
                 },
                 indent=2,
             )
@@ -392,13 +389,7 @@ def _event(settings: Settings, args: argparse.Namespace) -> int:
     )
     print("" if args.unmask else "(masked; --unmask --actor NAME --reason TEXT shows it in full)")
     print(stored.payload)
-    for answer in stored.answers:
-        published = "published" if answer.published else "not published"
-        print(
-            f"\nanswer {answer.answer_id}  {answer.outcome}  {answer.source}"
-            f"  {answer.created_at:%Y-%m-%d %H:%M:%S}  {published}"
-        )
-        print(answer.body)
+    print_answers(stored.answers)
     return 0
 
 
