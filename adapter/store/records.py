@@ -104,6 +104,10 @@ class NewEvent:
     answer: PreparedAnswer | None
     part: bool = False
     """A valid part of a batch (an invoice): its message waits in ``part`` for its batch."""
+    due_on: date | None = None
+    """The last day the central application must receive it (``mappings.deadline``)."""
+    closes_on: date | None = None
+    """The day its dossier's period closes once it is accepted (``mappings.deadline``)."""
 
 
 @dataclass(frozen=True)

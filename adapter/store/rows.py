@@ -257,6 +257,8 @@ def _message_row(event: NewEvent, now: datetime) -> dict[str, object]:
         "updated_at": now,
         "next_attempt_at": now,
         "fence": 0,
+        "due_on": event.due_on,
+        "closes_on": event.closes_on,
     }
 
 

@@ -113,6 +113,12 @@ class MessageRow(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     fence: Mapped[int] = mapped_column(Integer, default=0)
     """Fencing token: bumped on every claim; a finish with an older token is ignored."""
+    due_on: Mapped[date | None] = mapped_column(Date)
+    """The last day the central application must receive it (an application's 30-day rule;
+    ``mappings.deadline``), read from its event at ingest; None: no such deadline."""
+    closes_on: Mapped[date | None] = mapped_column(Date)
+    """The day its dossier's period closes once this message is accepted (an application's
+    end, an extension's new end, a stop's date), copied to ``applications.closes_on``."""
 
 
 class OrderingRow(Base):
@@ -140,6 +146,9 @@ class ApplicationRow(Base):
     issues: Mapped[str | None] = mapped_column(Text)
     """JSON issues of a refused application, repeated in the refusal of its modifications."""
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    closes_on: Mapped[date | None] = mapped_column(Date)
+    """The day the period closes (or closed), from the last accepted message that set it:
+    a change after it is a late change, processed automatically within 5 days."""
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

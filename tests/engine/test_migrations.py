@@ -36,7 +36,7 @@ from queues import Delivery, Disposition
 from tests.support import events
 
 T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
-HEAD = "0005"
+HEAD = "0006"
 
 
 def upgrade_to(engine: Engine, revision: str) -> None:
