@@ -1,95 +1,45 @@
-"""Support as staff see it: one implementation, shown by the CLI (and later a web console).
+"""Support as staff see it: one implementation, shown by the CLI and the web console.
 
 Each operation checks what it is given, makes the answer the EPD is owed, and runs as one
-audited store transaction (``adapter.store.Support``). The CLI only parses and prints.
+audited store transaction (``adapter.store.Support``). The CLI only parses and prints. The
+bulk actions are in ``adapter.support_bulk``, the masked view in ``adapter.support_masking``
+and a dossier's timeline in words in ``adapter.support_timeline``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import uuid
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import select
 
 from adapter import lifecycle
-from adapter.bulk import BulkResult, OneMessage, Progress, run_bulk
 from adapter.clock import Clock
 from adapter.engine.answers import made_here
 from adapter.lifecycle import Stage, Step, step
-from adapter.logs import mask
-from adapter.selection import DeadLetterGroup, Selection, grouped, in_dossier_order
 from adapter.store import MessageView, Store, StoredEvent, Support, SupportError
 from adapter.store.attempts import Attempt
+from adapter.store.deadlines import DeadlineCounts
 from adapter.store.ledger import InvoiceLedger
-from adapter.store.records import Batch, MessageState, PreparedAnswer, StoreStats
+from adapter.store.records import Batch, PreparedAnswer, StoreStats
 from adapter.store.support import AuditLine, NotFound
-from adapter.store.tables import MessageRow
+from adapter.store.timeline import dossier_keys, read_timeline
+from adapter.support_bulk import BulkActions, require, why
+from adapter.support_masking import masked
+from adapter.support_timeline import DossierTimeline, explain
 from mappings import MESSAGE_TYPES, Facility, dossier_key, read_envelope, validate_event
+from mappings.deadline import Days, local_day
 from mappings.message_type import Carriage
 from mappings.model import Issue, Outcome
+from mappings.role import Role
+
+__all__ = ["BatchReport", "DossierTimeline", "MessageReport", "SupportDesk", "masked"]
 
 _DISCARDED = Issue(
     code="discarded",
     text="support staff gave up delivering this event; it was not processed",
 )
-
-
-_SHOWN_KEYS = frozenset(
-    {
-        "resourceType",
-        "type",
-        "id",
-        "fullUrl",
-        "reference",
-        "url",
-        "system",
-        "code",
-        "status",
-        "use",
-        "timestamp",
-        "severity",
-        "outcome",
-        "contentType",
-        "valuePositiveInt",
-        "valueBoolean",
-    }
-)
-"""Keys whose string values are structure, not a person: shown by a masked view. Every
-other string (names, identifiers, free text, dates, documents) is masked: an allow-list, so
-a field the contract adds later is masked until someone decides otherwise."""
-
-
-def masked(text: str) -> str:
-    """A stored payload or answer body with everything personal masked.
-
-    JSON keeps its shape: strings under the keys of ``_SHOWN_KEYS`` stay, 11-digit numbers
-    (INSZ, BIS) show their last two digits, every other string becomes ``***`` (a long one
-    ``***(N characters)``). Text that is not JSON (a refused body) shows only its length.
-    """
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return f"<{len(text)} characters, not JSON: shown only with --unmask>"
-    return json.dumps(_masked(data, None), indent=2, ensure_ascii=False)
-
-
-def _masked(value: Any, key: str | None) -> Any:
-    if isinstance(value, dict):
-        return {k: _masked(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v, key) for v in value]
-    if not isinstance(value, str):
-        return value
-    if key in _SHOWN_KEYS:
-        return mask(value)  # an identifier in a shown field still loses its digits
-    if value.isdigit() and len(value) == 11:
-        return mask(value)
-    return "***" if len(value) <= 40 else f"***({len(value)} characters)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,7 +65,7 @@ class BatchReport:
     """Event ids of the corrections of the batch's care fund the adapter holds."""
 
 
-class SupportDesk:
+class SupportDesk(BulkActions):
     """Support operations over a store, for one facility, on the injected clock."""
 
     def __init__(self, store: Store, facility: Facility, clock: Clock) -> None:
@@ -145,14 +95,34 @@ class SupportDesk:
     def tagged(self, tag: str) -> list[str]:
         """The ordering keys of the dossiers whose log tag is ``tag`` (usually one)."""
         tags = lifecycle.DossierTags(self._store.sealer.keyring.index_secret)
-        prefix = dossier_key("")
-        with self._store.transaction(read_only=True) as session:
-            keys = session.scalars(
-                select(MessageRow.ordering_key)
-                .where(MessageRow.ordering_key.startswith(prefix, autoescape=True))
-                .distinct()
-            ).all()
-        return sorted(key for key in keys if key is not None and tags.of_key(key) == tag)
+        return [key for key in dossier_keys(self._store) if tags.of_key(key) == tag]
+
+    def timelines(self, dossier_id: str) -> list[DossierTimeline]:
+        """The dossier's messages, its timeline and why it waits (one, but for two dossiers
+        with one tag); empty when the store has no message of it.
+
+        ``dossier_id`` is the EPD's id or the dossier's log tag (``d:…``), as for ``dossier``.
+        """
+        tags = lifecycle.DossierTags(self._store.sealer.keyring.index_secret)
+        now = self._clock.now()
+        found = []
+        for key in self.dossier_keys(dossier_id):
+            timeline = read_timeline(self._store, key, now, _role_of)
+            if timeline is None:
+                continue
+            # The sentence names the dossier as it was asked for: the id typed, or its tag.
+            named = dossier_id if lifecycle.is_tag(dossier_id) else key.removeprefix("dossier:")
+            messages = tuple(self._support.dossier(key))
+            found.append(
+                DossierTimeline(tags.of_key(key), messages, timeline, explain(timeline.wait, named))
+            )
+        return found
+
+    def dossier_keys(self, dossier_id: str) -> tuple[str, ...]:
+        """The store's keys of a dossier named by the EPD's id or by its log tag (``d:…``)."""
+        if lifecycle.is_tag(dossier_id):
+            return tuple(self.tagged(dossier_id))
+        return (dossier_key(dossier_id),)
 
     def audit_log(self, limit: int = 100) -> list[tuple[datetime, str, str, str, str | None]]:
         """The latest audit lines, newest first."""
@@ -212,8 +182,8 @@ class SupportDesk:
     ) -> None:
         """Audit an action taken outside the store (on the broker's dead-letter queue),
         before it is taken: the action needs ``actor`` and ``reason`` like the others."""
-        _require(actor, reason)
-        audited = {**_why(reason, os_user), **(detail or {})}
+        require(actor, reason)
+        audited = {**why(reason, os_user), **(detail or {})}
         self._support.record(actor, action, target, self._clock.now(), audited)
 
     def store_status(self, gap_alert: timedelta) -> StoreStats:
@@ -221,6 +191,11 @@ class SupportDesk:
         pending, dossiers blocked, waiting, gapped and stuck (gapped longer than
         ``gap_alert``), answers not yet published."""
         return self._store.stats(self._clock.now(), gap_alert)
+
+    def deadlines(self, warning_days: int) -> DeadlineCounts:
+        """Messages not yet received by the central application near (due within
+        ``warning_days``) or past their domain deadline, today in Brussels."""
+        return self._store.deadlines(Days(local_day(self._clock.now()), warning_days))
 
     def invoice_batch(self, batch_number: str) -> BatchReport:
         """An invoice batch as the ledger keeps it: its latest try, how many lines have each
@@ -264,7 +239,7 @@ class SupportDesk:
             self._clock.now(),
             corrected_payload=corrected,
             new_message_id=new_id,
-            audited=_why(reason, os_user),
+            audited=why(reason, os_user),
         )
         step(
             Step.REPLAYED,
@@ -283,7 +258,7 @@ class SupportDesk:
     ) -> MessageView:
         """Give up a dead letter: the EPD gets an ``invalid`` answer saying so."""
         started = self._clock.monotonic()
-        view, answer = self._discard_one(message_id, actor, reason, _why(None, os_user))
+        view, answer = self._discard_one(message_id, actor, reason, why(None, os_user))
         seconds = self._clock.monotonic() - started
         for name in (Step.DISCARDED, Step.ANSWERED):
             step(
@@ -335,7 +310,7 @@ class SupportDesk:
         never restored: its discard freed its month for another batch.
         """
         started = self._clock.monotonic()
-        view = self._restore_one(message_id, actor, _why(reason, os_user))
+        view = self._restore_one(message_id, actor, why(reason, os_user))
         step(
             Step.RESTORED,
             Stage.SUPPORT,
@@ -350,7 +325,7 @@ class SupportDesk:
     def _restore_one(
         self, message_id: str, actor: str, audited: Mapping[str, object]
     ) -> MessageView:
-        _require(actor, reason=str(audited.get("reason") or ""))
+        require(actor, reason=str(audited.get("reason") or ""))
         target = self._store.message(message_id)
         if target is not None and MESSAGE_TYPES[target.event_code].carriage is Carriage.BATCH:
             raise SupportError(
@@ -358,121 +333,6 @@ class SupportDesk:
                 " send a new batch event instead"
             )
         return self._support.restore(message_id, actor, self._clock.now(), audited=audited)
-
-    # ---- acting in bulk ---------------------------------------------------------------------
-
-    def dead_letter_groups(self) -> list[DeadLetterGroup]:
-        """Every dead letter grouped by cause (``adapter.causes``), the largest group first."""
-        return grouped(self._support.dead_letters(None))
-
-    def dossier_keys(self, dossier_id: str) -> tuple[str, ...]:
-        """The store's keys of a dossier named by the EPD's id or by its log tag (``d:…``)."""
-        if lifecycle.is_tag(dossier_id):
-            return tuple(self.tagged(dossier_id))
-        return (dossier_key(dossier_id),)
-
-    def selected(
-        self, selection: Selection, state: MessageState = MessageState.DEAD
-    ) -> list[MessageView]:
-        """The messages in ``state`` that ``selection`` names, in dossier order."""
-        if selection.empty:
-            raise SupportError(
-                "name what to take: message ids, --group, --dossier, --event-code,"
-                " --error-code or --since/--until"
-            )
-        found = self._support.in_state(state)
-        return in_dossier_order(m for m in found if selection.matches(m))
-
-    def replay_many(
-        self,
-        selection: Selection,
-        actor: str,
-        reason: str,
-        *,
-        os_user: str | None = None,
-        dry_run: bool = False,
-        limit: int | None = None,
-        progress: Progress | None = None,
-    ) -> BulkResult:
-        """Replay every dead letter ``selection`` names, each in its own transaction and
-        only while it is still a dead letter: run again, it replays nothing twice."""
-
-        def one(message_id: str, audited: Mapping[str, object]) -> MessageView:
-            now = self._clock.now()
-            return self._support.replay(message_id, actor, now, audited=audited)
-
-        return self._bulk(
-            "replay", Step.REPLAYED, MessageState.DEAD, one, selection, actor, reason,
-            os_user, dry_run, limit, progress,
-        )  # fmt: skip
-
-    def discard_many(
-        self,
-        selection: Selection,
-        actor: str,
-        reason: str,
-        *,
-        os_user: str | None = None,
-        dry_run: bool = False,
-        limit: int | None = None,
-        progress: Progress | None = None,
-    ) -> BulkResult:
-        """Discard every dead letter ``selection`` names (``discard``, one transaction each)."""
-
-        def one(message_id: str, audited: Mapping[str, object]) -> MessageView:
-            return self._discard_one(message_id, actor, reason, audited)[0]
-
-        return self._bulk(
-            "discard", Step.DISCARDED, MessageState.DEAD, one, selection, actor, reason,
-            os_user, dry_run, limit, progress,
-        )  # fmt: skip
-
-    def restore_many(
-        self,
-        selection: Selection,
-        actor: str,
-        reason: str,
-        *,
-        os_user: str | None = None,
-        dry_run: bool = False,
-        limit: int | None = None,
-        progress: Progress | None = None,
-    ) -> BulkResult:
-        """Restore every discarded message ``selection`` names (``restore``, one each)."""
-
-        def one(message_id: str, audited: Mapping[str, object]) -> MessageView:
-            return self._restore_one(message_id, actor, audited)
-
-        return self._bulk(
-            "restore", Step.RESTORED, MessageState.DISCARDED, one, selection, actor, reason,
-            os_user, dry_run, limit, progress,
-        )  # fmt: skip
-
-    def _bulk(
-        self,
-        action: str,
-        name: Step,
-        state: MessageState,
-        one: OneMessage,
-        selection: Selection,
-        actor: str,
-        reason: str,
-        os_user: str | None,
-        dry_run: bool,
-        limit: int | None,
-        progress: Progress | None,
-    ) -> BulkResult:
-        _require(actor, reason)
-        chosen = self.selected(selection, state)
-        result = BulkResult(action, chosen[:limit] if limit is not None else chosen, dry_run)
-        taken = {m.message_id for m in chosen}
-        for message_id in selection.message_ids:
-            if message_id not in taken:
-                known = self._store.message(message_id)
-                why = "unknown" if known is None else f"{known.state}, not {state.value}"
-                result.skipped.append((message_id, why))
-        audited = {**_why(reason, os_user), "bulk": selection.describe()}
-        return run_bulk(result, one, name, selection, audited, self._clock, progress)
 
     def audit_lines(
         self,
@@ -499,7 +359,7 @@ class SupportDesk:
     ) -> int:
         """Let a dossier stop waiting for a missing sequence number; returns the new head."""
         return self._support.skip_gap(
-            dossier_key(dossier_id), actor, self._clock.now(), audited=_why(reason, os_user)
+            dossier_key(dossier_id), actor, self._clock.now(), audited=why(reason, os_user)
         )
 
     def purge(
@@ -515,7 +375,7 @@ class SupportDesk:
             raise SupportError("--older-than-days must be at least 1")
         now = self._clock.now()
         return self._support.purge(
-            now - timedelta(days=older_than_days), actor, now, audited=_why(reason, os_user)
+            now - timedelta(days=older_than_days), actor, now, audited=why(reason, os_user)
         )
 
     def _check_correction(self, message_id: str, text: str) -> None:
@@ -538,18 +398,8 @@ class SupportDesk:
             )
 
 
-def _why(reason: str | None, os_user: str | None) -> dict[str, object]:
-    """The audit detail of an action: why, and the OS account it ran under."""
-    found: dict[str, object] = {}
-    if reason is not None:
-        found["reason"] = reason
-    if os_user is not None:
-        found["os_user"] = os_user
-    return found
-
-
-def _require(actor: str, reason: str) -> None:
-    if not actor.strip():
-        raise SupportError("--actor is required: who does this, for the audit log")
-    if not reason.strip():
-        raise SupportError("--reason is required: why, for the audit log")
+def _role_of(event_code: str) -> Role | None:
+    """The role of an event code's message type; None for a code no message type has (an
+    invalid event's message)."""
+    found = MESSAGE_TYPES.get(event_code)
+    return found.role if found is not None else None

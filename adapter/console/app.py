@@ -36,6 +36,7 @@ from adapter.selection import Selection
 from adapter.settings import ConsoleSettings
 from adapter.store import SupportError
 from adapter.support import SupportDesk
+from adapter.support_timeline import describe, iso
 
 _log = logging.getLogger(__name__)
 _DOSSIER_PREFIX = "dossier:"
@@ -67,6 +68,8 @@ def create_app(desk: SupportDesk, users: Users, secret: bytes, settings: Console
     app.jinja_env.filters["tag"] = _tag
     app.jinja_env.filters["target"] = _target
     app.jinja_env.filters["pretty_json"] = _pretty_json
+    app.jinja_env.filters["iso"] = iso
+    app.jinja_env.filters["describe"] = describe
     app.before_request(lambda: guard.check_request(users))
     app.after_request(guard.harden)
     app.context_processor(lambda: {"user": g.get("user")})
@@ -136,7 +139,7 @@ def _read_routes(app: Flask, desk: SupportDesk) -> None:
     def dossier(tag: str) -> str:
         if not lifecycle.is_tag(tag):
             abort(404, "a dossier is shown by its tag (d: and 12 hex digits)")
-        return render_template("dossier.html", tag=tag, messages=desk.dossier(tag))
+        return render_template("dossier.html", tag=tag, dossiers=desk.timelines(tag))
 
     @app.get("/events/<event_id>")
     def event(event_id: str) -> str:

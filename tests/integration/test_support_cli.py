@@ -298,7 +298,7 @@ class TestSupportCli:
         assert "no message no-such-id" in err
         code, _, err = support.cli("event", "no-such-event")
         assert code == 3
-        assert support.cli_json("dossier", "A")[0]["state"] == "done"
+        assert support.cli_json("dossier", "A")["messages"][0]["state"] == "done"
 
         # -- the audit ---------------------------------------------------------------------
         replays = support.cli_json("audit", "--action", "replay", "--limit", "100")
