@@ -41,6 +41,7 @@ from adapter.store.support import NotFound
 from adapter.support import SupportDesk
 from adapter.tls import describe
 from mappings import check_event
+from mappings.deadline import DeadlineRule
 from mappings.errors import InvalidEvent
 from mappings.model import Facility
 from monitoring.rules import DEFAULT_RUNBOOK_BASE, render_rules, runbook_base
@@ -224,6 +225,8 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
     check failed."""
     desk = _desk(settings)
     stats = desk.store_status(timedelta(seconds=settings.delivery.gap_alert_seconds))
+    warning_days = settings.monitoring.deadline_warning_days
+    deadlines = desk.deadlines(warning_days)
     groups = desk.dead_letter_groups()
     logging.disable(logging.CRITICAL)  # as in check: one line per item, no library tracebacks
     try:
@@ -244,6 +247,16 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
             "gapped_dossiers": stats.gapped_dossiers,
             "stuck_dossiers": stats.stuck_dossiers,
             "unpublished_answers": stats.unpublished_answers,
+            "deadlines": {
+                "warning_days": warning_days,
+                **{
+                    rule.value: {
+                        "near": deadlines.near.get(rule, 0),
+                        "passed": deadlines.passed.get(rule, 0),
+                    }
+                    for rule in DeadlineRule
+                },
+            },
             "certificate": None
             if expiry is None
             else {"not_after": expiry.isoformat(), "days_left": days},
@@ -265,6 +278,12 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
         " (dead-letters --group)"
     )
     print(f"answers not yet published: {stats.unpublished_answers}")
+    near = ", ".join(
+        f"{rule.value} rule: {deadlines.near.get(rule, 0)} near, {deadlines.passed.get(rule, 0)}"
+        " passed"
+        for rule in DeadlineRule
+    )
+    print(f"deadlines (not yet sent, due within {warning_days} days or past): {near}")
     if expiry is not None:
         print(f"certificate valid until {expiry.date().isoformat()} ({days} days left)")
     for status, text in checks:

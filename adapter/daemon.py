@@ -38,6 +38,7 @@ from adapter.settings import Settings
 from adapter.signing import Signer
 from adapter.store import InstanceLock, Sealer, Store, create_store_engine, migrate
 from adapter.systemd import Notifier, Watchdog
+from mappings.deadline import Days, DeadlineRule, local_day
 from mappings.model import Facility
 from monitoring import HealthServer, Metrics
 from queues import BrokerAddress, BrokerError, BrokerTls, ConfirmedPublisher, Consumer, Topology
@@ -402,6 +403,20 @@ class Daemon:
             self.metrics.stuck_dossiers.set(stats.stuck_dossiers)
             self.metrics.oldest_pending.set(stats.oldest_pending_seconds)
             self.metrics.unpublished_answers.set(stats.unpublished_answers)
+            self._count_deadlines(failures)
+
+    def _count_deadlines(self, failures: FailureLog) -> None:
+        """The deadline gauges, on the day it is in Brussels now."""
+        days = Days(local_day(self.clock.now()), self.settings.monitoring.deadline_warning_days)
+        try:
+            counts = self.store.deadlines(days)
+        except StoreError as exc:
+            self.metrics.store_failures.labels("gauges", "transient").inc()
+            failures.failed(exc)
+            return
+        for rule in DeadlineRule:
+            self.metrics.deadline_near.labels(rule.value).set(counts.near.get(rule, 0))
+            self.metrics.deadline_passed.labels(rule.value).set(counts.passed.get(rule, 0))
 
     def _sweep_batch_files(self) -> None:
         """Delete invoice batch files a crash left (personal data in clear): older than two

@@ -155,6 +155,9 @@ class MonitoringSettings:
     port: int = 9108
     log_level: str = "INFO"
     log_json: bool = False
+    deadline_warning_days: int = 7
+    """A message not yet received by the central application counts as near its domain
+    deadline (the 30-day rule, the 5-day window) from this many days before it."""
 
 
 @dataclass(frozen=True)

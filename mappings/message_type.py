@@ -13,7 +13,9 @@ collected in ``mappings.registry``). It declares:
   to it (``mappings.role``);
 - its carriage (``carriage``): sent alone as one message, stored as a part of another
   event's message (an invoice of its batch), or a batch written and sent as a stream of its
-  stored parts.
+  stored parts;
+- its deadlines (``deadlines``): the 30-day rule of an application, the 5-day window of a
+  late change, what its acceptance does to the dossier's period (``mappings.deadline``).
 
 Ingest, dispatcher, sender, store and answer path read these; none of them branches on a
 type's name.
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mappings.answer_kind import AnswerKind
+from mappings.deadline import NO_DEADLINES, Deadlines
 from mappings.mapper import Mapper
 from mappings.ordering import Ordering
 from mappings.role import Role
@@ -57,3 +60,4 @@ class MessageType:
     ordering: Ordering
     role: Role
     carriage: Carriage = Carriage.ALONE
+    deadlines: Deadlines = NO_DEADLINES

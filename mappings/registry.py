@@ -56,6 +56,7 @@ def register(types: Iterable[MessageType]) -> Mapping[str, MessageType]:
     registry: dict[str, MessageType] = {}
     for message_type in types:
         code = message_type.code
+        deadlines = message_type.deadlines
         problems = [
             problem
             for failed, problem in (
@@ -66,9 +67,18 @@ def register(types: Iterable[MessageType]) -> Mapping[str, MessageType]:
                     not vsb_schema.is_message(message_type.message_kind),
                     f"names {message_type.message_kind}, no message element of vsb-1.0.xsd",
                 ),
+                (
+                    deadlines.due_on is not None and not message_type.role.opens,
+                    "has the 30-day rule of an application but does not open one",
+                ),
+                (
+                    deadlines.late_change and not message_type.role.modifies,
+                    "has the 5-day rule of a change but modifies no application",
+                ),
             )
             if failed
         ]
+        problems += deadlines.problems()
         if problems:
             raise RegistrationError(f"event code {code!r} " + "; ".join(problems))
         registry[code] = message_type

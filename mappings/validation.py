@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from mappings import fhirpath
 from mappings.attachment import attachment_issues
 from mappings.bundle import EventBundle, Node
+from mappings.deadline import NO_DATES, NO_DEADLINES, EventDates, event_dates
 from mappings.envelope import (
     MAX_DOSSIER_ID,
     MAX_SEQUENCE,
@@ -18,6 +19,7 @@ from mappings.envelope import (
 from mappings.errors import InvalidEvent
 from mappings.event_schema import schema_issues
 from mappings.identifiers import is_eleven_digits, is_valid_insz
+from mappings.mapper import Unmappable
 from mappings.message_type import Carriage, MessageType
 from mappings.model import Envelope, Facility, Issue
 from mappings.registry import MESSAGE_TYPES
@@ -42,6 +44,8 @@ class Verdict:
     message_type: MessageType | None
     """None for a refused event."""
     issues: tuple[Issue, ...]
+    dates: EventDates = NO_DATES
+    """The deadline dates of an accepted event, as its message type declares them."""
 
 
 def check_event(raw: bytes, facility: Facility) -> Verdict:
@@ -58,12 +62,24 @@ def check_event(raw: bytes, facility: Facility) -> Verdict:
         _log.exception("reading an event failed unexpectedly")
         return Verdict(None, None, (_unprocessable(exc),))
     try:
-        return Verdict(envelope, validate_event(envelope, facility), ())
+        message_type = validate_event(envelope, facility)
+        return Verdict(envelope, message_type, (), _dates(envelope, message_type))
     except InvalidEvent as exc:
         return Verdict(envelope, None, exc.issues)
     except Exception as exc:
         _log.exception("checking event %s failed unexpectedly", envelope.event_id)
         return Verdict(envelope, None, (_unprocessable(exc),))
+
+
+def _dates(envelope: Envelope, message_type: MessageType) -> EventDates:
+    deadlines = message_type.deadlines
+    if deadlines is NO_DEADLINES:
+        return NO_DATES  # most events: no second look at the bundle
+    bundle = EventBundle(envelope.document)
+    focus = bundle.focus()
+    if focus is None:
+        raise Unmappable("MessageHeader.focus")  # validation has refused such an event
+    return event_dates(deadlines, bundle, focus)
 
 
 def _unprocessable(exc: Exception) -> Issue:

@@ -22,6 +22,7 @@ from prometheus_client import (
     ProcessCollector,
 )
 
+from mappings.deadline import DeadlineRule
 from mappings.model import Outcome
 from mappings.registry import MESSAGE_TYPES
 
@@ -66,6 +67,7 @@ MESSAGE_STATES = ("pending", "sending", "waiting", "done", "dead", "discarded", 
 """The values of ``adapter.store.MessageState`` (a test keeps them equal; the store is not
 imported here because the adapter, the store included, imports this module)."""
 RELOAD_RESULTS = ("ok", "failed")
+DEADLINE_RULES = tuple(rule.value for rule in DeadlineRule)
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
@@ -249,6 +251,29 @@ class Metrics:
             "vsb_unpublished_answers",
             "Answers stored but not yet confirmed by RabbitMQ.",
             registry=r,
+        )
+        # Every rule at 0 from the start: "no message near its deadline" is a fact to alert on
+        # the change of, not a missing series.
+        self.deadline_near = _at_zero(
+            Gauge(
+                "vsb_messages_deadline_near",
+                "Messages not yet received by the central application whose domain deadline"
+                f" is today or within monitoring.deadline_warning_days, by rule"
+                f" ({_listed(DEADLINE_RULES)}).",
+                ["rule"],
+                registry=r,
+            ),
+            DEADLINE_RULES,
+        )
+        self.deadline_passed = _at_zero(
+            Gauge(
+                "vsb_messages_deadline_passed",
+                "Messages not yet received by the central application whose domain deadline"
+                f" has passed, by rule ({_listed(DEADLINE_RULES)}).",
+                ["rule"],
+                registry=r,
+            ),
+            DEADLINE_RULES,
         )
         # 0 until a connection is up: true, and VsbBrokerDisconnected waits 2 minutes.
         self.broker_up = _at_zero(

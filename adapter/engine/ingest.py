@@ -30,6 +30,7 @@ from adapter.failure_log import FailureLog
 from adapter.lifecycle import Stage, Step, step
 from adapter.store import IngestResult, NewEvent, PreparedAnswer, Store
 from mappings import MESSAGE_TYPES, Ordering, check_event
+from mappings.deadline import NO_DATES, EventDates
 from mappings.message_type import Carriage
 from mappings.model import Envelope, Facility, Issue, Outcome
 from mappings.ordering import BY_DOSSIER
@@ -72,6 +73,8 @@ class _Checked:
     digest: str
     part: bool = False
     """A part of a batch (``Carriage.PART``): stored to wait for the batch that carries it."""
+    dates: EventDates = NO_DATES
+    """Its deadline dates (``mappings.deadline``), for a valid event."""
 
     @property
     def code(self) -> str:
@@ -233,7 +236,8 @@ class Ingest:
             bytes=len(delivery.body),
             issues=len(verdict.issues),
         )
-        return _Checked(delivery, envelope, list(verdict.issues), ordering, digest, part)
+        issues = list(verdict.issues)
+        return _Checked(delivery, envelope, issues, ordering, digest, part, verdict.dates)
 
     def _new_event(self, item: _Checked, *, in_dossier: bool = True) -> NewEvent:
         """The event for the store; an event not ``in_dossier`` stays out of any order.
@@ -260,6 +264,7 @@ class Ingest:
             message_id=str(uuid.uuid4()) if valid else None,
             answer=None if valid else self._invalid_answer(item, "invalid"),
             part=item.part and valid,
+            dates=item.dates if valid else NO_DATES,
         )
 
     def _invalid_answer(self, item: _Checked, reason: str) -> PreparedAnswer:

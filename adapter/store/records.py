@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from mappings.deadline import NO_DATES, EventDates
 from mappings.invoice_batch import InvoiceKind, LineKind, LineReference
 from mappings.model import Issue, Outcome
 from mappings.role import Application
@@ -104,10 +105,8 @@ class NewEvent:
     answer: PreparedAnswer | None
     part: bool = False
     """A valid part of a batch (an invoice): its message waits in ``part`` for its batch."""
-    due_on: date | None = None
-    """The last day the central application must receive it (``mappings.deadline``)."""
-    closes_on: date | None = None
-    """The day its dossier's period closes once it is accepted (``mappings.deadline``)."""
+    dates: EventDates = NO_DATES
+    """Its deadline and what its acceptance does to its dossier's period."""
 
 
 @dataclass(frozen=True)

@@ -113,12 +113,15 @@ class MessageRow(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     fence: Mapped[int] = mapped_column(Integer, default=0)
     """Fencing token: bumped on every claim; a finish with an older token is ignored."""
+    deadline_rule: Mapped[str | None] = mapped_column(String(8))
+    """The domain deadline it has (``mappings.deadline.DeadlineRule``): ``30-day`` with
+    ``due_on``, ``5-day`` due 5 days after its dossier's period closed; None: none."""
     due_on: Mapped[date | None] = mapped_column(Date)
-    """The last day the central application must receive it (an application's 30-day rule;
-    ``mappings.deadline``), read from its event at ingest; None: no such deadline."""
-    closes_on: Mapped[date | None] = mapped_column(Date)
-    """The day its dossier's period closes once this message is accepted (an application's
-    end, an extension's new end, a stop's date), copied to ``applications.closes_on``."""
+    """The last day the central application must receive it, under the 30-day rule."""
+    period_effect: Mapped[str | None] = mapped_column(String(8))
+    """What its acceptance does to the dossier's period (``mappings.deadline.PeriodEffect``)."""
+    period_date: Mapped[date | None] = mapped_column(Date)
+    """The date ``period_effect`` sets: the period's end, or its stop."""
 
 
 class OrderingRow(Base):
@@ -146,9 +149,11 @@ class ApplicationRow(Base):
     issues: Mapped[str | None] = mapped_column(Text)
     """JSON issues of a refused application, repeated in the refusal of its modifications."""
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
-    closes_on: Mapped[date | None] = mapped_column(Date)
-    """The day the period closes (or closed), from the last accepted message that set it:
-    a change after it is a late change, processed automatically within 5 days."""
+    period_ends_on: Mapped[date | None] = mapped_column(Date)
+    """The period's end date, from the accepted application or its latest extension."""
+    stopped_on: Mapped[date | None] = mapped_column(Date)
+    """The date of the stop in force (an accepted stop not cancelled). The period closes on
+    the earlier of the two: a change after it is processed automatically for 5 days."""
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -21,6 +21,7 @@ from lxml import etree
 from mappings import fhirpath, rules, vsb_schema
 from mappings.answers.granted import GRANTED
 from mappings.bundle import EventBundle, Node, coding_code
+from mappings.deadline import Deadlines, application_due
 from mappings.mapper import Mapper, Unmappable, required_text
 from mappings.mappers.common import code_text, date_value, insz
 from mappings.mappers.modification import part
@@ -257,4 +258,5 @@ MESSAGE_TYPE = MessageType(
     answer=GRANTED,
     ordering=BY_DOSSIER,
     role=OPENS,
+    deadlines=Deadlines(due_on=application_due(classify)),
 )

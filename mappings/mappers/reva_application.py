@@ -16,6 +16,7 @@ from lxml import etree
 from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
+from mappings.deadline import Deadlines, PeriodEffect, application_due, period_end
 from mappings.mapper import Mapper, Unmappable, required_text
 from mappings.mappers.common import (
     accident_code,
@@ -194,4 +195,7 @@ MESSAGE_TYPE = MessageType(
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=OPENS,
+    deadlines=Deadlines(
+        due_on=application_due(classify), period=PeriodEffect.ENDS, period_date=period_end
+    ),
 )

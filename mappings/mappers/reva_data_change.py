@@ -12,6 +12,7 @@ from lxml import etree
 from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
+from mappings.deadline import LATE_CHANGE
 from mappings.mapper import Mapper, required_text
 from mappings.mappers.common import accident_code, add_contact, contact
 from mappings.mappers.modification import add_head
@@ -63,4 +64,5 @@ MESSAGE_TYPE = MessageType(
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=MODIFIES,
+    deadlines=LATE_CHANGE,
 )

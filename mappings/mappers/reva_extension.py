@@ -14,6 +14,7 @@ from lxml import etree
 from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
+from mappings.deadline import Deadlines, PeriodEffect, period_end
 from mappings.mapper import Mapper
 from mappings.mappers.common import add_medical_report, date_value, physician_issues
 from mappings.mappers.modification import add_head
@@ -59,4 +60,5 @@ MESSAGE_TYPE = MessageType(
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=MODIFIES,
+    deadlines=Deadlines(period=PeriodEffect.ENDS, period_date=period_end),
 )

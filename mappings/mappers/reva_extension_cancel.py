@@ -8,6 +8,7 @@ date it had before it.
 from __future__ import annotations
 
 from mappings.answers.claim_response import CLAIM_RESPONSE
+from mappings.deadline import LATE_CHANGE
 from mappings.mappers.modification import one_date
 from mappings.message_type import MessageType
 from mappings.ordering import BY_DOSSIER
@@ -20,4 +21,5 @@ MESSAGE_TYPE = MessageType(
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=MODIFIES,
+    deadlines=LATE_CHANGE,
 )

@@ -14,6 +14,7 @@ from lxml import etree
 from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
+from mappings.deadline import LATE_CHANGE
 from mappings.mapper import Mapper
 from mappings.mappers.common import code_text, date_value
 from mappings.mappers.modification import add_head, part
@@ -82,4 +83,5 @@ MESSAGE_TYPE = MessageType(
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=MODIFIES,
+    deadlines=LATE_CHANGE,
 )

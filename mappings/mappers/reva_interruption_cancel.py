@@ -7,6 +7,7 @@ The accepted interruption to cancel is named by its start date.
 from __future__ import annotations
 
 from mappings.answers.claim_response import CLAIM_RESPONSE
+from mappings.deadline import LATE_CHANGE
 from mappings.mappers.modification import one_date
 from mappings.message_type import MessageType
 from mappings.ordering import BY_DOSSIER
@@ -19,4 +20,5 @@ MESSAGE_TYPE = MessageType(
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=MODIFIES,
+    deadlines=LATE_CHANGE,
 )

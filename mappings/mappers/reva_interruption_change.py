@@ -11,6 +11,7 @@ from lxml import etree
 
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
+from mappings.deadline import LATE_CHANGE
 from mappings.mapper import Mapper
 from mappings.mappers.modification import one_date
 from mappings.mappers.reva_interruption import add_interruption, interruption_issues
@@ -43,4 +44,5 @@ MESSAGE_TYPE = MessageType(
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=MODIFIES,
+    deadlines=LATE_CHANGE,
 )

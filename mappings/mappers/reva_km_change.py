@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mappings.answers.claim_response import CLAIM_RESPONSE
+from mappings.deadline import LATE_CHANGE
 from mappings.mapper import Mapper
 from mappings.mappers.reva_km_request import build, check
 from mappings.message_type import MessageType
@@ -16,4 +17,5 @@ MESSAGE_TYPE = MessageType(
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=MODIFIES,
+    deadlines=LATE_CHANGE,
 )

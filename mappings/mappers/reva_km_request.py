@@ -14,6 +14,7 @@ from lxml import etree
 from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
+from mappings.deadline import LATE_CHANGE
 from mappings.mapper import Mapper
 from mappings.mappers.common import add_report_parts, code_text, physician_issues
 from mappings.mappers.modification import add_head, part
@@ -48,4 +49,5 @@ MESSAGE_TYPE = MessageType(
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=MODIFIES,
+    deadlines=LATE_CHANGE,
 )

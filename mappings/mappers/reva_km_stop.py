@@ -6,6 +6,7 @@ The km allowance stops on ``km-stop``'s ``timingDate``; the flat rate is paid ag
 from __future__ import annotations
 
 from mappings.answers.claim_response import CLAIM_RESPONSE
+from mappings.deadline import LATE_CHANGE
 from mappings.mappers.modification import one_date
 from mappings.message_type import MessageType
 from mappings.ordering import BY_DOSSIER
@@ -18,4 +19,5 @@ MESSAGE_TYPE = MessageType(
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=MODIFIES,
+    deadlines=LATE_CHANGE,
 )

@@ -13,6 +13,7 @@ from lxml import etree
 from mappings import rules
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
+from mappings.deadline import LATE_CHANGE
 from mappings.mapper import Mapper
 from mappings.mappers.common import add_medical_report, physician_issues
 from mappings.mappers.modification import add_head, part
@@ -43,4 +44,5 @@ MESSAGE_TYPE = MessageType(
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=MODIFIES,
+    deadlines=LATE_CHANGE,
 )

@@ -12,6 +12,7 @@ from lxml import etree
 from mappings import rules, vsb_schema
 from mappings.answers.claim_response import CLAIM_RESPONSE
 from mappings.bundle import EventBundle, Node
+from mappings.deadline import Deadlines, PeriodEffect, part_date
 from mappings.mapper import Mapper, required_text
 from mappings.mappers.common import code_text, date_value
 from mappings.mappers.modification import add_head, part
@@ -47,4 +48,5 @@ MESSAGE_TYPE = MessageType(
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=MODIFIES,
+    deadlines=Deadlines(period=PeriodEffect.STOPS, period_date=part_date("stop"), late_change=True),
 )

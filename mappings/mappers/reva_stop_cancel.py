@@ -7,6 +7,7 @@ application's, so the message is its head only.
 from __future__ import annotations
 
 from mappings.answers.claim_response import CLAIM_RESPONSE
+from mappings.deadline import Deadlines, PeriodEffect
 from mappings.mappers.modification import head_only
 from mappings.message_type import MessageType
 from mappings.ordering import BY_DOSSIER
@@ -19,4 +20,5 @@ MESSAGE_TYPE = MessageType(
     answer=CLAIM_RESPONSE,
     ordering=BY_DOSSIER,
     role=MODIFIES,
+    deadlines=Deadlines(period=PeriodEffect.RESUMES, late_change=True),
 )

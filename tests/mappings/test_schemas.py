@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from mappings import MESSAGE_TYPES, MessageType, fhirpath
+from mappings.deadline import LATE_CHANGE, Deadlines, PeriodEffect, period_end
 from mappings.event_schema import schema_issues
 from mappings.registry import RegistrationError, register
 from tests.mappings.helpers import (
@@ -77,8 +78,33 @@ class TestRegister:
                 [replace(STOP, message_kind="RevaUnheardOf")],
                 "names RevaUnheardOf, no message element of vsb-1.0.xsd",
             ),
+            (
+                [replace(STOP, deadlines=Deadlines(due_on=period_end))],
+                "has the 30-day rule of an application but does not open one",
+            ),
+            (
+                [replace(MESSAGE_TYPES["reva-application"], deadlines=LATE_CHANGE)],
+                "has the 5-day rule of a change but modifies no application",
+            ),
+            (
+                [replace(STOP, deadlines=Deadlines(period=PeriodEffect.STOPS))],
+                "declares stops without a date",
+            ),
+            (
+                [replace(STOP, deadlines=Deadlines(period_date=period_end))],
+                "reads a period date it never sets",
+            ),
         ],
-        ids=["duplicate", "invalid-code", "no-schema", "unknown-kind"],
+        ids=[
+            "duplicate",
+            "invalid-code",
+            "no-schema",
+            "unknown-kind",
+            "due-not-opening",
+            "late-not-modifying",
+            "period-without-date",
+            "date-without-period",
+        ],
     )
     def test_refused(self, types: list[MessageType], problem: str) -> None:
         """Each fault raises RegistrationError naming the code and the problem."""

@@ -1,10 +1,11 @@
-"""Deadlines: the day a message must reach the central application, and a period's close.
+"""Deadlines: the day a message must reach the central application, and its period's close.
 
-Three nullable date columns: ``messages.due_on`` (an application's 30-day rule),
-``messages.closes_on`` (the period's close an accepted message sets) and
-``applications.closes_on`` (the dossier's period close, for the 5-day late-change window).
-Adding a nullable column is instant on both backends; messages stored before the upgrade
-have no deadline (they are counted by no deadline gauge). The downgrade drops them.
+Nullable columns only, so the upgrade is instant on a store of any size:
+``messages.deadline_rule`` and ``due_on`` (an application's 30-day rule, a change's 5-day
+window), ``messages.period_effect`` and ``period_date`` (what an accepted message does to its
+dossier's period), ``applications.period_ends_on`` and ``stopped_on`` (the period's close,
+for the 5-day window; ``mappings.deadline``). Messages stored before the upgrade have no
+deadline: no deadline gauge counts them. The downgrade drops the columns.
 
 Revision ID: 0006
 Revises: 0005
@@ -20,20 +21,26 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
+_MESSAGES = (
+    ("deadline_rule", sa.String(8)),
+    ("due_on", sa.Date()),
+    ("period_effect", sa.String(8)),
+    ("period_date", sa.Date()),
+)
+_APPLICATIONS = (("period_ends_on", sa.Date()), ("stopped_on", sa.Date()))
+
 
 def upgrade() -> None:
-    """Add the three columns."""
-    with op.batch_alter_table("messages") as messages:
-        messages.add_column(sa.Column("due_on", sa.Date, nullable=True))
-        messages.add_column(sa.Column("closes_on", sa.Date, nullable=True))
-    with op.batch_alter_table("applications") as applications:
-        applications.add_column(sa.Column("closes_on", sa.Date, nullable=True))
+    """Add the columns."""
+    for table, columns in (("messages", _MESSAGES), ("applications", _APPLICATIONS)):
+        with op.batch_alter_table(table) as batch:
+            for name, kind in columns:
+                batch.add_column(sa.Column(name, kind, nullable=True))
 
 
 def downgrade() -> None:
     """Drop them."""
-    with op.batch_alter_table("applications") as applications:
-        applications.drop_column("closes_on")
-    with op.batch_alter_table("messages") as messages:
-        messages.drop_column("closes_on")
-        messages.drop_column("due_on")
+    for table, columns in (("applications", _APPLICATIONS), ("messages", _MESSAGES)):
+        with op.batch_alter_table(table) as batch:
+            for name, _ in columns:
+                batch.drop_column(name)
