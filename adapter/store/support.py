@@ -245,7 +245,10 @@ class Support:
     ) -> int:
         """Let a dossier stop waiting for a missing sequence number; returns the new head."""
         with self._store.transaction() as session:
-            dossier = session.get(OrderingRow, dossier_key)
+            # Locked before the head is read, as restore locks it: read unlocked, a restore
+            # committing meanwhile (the head moved back onto its dead letter) would be
+            # overwritten by this transaction's head, past the restored message.
+            dossier = session.get(OrderingRow, dossier_key, with_for_update=True)
             if dossier is None:
                 raise NotFound(f"no dossier {dossier_key}")
             head = session.scalar(
