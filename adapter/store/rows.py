@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -32,6 +32,7 @@ from adapter.store.tables import (
     APPLICATIONS,
     EVENTS,
     MESSAGES,
+    ORDERINGS,
     AnswerRow,
     MessageRow,
 )
@@ -257,8 +258,10 @@ def _message_row(event: NewEvent, now: datetime) -> dict[str, object]:
         "updated_at": now,
         "next_attempt_at": now,
         "fence": 0,
-        "due_on": event.due_on,
-        "closes_on": event.closes_on,
+        "deadline_rule": event.dates.rule,
+        "due_on": event.dates.due_on,
+        "period_effect": event.dates.period,
+        "period_date": event.dates.period_date,
     }
 
 
@@ -278,13 +281,25 @@ def claim_rows(
 ) -> list[Claim]:
     """Compare-and-set ``pending`` to ``sending`` and read back what this owner won.
 
-    A payload that cannot be opened does not fail the batch: its claim carries the reason
-    (``Claim.unreadable``) and an empty payload, and the sender makes it a dead letter.
+    An ordered message is won only if it is still its ordering key's head when claimed:
+    ``ids`` were picked earlier (another statement, or another transaction for ``Store.claim``)
+    and a restore may have moved the head back since (``lock_heads``). A payload that cannot
+    be opened does not fail the batch: its claim carries the reason (``Claim.unreadable``) and
+    an empty payload, and the sender makes it a dead letter.
     """
     expires = now + lease
+    lock_heads(db, ids)
+    m, o = MESSAGES.c, ORDERINGS.c
+    still_head = (
+        select(o.key).where(o.key == m.ordering_key, o.next_sequence == m.sequence).exists()
+    )
     db.execute(
         update(MESSAGES)
-        .where(MESSAGES.c.id.in_(ids), MESSAGES.c.state == MessageState.PENDING.value)
+        .where(
+            m.id.in_(ids),
+            m.state == MessageState.PENDING.value,
+            or_(m.ordered.is_(False), still_head),
+        )
         .values(
             state=MessageState.SENDING.value,
             lease_owner=owner,
@@ -294,7 +309,6 @@ def claim_rows(
             updated_at=now,
         )
     )
-    m = MESSAGES.c
     rows = db.execute(
         select(
             m.id,
@@ -325,6 +339,27 @@ def claim_rows(
         .order_by(m.next_attempt_at, m.id)
     ).all()
     return [_claim(row, sealer) for row in rows]
+
+
+def lock_heads(db: Connection, ids: Sequence[int]) -> None:
+    """Share-lock the ordering rows of the ordered messages in ``ids`` until the commit.
+
+    On PostgreSQL (READ COMMITTED) the claim's ``UPDATE`` re-checks only the message rows it
+    targets against their newest versions; its head check reads ``orderings`` in the
+    statement's snapshot. Without this lock a restore committing while the ``UPDATE`` runs
+    goes unseen, and a restore that checks the dossier while the claim is not yet committed
+    sees the later message untried. The share lock waits for a restore (``FOR UPDATE``) to
+    commit, so the ``UPDATE``'s later snapshot sees the moved head, and keeps restores (and
+    every other mover of a head) out until this claim commits. Claims do not block each
+    other (shared), and the rows are locked in key order as ``advance_many`` locks them, so
+    they cannot deadlock with it. SQLite has one writer at a time (``BEGIN IMMEDIATE``):
+    nothing can move a head during the transaction, so the statement is left out there.
+    """
+    if db.dialect.name == "sqlite":
+        return
+    m, o = MESSAGES.c, ORDERINGS.c
+    keys = select(m.ordering_key).where(m.id.in_(ids), m.ordered.is_(True))
+    db.execute(select(o.key).where(o.key.in_(keys)).order_by(o.key).with_for_update(read=True))
 
 
 def _claim(row: Any, sealer: Sealer) -> Claim:

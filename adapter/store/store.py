@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from adapter.errors import SealError, StoreError, StoreUnavailable, UnstorableData
 from adapter.store.attempts import AttemptKind, record_attempt
 from adapter.store.database import READ_ONLY
+from adapter.store.deadlines import DeadlineCounts, apply_periods
+from adapter.store.deadlines import count as count_deadlines
 from adapter.store.group_commit import GroupCommit
 from adapter.store.parts import Part, load_parts
 from adapter.store.records import (
@@ -57,6 +59,8 @@ from adapter.store.tables import (
     OrderingRow,
 )
 from adapter.store.write_watch import WriteWatch
+from mappings.deadline import Days
+from mappings.model import Outcome
 from mappings.role import ApplicationChange, Role
 
 T = TypeVar("T")
@@ -327,6 +331,7 @@ class Store:
         answers: list[PreparedAnswer] = []
         keys: set[str] = set()
         changes: dict[str, ApplicationChange] = {}
+        accepted: list[int] = []
         for item in batch:
             decision = item.answer
             if not item.answer.final:
@@ -352,9 +357,12 @@ class Store:
             change = item.role.change(decision.outcome, decision.vsb_reference, decision.issues)
             if change is not None:
                 changes[key] = change
+            if decision.outcome is Outcome.ACCEPTED:
+                accepted.append(item.claim.id)
         now = max(item.now for item in batch)
         add_answers(db, answers, now, self._sealer)
         apply_changes(db, changes, now)
+        apply_periods(db, accepted, now)
         advance_many(db, keys, now)
         return recorded
 
@@ -491,6 +499,8 @@ class Store:
                 change = role.change(answer.outcome, answer.vsb_reference, answer.issues)
                 if change is not None:
                     apply_changes(db, {row.ordering_key: change}, now)
+                if answer.outcome is Outcome.ACCEPTED:
+                    apply_periods(db, [row.id], now)
                 advance(db, row.ordering_key, now)
             return True
 
@@ -598,6 +608,12 @@ class Store:
             oldest_pending_seconds=(now - oldest).total_seconds() if oldest else 0.0,
             unpublished_answers=int(unpublished or 0),
         )
+
+    def deadlines(self, days: Days) -> DeadlineCounts:
+        """Messages not yet received by the central application, near or past their domain
+        deadline on ``days.today`` (``adapter.store.deadlines``)."""
+        with self.connection(read_only=True) as db:
+            return count_deadlines(db, days)
 
     def _gaps(self, session: Session) -> dict[str, datetime]:
         """Dossiers whose next sequence number is missing while later ones wait, and since when."""
