@@ -29,10 +29,11 @@ from adapter.support_bulk import BulkActions, require, why
 from adapter.support_masking import masked
 from adapter.support_timeline import DossierTimeline, explain
 from mappings import MESSAGE_TYPES, Facility, dossier_key, read_envelope, validate_event
-from mappings.deadline import Days, local_day
+from mappings.deadline import Days, EventDates, local_day
 from mappings.message_type import Carriage
 from mappings.model import Issue, Outcome
 from mappings.role import Role
+from mappings.validation import dates_of
 
 __all__ = ["BatchReport", "DossierTimeline", "MessageReport", "SupportDesk", "masked"]
 
@@ -228,9 +229,9 @@ class SupportDesk(BulkActions):
         replaces. ``InvalidEvent`` or ``SupportError`` say what is wrong with it. ``reason``
         and ``os_user`` go into the audit line.
         """
-        new_id = None
+        new_id = dates = None
         if corrected is not None:
-            self._check_correction(message_id, corrected)
+            dates = self._check_correction(message_id, corrected)
             new_id = str(uuid.uuid4())
         started = self._clock.monotonic()
         view = self._support.replay(
@@ -239,6 +240,7 @@ class SupportDesk(BulkActions):
             self._clock.now(),
             corrected_payload=corrected,
             new_message_id=new_id,
+            corrected_dates=dates,
             audited=why(reason, os_user),
         )
         step(
@@ -378,7 +380,8 @@ class SupportDesk(BulkActions):
             now - timedelta(days=older_than_days), actor, now, audited=why(reason, os_user)
         )
 
-    def _check_correction(self, message_id: str, text: str) -> None:
+    def _check_correction(self, message_id: str, text: str) -> EventDates:
+        """The correction's deadline dates, once it passed the checks and is the same event."""
         original = self._store.message(message_id)
         if original is None:
             raise SupportError(f"no message {message_id}")
@@ -396,6 +399,7 @@ class SupportDesk(BulkActions):
                 "a correction must keep the event id, event code, dossier and sequence number"
                 f" of the original ({expected[0]}, {expected[1]}, {expected[2]}, #{expected[3]})"
             )
+        return dates_of(envelope, message_type)
 
 
 def _role_of(event_code: str) -> Role | None:

@@ -63,7 +63,7 @@ def check_event(raw: bytes, facility: Facility) -> Verdict:
         return Verdict(None, None, (_unprocessable(exc),))
     try:
         message_type = validate_event(envelope, facility)
-        return Verdict(envelope, message_type, (), _dates(envelope, message_type))
+        return Verdict(envelope, message_type, (), dates_of(envelope, message_type))
     except InvalidEvent as exc:
         return Verdict(envelope, None, exc.issues)
     except Exception as exc:
@@ -71,7 +71,8 @@ def check_event(raw: bytes, facility: Facility) -> Verdict:
         return Verdict(envelope, None, (_unprocessable(exc),))
 
 
-def _dates(envelope: Envelope, message_type: MessageType) -> EventDates:
+def dates_of(envelope: Envelope, message_type: MessageType) -> EventDates:
+    """The deadline dates of an event ``validate_event`` accepted as ``message_type``."""
     deadlines = message_type.deadlines
     if deadlines is NO_DEADLINES:
         return NO_DATES  # most events: no second look at the bundle

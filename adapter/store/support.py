@@ -21,6 +21,7 @@ from adapter.store.sealing import key_id_of
 from adapter.store.sequencing import advance
 from adapter.store.store import Store
 from adapter.store.tables import AnswerRow, AuditRow, EventRow, MessageRow, OrderingRow
+from mappings.deadline import EventDates
 
 
 class SupportError(Exception):
@@ -114,14 +115,17 @@ class Support:
         *,
         corrected_payload: str | None = None,
         new_message_id: str | None = None,
+        corrected_dates: EventDates | None = None,
         audited: Mapping[str, object] | None = None,
     ) -> MessageView:
         """Put a dead letter back at the head of its dossier.
 
         Unchanged, it keeps its message id (the central application deduplicates a resend).
         Corrected (``corrected_payload``, already validated by the caller), it gets
-        ``new_message_id`` and remembers the id it replaces. ``audited`` (the reason, the OS
-        user, the selection it was part of) goes into the audit line's detail.
+        ``new_message_id``, remembers the id it replaces and takes the deadline dates of the
+        correction (``corrected_dates``: a corrected start date moves the 30-day rule's due
+        day). ``audited`` (the reason, the OS user, the selection it was part of) goes into
+        the audit line's detail.
         """
         if (corrected_payload is None) != (new_message_id is None):
             raise SupportError("a corrected replay needs both the payload and a new message id")
@@ -136,6 +140,11 @@ class Support:
                 row.replaces_message_id = row.message_id
                 row.message_id = new_message_id
                 detail["new_message_id"] = new_message_id
+                if corrected_dates is not None:
+                    row.deadline_rule = corrected_dates.rule
+                    row.due_on = corrected_dates.due_on
+                    row.period_effect = corrected_dates.period
+                    row.period_date = corrected_dates.period_date
             row.state = MessageState.PENDING.value
             row.attempts = 0
             row.failing_since = None
