@@ -27,7 +27,7 @@ from adapter.store.support import AuditLine, NotFound
 from adapter.store.timeline import dossier_keys, read_timeline
 from adapter.support_bulk import BulkActions, require, why
 from adapter.support_masking import masked
-from adapter.support_timeline import DossierTimeline, explain
+from adapter.support_timeline import DossierTimeline, deadline_sentence, explain
 from mappings import MESSAGE_TYPES, Facility, dossier_key, read_envelope, validate_event
 from mappings.deadline import Days, EventDates, local_day
 from mappings.message_type import Carriage
@@ -114,9 +114,10 @@ class SupportDesk(BulkActions):
             # The sentence names the dossier as it was asked for: the id typed, or its tag.
             named = dossier_id if lifecycle.is_tag(dossier_id) else key.removeprefix("dossier:")
             messages = tuple(self._support.dossier(key))
-            found.append(
-                DossierTimeline(tags.of_key(key), messages, timeline, explain(timeline.wait, named))
+            why = " ".join(
+                filter(None, (explain(timeline.wait, named), deadline_sentence(timeline, local_day(now))))
             )
+            found.append(DossierTimeline(tags.of_key(key), messages, timeline, why))
         return found
 
     def dossier_keys(self, dossier_id: str) -> tuple[str, ...]:

@@ -9,12 +9,13 @@ dossier id or anything of the person.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from adapter import lifecycle
 from adapter.store import MessageView
 from adapter.store.records import MessageState
 from adapter.store.timeline import EntryKind, Timeline, TimelineEntry, Wait, WaitReason
+from mappings.deadline import DeadlineRule
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,32 @@ def explain(wait: Wait, dossier: str) -> str:
                 " nothing to do: it goes on once the application has its final answer."
             )
     raise AssertionError(wait.reason)  # pragma: no cover - every reason is matched above
+
+
+def deadline_sentence(timeline: Timeline, today: date) -> str:
+    """A sentence on the deadlines the dossier's messages on their way must meet (empty:
+    none), with what happens after them (docs/support.md, "Deadlines near or passed")."""
+    parts = []
+    for due in timeline.dues:
+        left = (due.due - today).days
+        when = (
+            f"passed {-left} day(s) ago"
+            if left < 0
+            else "today"
+            if left == 0
+            else f"in {left} day(s)"
+        )
+        after = (
+            "an application received later is refused"
+            if due.rule is DeadlineRule.APPLICATION
+            else 'a change received later goes "in beraad"'
+        )
+        what = _named(due.sequence, due.event_code, due.message_id)
+        parts.append(
+            f"{what} must reach the central application by {due.due.isoformat()} ({when};"
+            f" {due.rule} rule: {after})"
+        )
+    return ("Deadline: " + "; ".join(parts) + ".") if parts else ""
 
 
 def describe(entry: TimelineEntry) -> str:

@@ -12,16 +12,18 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapter.logs import mask
 from adapter.store.attempts import AttemptKind, attempts_of
+from adapter.store.deadlines import ON_THE_WAY
 from adapter.store.records import AnswerSource, MessageState
 from adapter.store.store import Store
-from adapter.store.tables import AnswerRow, EventRow, MessageRow, OrderingRow
+from adapter.store.tables import AnswerRow, ApplicationRow, EventRow, MessageRow, OrderingRow
+from mappings.deadline import DeadlineRule, due_for_change
 from mappings.model import Outcome
 from mappings.role import Role
 
@@ -119,12 +121,26 @@ class Wait:
 
 
 @dataclass(frozen=True)
+class Due:
+    """A message of the dossier not yet received by the central application, and the last
+    day it should be (``mappings.deadline``)."""
+
+    message_id: str
+    sequence: int | None
+    event_code: str
+    rule: DeadlineRule
+    due: date
+
+
+@dataclass(frozen=True)
 class Timeline:
-    """A dossier's entries in time order, and why it waits."""
+    """A dossier's entries in time order, why it waits, and the deadlines it has to meet."""
 
     dossier_key: str
     entries: tuple[TimelineEntry, ...]
     wait: Wait
+    dues: tuple[Due, ...] = ()
+    """Its messages on their way that have a known due day, in sequence order."""
 
 
 RoleOf = Callable[[str], Role | None]
@@ -169,6 +185,7 @@ def read_timeline(
         ids += [m.replaces_message_id for m in messages if m.replaces_message_id]
         attempts = attempts_of(session.connection(), ids)
         head = _next_sequence(session, dossier_key)
+        application = session.get(ApplicationRow, dossier_key)
     sequence_of = {m.event_id: m.sequence for m in messages}
     by_message = {m.message_id: m for m in messages}
     by_message.update({m.replaces_message_id: m for m in messages if m.replaces_message_id})
@@ -231,7 +248,24 @@ def read_timeline(
     # Same instant (an invalid event is received, answered and done in one transaction):
     # the order things happen in, then the dossier's order.
     entries.sort(key=lambda e: (e.at, _KIND_ORDER[e.kind], e.sequence or 0))
-    return Timeline(dossier_key, tuple(entries), why_waiting(messages, head, now, role_of))
+    wait = why_waiting(messages, head, now, role_of)
+    return Timeline(dossier_key, tuple(entries), wait, _dues(messages, application))
+
+
+def _dues(messages: Sequence[MessageRow], application: ApplicationRow | None) -> tuple[Due, ...]:
+    """The due days of the messages on their way: the 30-day rule's from the message, the
+    5-day window's from the dossier's period (none while it is unknown)."""
+    dues = []
+    for m in messages:
+        if m.deadline_rule is None or MessageState(m.state) not in ON_THE_WAY:
+            continue
+        rule = DeadlineRule(m.deadline_rule)
+        due = m.due_on
+        if rule is DeadlineRule.LATE_CHANGE and application is not None:
+            due = due_for_change(application.period_ends_on, application.stopped_on)
+        if due is not None:
+            dues.append(Due(m.message_id, m.sequence, m.event_code, rule, due))
+    return tuple(dues)
 
 
 def _next_sequence(session: Session, dossier_key: str) -> int:

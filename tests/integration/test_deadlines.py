@@ -54,16 +54,22 @@ class Rig:
     desk: SupportDesk
     rows: int = 0
 
-    def status(self, capsys: pytest.CaptureFixture[str]) -> Figures:
-        """The deadline figures ``vsb-adapter status --json`` prints."""
+    @staticmethod
+    def cli_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+        """What ``vsb-adapter ARGV --json`` prints, parsed (run in this process)."""
         capsys.readouterr()
         root = logging.getLogger()
         handlers, level = root.handlers[:], root.level
         try:
-            main(["status", "--json"])  # exit 1 when a check fails: the figures are read anyway
+            main([*argv, "--json"])  # status exits 1 when a check fails: its figures still count
         finally:
+            # main() points the root logger at this call's captured stderr, closed after it.
             root.handlers[:], root.level = handlers, level
-        shown = json.loads(capsys.readouterr().out)["deadlines"]
+        return json.loads(capsys.readouterr().out)
+
+    def status(self, capsys: pytest.CaptureFixture[str]) -> Figures:
+        """The deadline figures ``vsb-adapter status --json`` prints."""
+        shown = self.cli_json(capsys, "status")["deadlines"]
         assert shown["warning_days"] == WARNING_DAYS
         return {rule: (shown[rule]["near"], shown[rule]["passed"]) for rule in RULES}
 
@@ -252,6 +258,28 @@ class TestDeadlineFigures:
             for rule in RULES
         }
         assert found == added
+
+    @pytest.mark.parametrize(
+        ("play", "due", "words"),
+        [
+            (held_application(-29), days(1), "(in 1 day(s); 30-day rule: an application"),
+            (change_after_end(-6), days(-1), "(passed 1 day(s) ago; 5-day rule: a change"),
+        ],
+        ids=["30-day due tomorrow", "5-day passed yesterday"],
+    )
+    def test_the_dossier_says_its_deadline(
+        self,
+        rig: Rig,
+        capsys: pytest.CaptureFixture[str],
+        play: Play,
+        due: date,
+        words: str,
+    ) -> None:
+        """``vsb-adapter dossier`` names the held message's due day and what comes after it."""
+        row = rig.new_row()
+        play(row)
+        text = rig.cli_json(capsys, "dossier", row.tag)["waits"]["text"]
+        assert f"must reach the central application by {due.isoformat()} {words}" in text
 
     def test_the_gauges_show_what_status_shows(
         self, rig: Rig, capsys: pytest.CaptureFixture[str]
