@@ -26,6 +26,7 @@ from adapter.keyfiles import check_broker_key, load_signer
 from adapter.logs import configure_logging
 from adapter.settings import Settings, load_settings
 from adapter.signing import Signer
+from adapter.status import Thresholds, store_summary
 from adapter.store import (
     Sealer,
     Store,
@@ -41,7 +42,6 @@ from adapter.store.support import NotFound
 from adapter.support import SupportDesk
 from adapter.tls import describe
 from mappings import check_event
-from mappings.deadline import DeadlineRule
 from mappings.errors import InvalidEvent
 from mappings.model import Facility
 from monitoring.rules import DEFAULT_RUNBOOK_BASE, render_rules, runbook_base
@@ -223,11 +223,7 @@ def _check(settings: Settings, _args: argparse.Namespace) -> int:
 def _status(settings: Settings, args: argparse.Namespace) -> int:
     """The store's figures, the dead letters by cause, and ``check``'s lines; exit 1 if a
     check failed."""
-    desk = _desk(settings)
-    stats = desk.store_status(timedelta(seconds=settings.delivery.gap_alert_seconds))
-    warning_days = settings.monitoring.deadline_warning_days
-    deadlines = desk.deadlines(warning_days)
-    groups = desk.dead_letter_groups()
+    summary = store_summary(_desk(settings), Thresholds.of(settings))
     logging.disable(logging.CRITICAL)  # as in check: one line per item, no library tracebacks
     try:
         checks = _check_results(settings)
@@ -238,25 +234,7 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
     days = (expiry - SystemClock().now()).days if expiry is not None else None
     if args.json:
         shown = {
-            "messages_by_state": dict(sorted(stats.by_state.items())),
-            "oldest_pending_seconds": round(stats.oldest_pending_seconds, 1),
-            "dead_letters": stats.by_state.get("dead", 0),
-            "dead_letter_groups": len(groups),
-            "blocked_dossiers": stats.blocked_dossiers,
-            "waiting_dossiers": stats.waiting_dossiers,
-            "gapped_dossiers": stats.gapped_dossiers,
-            "stuck_dossiers": stats.stuck_dossiers,
-            "unpublished_answers": stats.unpublished_answers,
-            "deadlines": {
-                "warning_days": warning_days,
-                **{
-                    rule.value: {
-                        "near": deadlines.near.get(rule, 0),
-                        "passed": deadlines.passed.get(rule, 0),
-                    }
-                    for rule in DeadlineRule
-                },
-            },
+            **summary.as_json(),
             "certificate": None
             if expiry is None
             else {"not_after": expiry.isoformat(), "days_left": days},
@@ -265,25 +243,8 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
         }
         print(json.dumps(shown, indent=2))
         return 1 if failed else 0
-    states = ", ".join(f"{n} {state}" for state, n in sorted(stats.by_state.items()))
-    print(f"messages: {states or 'none'}")
-    print(f"oldest pending: {stats.oldest_pending_seconds:.0f} s")
-    print(
-        f"dossiers: {stats.blocked_dossiers} blocked by a dead letter, {stats.waiting_dossiers}"
-        f" waiting for a decision, {stats.gapped_dossiers} on a gap ({stats.stuck_dossiers}"
-        " stuck)"
-    )
-    print(
-        f"dead letters: {stats.by_state.get('dead', 0)} in {len(groups)} group(s) by cause"
-        " (dead-letters --group)"
-    )
-    print(f"answers not yet published: {stats.unpublished_answers}")
-    near = ", ".join(
-        f"{rule.value} rule: {deadlines.near.get(rule, 0)} near, {deadlines.passed.get(rule, 0)}"
-        " passed"
-        for rule in DeadlineRule
-    )
-    print(f"deadlines (not yet sent, due within {warning_days} days or past): {near}")
+    for line in summary.lines():
+        print(line)
     if expiry is not None:
         print(f"certificate valid until {expiry.date().isoformat()} ({days} days left)")
     for status, text in checks:

@@ -2,15 +2,20 @@
 
 Reads are open to every user, actions (POST) to operators; every action goes through the
 desk with the user as the audit's actor, as the CLI's commands do. A ``SupportError`` from
-the desk is shown to the user as it is (its texts carry no personal data).
+the desk is shown to the user as it is (its texts carry no personal data). The status page
+is ``adapter.status``'s summary, as ``vsb-adapter status`` prints it; the broker's
+dead-letter queue is read and handled through ``adapter.dlq``, as ``vsb-adapter dlq`` does.
 """
 
 from __future__ import annotations
 
 import functools
 import getpass
+import hashlib
+import hmac
 import json
 import logging
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -18,6 +23,7 @@ from typing import Any
 from flask import (
     Flask,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -32,15 +38,51 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from adapter import lifecycle
 from adapter.console import guard
 from adapter.console.users import Users
+from adapter.dlq import DeadDelivery, DeadLetterQueue
 from adapter.selection import Selection
-from adapter.settings import ConsoleSettings
+from adapter.settings import ConsoleSettings, Settings
+from adapter.status import Thresholds, store_summary
 from adapter.store import SupportError
-from adapter.support import SupportDesk
+from adapter.support import SupportDesk, masked
 from adapter.support_timeline import describe, iso
+from queues import BrokerError
 
 _log = logging.getLogger(__name__)
 _DOSSIER_PREFIX = "dossier:"
 _AUDIT_FILTERS = ("actor", "action", "target")
+_DLQ_LIMIT = 100
+"""Messages listed from the dead-letter queue's head, as ``vsb-adapter dlq list`` lists."""
+_DLQ_SHOWN_CHARACTERS = 65_536
+"""Of a dead-lettered body (masked), shown on its page; an oversized one may be megabytes."""
+_DLQ_ACTIONS = {"requeue": ("dlq-requeue", "requeued"), "purge": ("dlq-purge", "purged")}
+"""The console's verb: the audit's action (as the CLI's) and the flashed past tense."""
+
+
+class BrokerDeadLetters:
+    """The broker's dead-letter queue as the console reaches it, one look or action at a
+    time.
+
+    A look holds every message unacknowledged until it ends: a second one meanwhile (another
+    page of the console's threads) would see fewer of them, and an action would miss the
+    message it was asked for. Each look reads the whole queue: on a quorum queue a message
+    given back goes to the tail, so only a look that takes them all leaves them in order.
+    """
+
+    def __init__(self, queue: DeadLetterQueue, name: str) -> None:
+        self.name = name
+        self._queue = queue
+        self._lock = threading.Lock()
+
+    def look(self) -> list[DeadDelivery]:
+        """Every message from the head on, left in the queue in its place."""
+        with self._lock:
+            return self._queue.look()
+
+    def take(self, verb: str, wanted: Callable[[DeadDelivery], bool]) -> list[DeadDelivery]:
+        """``requeue`` or ``purge`` every message ``wanted`` picks; returns them."""
+        with self._lock:
+            act = self._queue.requeue if verb == "requeue" else self._queue.purge
+            return act(wanted)
 
 
 @functools.cache
@@ -52,8 +94,20 @@ def _os_user() -> str | None:
         return None
 
 
-def create_app(desk: SupportDesk, users: Users, secret: bytes, settings: ConsoleSettings) -> Flask:
-    """The console as a WSGI application over ``desk``."""
+def create_app(
+    desk: SupportDesk,
+    users: Users,
+    secret: bytes,
+    settings: ConsoleSettings,
+    *,
+    thresholds: Thresholds | None = None,
+    dead_letter_queue: BrokerDeadLetters | None = None,
+) -> Flask:
+    """The console as a WSGI application over ``desk``.
+
+    ``thresholds`` judge the status page's figures (the defaults of the settings if None);
+    without ``dead_letter_queue`` the broker's dead-letter pages answer 404.
+    """
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret,
@@ -80,7 +134,9 @@ def create_app(desk: SupportDesk, users: Users, secret: bytes, settings: Console
 
     _session_routes(app, users)
     _read_routes(app, desk)
+    _status_route(app, desk, thresholds or Thresholds.of(Settings()))
     _action_routes(app, desk)
+    _dlq_routes(app, desk, dead_letter_queue)
     return app
 
 
@@ -166,6 +222,14 @@ def _read_routes(app: Flask, desk: SupportDesk) -> None:
         return render_template("audit.html", lines=lines, limit=limit, filters=filters)
 
 
+def _status_route(app: Flask, desk: SupportDesk, thresholds: Thresholds) -> None:
+    @app.get("/status")
+    def status() -> str:
+        # The store's figures only: the checks of `vsb-adapter status` wait seconds on the
+        # broker and the central application, too long for a page (it says to run them).
+        return render_template("status.html", summary=store_summary(desk, thresholds))
+
+
 def _action_routes(app: Flask, desk: SupportDesk) -> None:
     """Every action asks a reason and names the user: the audit line says who and why."""
 
@@ -234,6 +298,106 @@ def _action_routes(app: Flask, desk: SupportDesk) -> None:
         # is written in the transaction that reads the data.
         stored = _or_404(desk.unmasked_event, event_id, guard.actor(), reason, _os_user())
         return render_template("event.html", stored=stored, masked=False)
+
+
+def _dlq_routes(app: Flask, desk: SupportDesk, dlq: BrokerDeadLetters | None) -> None:
+    """The broker's dead-letter queue as ``vsb-adapter dlq`` reads and handles it: masked
+    bodies, and requeue and purge audited per message before they are done."""
+
+    def reached() -> BrokerDeadLetters:
+        if dlq is None:
+            abort(404, "this console is not set up to reach the broker's dead-letter queue")
+        return dlq
+
+    @app.get("/dlq")
+    def dlq_list() -> str:
+        queue = reached()
+        found = _from_broker(queue.look)
+        return render_template(
+            "dlq.html", deliveries=found[:_DLQ_LIMIT], count=len(found), queue=queue.name
+        )
+
+    @app.get("/dlq/<int:position>")
+    def dlq_show(position: int) -> str:
+        queue = reached()
+        found = [d for d in _from_broker(queue.look) if d.position == position]
+        if not found:
+            abort(
+                404,
+                f"no message {position} in {queue.name}: it was requeued or purged, or the"
+                " queue holds fewer messages now (see the list)",
+            )
+        delivery = found[0]
+        text = masked(delivery.body.decode("utf-8", "replace"))
+        return render_template(
+            "dlq_message.html",
+            delivery=delivery,
+            queue=queue.name,
+            body=text[:_DLQ_SHOWN_CHARACTERS],
+            cut=len(text) > _DLQ_SHOWN_CHARACTERS,
+            fingerprint=_fingerprint(delivery),
+        )
+
+    @app.post("/dlq/<verb>")
+    @guard.operator_only
+    def dlq_action(verb: str) -> WerkzeugResponse:
+        if verb not in _DLQ_ACTIONS:
+            abort(404)
+        queue = reached()
+        action, done = _DLQ_ACTIONS[verb]
+        event_id = request.form.get("event_id", "")
+        fingerprint = request.form.get("fingerprint", "")
+
+        def act(actor: str, reason: str) -> str:
+            def picked(delivery: DeadDelivery) -> bool:
+                # The message the page showed, wherever it is now: positions move when others
+                # are taken off, and an event id may be missing or twice in the queue.
+                if (delivery.event_id or "") != event_id or not hmac.compare_digest(
+                    _fingerprint(delivery), fingerprint
+                ):
+                    return False
+                # Audited before it is done, as the CLI does: an interruption leaves a line
+                # too many, never one short.
+                desk.audit_action(
+                    actor,
+                    action,
+                    delivery.event_id or f"dlq #{delivery.position}",
+                    reason,
+                    os_user=_os_user(),
+                    detail={"reason_recorded": delivery.reason, "size": delivery.size},
+                )
+                return True
+
+            try:
+                taken = queue.take(verb, picked)
+            except BrokerError as exc:
+                raise SupportError(f"nothing {done}: {exc}") from exc
+            label = event_id or "the message without an event id"
+            if not taken:
+                raise SupportError(
+                    f"{label} is not in {queue.name} any more (requeued or purged meanwhile,"
+                    f" or held by a look from the CLI at this moment): nothing {done}"
+                )
+            copies = f", {len(taken)} copies" if len(taken) > 1 else ""
+            return f"{done} {label}  ({taken[0].reason}{copies})"
+
+        return _acted(act, url_for("dlq_list"))
+
+
+def _from_broker(read: Callable[[], list[DeadDelivery]]) -> list[DeadDelivery]:
+    """``read()``, or a 503 page saying why RabbitMQ could not be read."""
+    try:
+        return read()
+    except BrokerError as exc:
+        abort(503, f"cannot read the dead-letter queue: {exc}")
+
+
+def _fingerprint(delivery: DeadDelivery) -> str:
+    """Which dead-lettered message a form names: keyed with the session secret, so the
+    page's hidden field says nothing about a body that holds personal data."""
+    key = current_app.secret_key or b""
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, delivery.body, hashlib.sha256).hexdigest()
 
 
 def _acted(act: Callable[[str, str], str], back: str) -> WerkzeugResponse:

@@ -15,11 +15,14 @@ from pathlib import Path
 from flask import Flask
 from waitress.server import create_server
 
-from adapter.console.app import create_app
+from adapter.console.app import BrokerDeadLetters, create_app
 from adapter.console.users import Users
+from adapter.daemon import broker_address
+from adapter.dlq import DeadLetterQueue
 from adapter.errors import ConfigError
 from adapter.filemodes import check_file_modes
 from adapter.settings import Settings
+from adapter.status import Thresholds
 from adapter.store.sealing import load_keyring
 from adapter.support import SupportDesk
 
@@ -50,10 +53,21 @@ def session_secret(settings: Settings) -> bytes:
 
 
 def console_app(settings: Settings, desk: SupportDesk) -> Flask:
-    """The console over ``desk`` with the users and session key of ``settings``."""
+    """The console over ``desk`` with the users and session key of ``settings``, its
+    status judged as the metrics judge it, and the broker's dead-letter queue of
+    ``settings`` (reached only when its pages are asked for)."""
     users = Users(Path(settings.console.users_file))
     users.get("")  # reads the file now: a bad line or loose modes stop the start
-    return create_app(desk, users, session_secret(settings), settings.console)
+    b = settings.broker
+    dead = DeadLetterQueue(broker_address(settings), b.dead_letter_queue, b.events_exchange)
+    return create_app(
+        desk,
+        users,
+        session_secret(settings),
+        settings.console,
+        thresholds=Thresholds.of(settings),
+        dead_letter_queue=BrokerDeadLetters(dead, b.dead_letter_queue),
+    )
 
 
 def serve(settings: Settings, desk: SupportDesk, on_ready: Callable[[str], None] = print) -> None:
