@@ -115,7 +115,10 @@ class SupportDesk(BulkActions):
             named = dossier_id if lifecycle.is_tag(dossier_id) else key.removeprefix("dossier:")
             messages = tuple(self._support.dossier(key))
             why = " ".join(
-                filter(None, (explain(timeline.wait, named), deadline_sentence(timeline, local_day(now))))
+                filter(
+                    None,
+                    (explain(timeline.wait, named), deadline_sentence(timeline, local_day(now))),
+                )
             )
             found.append(DossierTimeline(tags.of_key(key), messages, timeline, why))
         return found
