@@ -2,8 +2,8 @@
 
 It holds deliveries the adapter could not even store (oversized, or failing past the
 delivery limit): no event, message or answer in the store. Read over AMQP: a look takes the
-messages without acknowledging them and gives them back when its channel closes, so they
-keep their place. ``requeue`` publishes a message again to the events exchange (confirmed)
+messages without acknowledging them and gives them all back when its channel closes, so they
+keep their order (a look reads the whole queue: ``look``). ``requeue`` publishes a message again to the events exchange (confirmed)
 before it takes it off the queue: a crash in between leaves a copy in both, and the adapter
 ignores the second delivery of an event id it stored. ``purge`` takes messages off for good.
 """
@@ -73,9 +73,14 @@ class DeadLetterQueue:
         self._events_exchange = events_exchange
 
     def look(self, limit: int | None = None) -> list[DeadDelivery]:
-        """The messages from the head on (at most ``limit``), left in the queue."""
+        """The messages from the head on (at most ``limit``), left in the queue.
+
+        The whole queue is read even for a few: a quorum queue puts the messages a channel
+        gives back behind those it did not hand out, so a partial look would move the first
+        ``limit`` to the tail; given back all together, they keep their order.
+        """
         with self._channel() as channel:
-            return [d for d, _ in self._walk(channel, limit)]
+            return [d for d, _ in self._walk(channel)][:limit]
 
     def requeue(self, wanted: Callable[[DeadDelivery], bool]) -> list[DeadDelivery]:
         """Publish every message ``wanted`` picks to the events exchange again, then take it
@@ -91,7 +96,7 @@ class DeadLetterQueue:
         with self._channel() as channel:
             if republish:
                 channel.confirm_delivery()
-            for delivery, tag in self._walk(channel, None):
+            for delivery, tag in self._walk(channel):
                 if not wanted(delivery):
                     continue  # left unacknowledged: back in its place when the channel closes
                 if republish:
@@ -115,12 +120,11 @@ class DeadLetterQueue:
         except pika.exceptions.NackError as exc:
             raise PublishRefused(f"RabbitMQ refused the event on {self._events_exchange}") from exc
 
-    def _walk(self, channel: Any, limit: int | None) -> Iterator[tuple[DeadDelivery, int]]:
+    def _walk(self, channel: Any) -> Iterator[tuple[DeadDelivery, int]]:
         """Every message once, unacknowledged: at most as many as the queue held at the start
         (a message put back is not read twice)."""
         held = channel.queue_declare(self._queue, passive=True).method.message_count
-        count = held if limit is None else min(held, limit)
-        for position in range(1, count + 1):
+        for position in range(1, held + 1):
             method, properties, body = channel.basic_get(self._queue, auto_ack=False)
             if method is None:
                 return

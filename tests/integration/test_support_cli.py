@@ -382,6 +382,10 @@ class TestBrokerDeadLetterQueue:
         assert insz not in shown["body"]
         assert '"resourceType": "Bundle"' in shown["body"]
         assert len(desk.cli_json("dlq", "list")) == 2  # looking took nothing off
+        # A look at the head alone leaves the order as it was (a quorum queue puts what a
+        # channel gives back behind what it did not hand out).
+        assert [d["event_id"] for d in desk.cli_json("dlq", "list", "--limit", "1")] == ["big-1"]
+        assert [d["event_id"] for d in desk.cli_json("dlq", "list")] == ["big-1", "big-2"]
         code, _, err = desk.cli("dlq", "show", "9")
         assert code == 3
         assert "no message 9" in err
