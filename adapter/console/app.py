@@ -64,8 +64,8 @@ class BrokerDeadLetters:
 
     A look holds every message unacknowledged until it ends: a second one meanwhile (another
     page of the console's threads) would see fewer of them, and an action would miss the
-    message it was asked for. Each look reads the whole queue: on a quorum queue a message
-    given back goes to the tail, so only a look that takes them all leaves them in order.
+    message it was asked for. (Each look reads the whole queue, ``DeadLetterQueue.look``:
+    only then does a quorum queue keep its order.)
     """
 
     def __init__(self, queue: DeadLetterQueue, name: str) -> None:
