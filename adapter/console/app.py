@@ -5,6 +5,7 @@ desk with the user as the audit's actor, as the CLI's commands do. A ``SupportEr
 the desk is shown to the user as it is (its texts carry no personal data). The status page
 is ``adapter.status``'s summary, as ``vsb-adapter status`` prints it; the broker's
 dead-letter queue is read and handled through ``adapter.dlq``, as ``vsb-adapter dlq`` does.
+The bulk action by filter (a dry run, then its confirm) is in ``bulk_pages``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from adapter import lifecycle
-from adapter.console import guard
+from adapter.console import bulk_pages, guard
 from adapter.console.users import Users
 from adapter.dlq import DeadDelivery, DeadLetterQueue
 from adapter.selection import Selection
@@ -136,6 +137,7 @@ def create_app(
     _read_routes(app, desk)
     _status_route(app, desk, thresholds or Thresholds.of(Settings()))
     _action_routes(app, desk)
+    bulk_pages.register(app, desk, _acted, _os_user)
     _dlq_routes(app, desk, dead_letter_queue)
     return app
 
@@ -216,9 +218,22 @@ def _read_routes(app: Flask, desk: SupportDesk) -> None:
     def audit() -> str:
         limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 1000)
         filters = {k: request.args.get(k, "").strip() or None for k in _AUDIT_FILTERS}
+        try:
+            # As `vsb-adapter audit --since/--until`: ISO 8601, UTC without a zone.
+            since = bulk_pages.parse_moment(request.args.get("since", ""), "since")
+            until = bulk_pages.parse_moment(request.args.get("until", ""), "until")
+        except SupportError as exc:
+            abort(400, str(exc))
         lines = desk.audit_lines(
-            limit, actor=filters["actor"], action=filters["action"], target=filters["target"]
+            limit,
+            actor=filters["actor"],
+            action=filters["action"],
+            target=filters["target"],
+            since=since,
+            until=until,
         )
+        filters["since"] = since.isoformat() if since else None
+        filters["until"] = until.isoformat() if until else None
         return render_template("audit.html", lines=lines, limit=limit, filters=filters)
 
 
@@ -269,8 +284,7 @@ def _action_routes(app: Flask, desk: SupportDesk) -> None:
 
         def act(actor: str, reason: str) -> str:
             result = bulk(Selection(group=group), actor, reason, os_user=_os_user())
-            skipped = f"; {len(result.skipped)} skipped" if result.skipped else ""
-            return f"{verb}: {len(result.done)} of {len(result.selected)} message(s){skipped}"
+            return bulk_pages.summary(verb, result)
 
         return _acted(act, url_for("dead_letters"))
 
