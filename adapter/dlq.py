@@ -3,9 +3,10 @@
 It holds deliveries the adapter could not even store (oversized, or failing past the
 delivery limit): no event, message or answer in the store. Read over AMQP: a look takes the
 messages without acknowledging them and gives them all back when its channel closes, so they
-keep their order (a look reads the whole queue: ``look``). ``requeue`` publishes a message again to the events exchange (confirmed)
-before it takes it off the queue: a crash in between leaves a copy in both, and the adapter
-ignores the second delivery of an event id it stored. ``purge`` takes messages off for good.
+keep their order (a look reads the whole queue: ``look``). ``requeue`` publishes a message
+again to the events exchange (confirmed) before it takes it off the queue: a crash in
+between leaves a copy in both, and the adapter ignores the second delivery of an event id it
+stored. ``purge`` takes messages off for good.
 """
 
 from __future__ import annotations
