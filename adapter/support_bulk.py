@@ -137,6 +137,16 @@ class BulkActions(abc.ABC):
             os_user, dry_run, limit, progress,
         )  # fmt: skip
 
+    def _why_not(self, message_id: str, state: MessageState) -> str:
+        """Why a message named by id is not among those a selection takes."""
+        known = self._store.message(message_id)
+        if known is None:
+            return "unknown"
+        if known.state is not state:
+            return f"{known.state}, not {state.value}"
+        # In the right state again (replayed and failed anew), but past the other criteria.
+        return "outside the selection's other criteria"
+
     def _bulk(
         self,
         action: str,
@@ -157,8 +167,6 @@ class BulkActions(abc.ABC):
         taken = {m.message_id for m in chosen}
         for message_id in selection.message_ids:
             if message_id not in taken:
-                known = self._store.message(message_id)
-                reason_skipped = "unknown" if known is None else f"{known.state}, not {state.value}"
-                result.skipped.append((message_id, reason_skipped))
+                result.skipped.append((message_id, self._why_not(message_id, state)))
         audited = {**why(reason, os_user), "bulk": selection.describe()}
         return run_bulk(result, one, name, selection, audited, self._clock, progress)

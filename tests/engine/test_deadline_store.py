@@ -1,15 +1,19 @@
 """The store's side of the deadlines (SQLite and PostgreSQL): the dates kept with a message,
 what accepted answers do to the dossier's period, the counts the gauges read, and a corrected
-replay taking the correction's dates."""
+replay taking the correction's dates; and the reasons a bulk action gives for what it skips."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import date, timedelta
 
+from adapter.selection import Selection
 from adapter.store import NewEvent, Store, Support
 from adapter.store.tables import APPLICATIONS
+from adapter.support import SupportDesk
+from adapter.testing import FixedClock
 from mappings.deadline import Days, DeadlineRule, EventDates, PeriodEffect
+from mappings.model import Facility
 from mappings.role import MODIFIES, OPENS, Role
 from tests.engine.test_store import LEASE, T0, answer_for, event
 
@@ -124,3 +128,21 @@ class TestCounts:
         )
         counts = store.deadlines(DAYS)
         assert (counts.near, counts.passed) == ({DeadlineRule.APPLICATION: 1}, {})
+
+
+class TestBulkSkipReasons:
+    """A message named by id that a bulk action does not take says why."""
+
+    def test_in_the_right_state_but_outside_the_other_criteria(self, store: Store) -> None:
+        """A dead letter named by id, with an event code it does not have: skipped, and the
+        reason is the criteria, not its state."""
+        store.ingest(dated("e1", 1, APPLICATION), T0)
+        [claim] = store.claim_due(T0, "t", LEASE, 1)
+        store.dead_letter(claim, "soap:Client fault", T0)
+        desk = SupportDesk(store, Facility("71012314001", "40012345"), FixedClock(T0))
+        selection = Selection(message_ids=("m-e1", "m-nowhere"), event_code="reva-stop")
+        result = desk.replay_many(selection, "alice", "test", dry_run=True)
+        assert result.skipped == [
+            ("m-e1", "outside the selection's other criteria"),
+            ("m-nowhere", "unknown"),
+        ]
