@@ -6,8 +6,6 @@ read through Flask's test client, shows the figures ``vsb-adapter status --json`
 
 from __future__ import annotations
 
-import json
-import logging
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -18,7 +16,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from adapter.cli import main
 from adapter.console.server import console_app
 from adapter.console.users import Role, write_user
 from adapter.daemon import Daemon, broker_address
@@ -29,6 +26,7 @@ from queues import AnswerWatcher, ConfirmedPublisher
 from simulator import Simulator
 from tests.integration.test_console_security import PASSWORD, logged_in
 from tests.support import reva
+from tests.support.cli import cli_json
 from tests.support.events import placed
 from tests.support.processes import adapter_environ
 from tests.support.rig import Harness, wait_for
@@ -100,19 +98,6 @@ def content(
         finally:
             publisher.close()
             daemon.stop()
-
-
-def cli_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
-    """What ``vsb-adapter ARGV --json`` prints, parsed (run in this process)."""
-    capsys.readouterr()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        main([*argv, "--json"])  # status exits 1 when a check fails: its figures still count
-    finally:
-        # main() points the root logger at this call's captured stderr, closed after it.
-        root.handlers[:], root.level = handlers, level
-    return json.loads(capsys.readouterr().out)
 
 
 def shown(page: str, element: str) -> str:

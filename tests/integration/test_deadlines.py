@@ -11,8 +11,6 @@ its own events add to the figures.
 
 from __future__ import annotations
 
-import json
-import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +22,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from adapter.cli import main
 from adapter.clock import SystemClock
 from adapter.daemon import Daemon, broker_address
 from adapter.devpki import DevPki
@@ -34,6 +31,7 @@ from queues import AnswerWatcher, ConfirmedPublisher
 from simulator import Simulator
 from tests.conftest import signing_config
 from tests.support import reva
+from tests.support.cli import cli_json
 from tests.support.events import example, placed
 from tests.support.processes import adapter_environ, unique_broker_names
 from tests.support.rig import Harness, outcome, wait_for
@@ -54,22 +52,9 @@ class Rig:
     desk: SupportDesk
     rows: int = 0
 
-    @staticmethod
-    def cli_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
-        """What ``vsb-adapter ARGV --json`` prints, parsed (run in this process)."""
-        capsys.readouterr()
-        root = logging.getLogger()
-        handlers, level = root.handlers[:], root.level
-        try:
-            main([*argv, "--json"])  # status exits 1 when a check fails: its figures still count
-        finally:
-            # main() points the root logger at this call's captured stderr, closed after it.
-            root.handlers[:], root.level = handlers, level
-        return json.loads(capsys.readouterr().out)
-
     def status(self, capsys: pytest.CaptureFixture[str]) -> Figures:
         """The deadline figures ``vsb-adapter status --json`` prints."""
-        shown = self.cli_json(capsys, "status")["deadlines"]
+        shown = cli_json(capsys, "status")["deadlines"]
         assert shown["warning_days"] == WARNING_DAYS
         return {rule: (shown[rule]["near"], shown[rule]["passed"]) for rule in RULES}
 
@@ -278,7 +263,7 @@ class TestDeadlineFigures:
         """``vsb-adapter dossier`` names the held message's due day and what comes after it."""
         row = rig.new_row()
         play(row)
-        text = rig.cli_json(capsys, "dossier", row.tag)["waits"]["text"]
+        text = cli_json(capsys, "dossier", row.tag)["waits"]["text"]
         assert f"must reach the central application by {due.isoformat()} {words}" in text
 
     def test_the_gauges_show_what_status_shows(

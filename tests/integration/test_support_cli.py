@@ -6,7 +6,6 @@ against the same store (SQLite and PostgreSQL), and the audit says who did what 
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -17,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from adapter.cli import main
 from adapter.clock import SystemClock
 from adapter.daemon import Daemon, broker_address
 from adapter.devpki import DevPki
@@ -28,6 +26,7 @@ from adapter.support import SupportDesk
 from queues import AnswerWatcher, ConfirmedPublisher
 from simulator import Simulator
 from tests.support import events, reva
+from tests.support.cli import run_cli
 from tests.support.processes import adapter_environ
 from tests.support.rig import Harness, outcome, wait_for
 
@@ -48,18 +47,7 @@ class Cli:
 
     def cli(self, *argv: str) -> tuple[int, str, str]:
         """Run ``vsb-adapter ARGV``: its exit code, stdout and stderr."""
-        self.capsys.readouterr()
-        root = logging.getLogger()
-        handlers, level = root.handlers[:], root.level
-        try:
-            code = main(list(argv))
-        except SystemExit as exc:  # argparse refuses bad usage so
-            code = int(exc.code or 0)
-        finally:
-            # main() points the root logger at this call's captured stderr, closed after it.
-            root.handlers[:], root.level = handlers, level
-        out, err = self.capsys.readouterr()
-        return code, out, err
+        return run_cli(self.capsys, *argv)
 
     def cli_json(self, *argv: str) -> Any:
         """Run a read command with ``--json`` and parse what it printed."""
