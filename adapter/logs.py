@@ -27,6 +27,8 @@ from typing import Any
 import structlog
 
 FIELDS = "vsb_fields"
+HANDLER_NAME = "vsb-adapter"
+"""The name of the root handler ``configure_logging`` installs (tests take it out again)."""
 """The ``extra`` key under which ``adapter.lifecycle`` hands a line its fields."""
 
 _UUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
@@ -167,6 +169,7 @@ def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
     SQL with its parameters (``_SQL_LOGGERS``, kept at WARNING).
     """
     handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(HANDLER_NAME)
     handler.setFormatter(formatter(as_json))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -6,6 +6,7 @@ names on the local RabbitMQ; nothing is shared between tests.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from adapter.devpki import DevPki, create_dev_pki
+from adapter.logs import HANDLER_NAME
 from simulator import Simulator, SimulatorConfig
 from tests.support.processes import unique_broker_names
 
@@ -27,6 +29,17 @@ FACILITY_NIHDI = "71012314001"
 FACILITY_HCO = "40012345"
 TODAY = date(2026, 11, 20)
 """The simulator's "today" in every test, so the example events' dates stay valid."""
+
+
+@pytest.fixture(autouse=True)
+def _adapter_log_handler_removed() -> Iterator[None]:
+    """Take out the root handler a test's ``vsb-adapter`` command installed: it writes to
+    that test's captured stderr, closed after it, where a later test's daemon thread would
+    log ("I/O operation on closed file")."""
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+        root.removeHandler(handler)
 
 
 @pytest.fixture(scope="session")
